@@ -1,0 +1,334 @@
+#include "mcrev/engine.hpp"
+#include "mcrev/error.hpp"
+#include "mcrev/special.hpp"
+
+#include "bne.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace mcrev {
+
+const char* kind_name(MechKind k) {
+  switch (k) {
+    case MechKind::SecondPrice: return "second_price";
+    case MechKind::FirstPrice: return "first_price";
+    case MechKind::AllPay: return "all_pay";
+    case MechKind::PostedPrice: return "posted_price";
+    case MechKind::RandomOffer: return "random_offer";
+  }
+  return "?";
+}
+
+const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::Auto: return "auto";
+    case Backend::Cpu: return "cpu";
+    case Backend::Cuda: return "cuda";
+  }
+  return "?";
+}
+
+Scenario default_scenario() {
+  Scenario sc;
+  sc.samples = 10000000;
+  GroupSpec g;
+  g.name = "bidders";
+  g.count = 5;
+  g.value.dist.kind = DistKind::Uniform;
+  g.value.dist.low = 0.0;
+  g.value.dist.high = 1.0;
+  g.value.describe = "uniform[0, 1]";
+  sc.groups.push_back(g);
+  auto add = [&](const char* name, MechKind kind, double reserve, StrategySpec::Kind st, double price) {
+    MechanismSpec m;
+    m.name = name;
+    m.kind = kind;
+    m.reserve = reserve;
+    m.strategy.kind = st;
+    m.price = price;
+    sc.mechanisms.push_back(m);
+  };
+  add("second_price", MechKind::SecondPrice, 0.0, StrategySpec::Truthful, 0.0);
+  add("second_price_r0.5", MechKind::SecondPrice, 0.5, StrategySpec::Truthful, 0.0);
+  add("first_price_bne", MechKind::FirstPrice, 0.0, StrategySpec::Bne, 0.0);
+  add("all_pay_bne", MechKind::AllPay, 0.0, StrategySpec::Bne, 0.0);
+  add("posted_price_0.5", MechKind::PostedPrice, 0.0, StrategySpec::Truthful, 0.5);
+  return sc;
+}
+
+namespace {
+
+bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
+  if (a.dist.kind != b.dist.kind || a.dist.low != b.dist.low || a.dist.high != b.dist.high) return false;
+  for (int k = 0; k < 4; ++k)
+    if (a.dist.p[k] != b.dist.p[k]) return false;
+  return a.table_x == b.table_x && a.table_f == b.table_f;
+}
+
+}  // namespace
+
+void validate(const Scenario& sc) {
+  MCREV_EXPECTS(sc.samples > 0, "samples", "must be at least 1");
+  MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
+  MCREV_EXPECTS(!sc.groups.empty(), "bidders", "at least one [[bidders]] group is required");
+  MCREV_EXPECTS(static_cast<int>(sc.groups.size()) <= kMaxGroups, "bidders",
+                "at most " + std::to_string(kMaxGroups) + " groups are supported");
+  long total = 0;
+  for (size_t g = 0; g < sc.groups.size(); ++g) {
+    const std::string path = "bidders[" + std::to_string(g) + "]";
+    MCREV_EXPECTS(sc.groups[g].count >= 1, path + ".count", "must be at least 1");
+    total += sc.groups[g].count;
+  }
+  MCREV_EXPECTS(total <= kMaxBidders, "bidders",
+                std::to_string(total) + " bidders per profile; at most " + std::to_string(kMaxBidders) +
+                    " are supported");
+  MCREV_EXPECTS(!sc.mechanisms.empty(), "mechanisms", "at least one [[mechanisms]] entry is required");
+  MCREV_EXPECTS(static_cast<int>(sc.mechanisms.size()) <= kMaxMechanisms, "mechanisms",
+                "at most " + std::to_string(kMaxMechanisms) + " mechanisms are supported");
+  for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
+    const MechanismSpec& ms = sc.mechanisms[m];
+    const std::string path = "mechanisms[" + std::to_string(m) + "]";
+    MCREV_EXPECTS(std::isfinite(ms.reserve), path + ".reserve", "must be a finite number");
+    MCREV_EXPECTS(std::isfinite(ms.price), path + ".price", "must be a finite number");
+    MCREV_EXPECTS(std::isfinite(ms.seller_value), path + ".seller_value", "must be a finite number");
+    MCREV_EXPECTS(ms.group_reserves.empty() || ms.group_reserves.size() == sc.groups.size(), path + ".reserve",
+                  "a list of reserves needs one per bidder group (" + std::to_string(sc.groups.size()) + ")");
+    for (double r : ms.group_reserves) MCREV_EXPECTS(std::isfinite(r), path + ".reserve", "must be finite");
+    if (ms.strategy.kind == StrategySpec::Shade)
+      MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
+                    "the shading factor must be positive");
+    if (ms.strategy.kind == StrategySpec::Bne) {
+      MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay || ms.kind == MechKind::SecondPrice,
+                    path + ".strategy", "bne applies to first_price, all_pay and second_price");
+      MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
+                    "strategy = \"bne\" needs one anonymous reserve");
+      for (size_t g = 1; g < sc.groups.size(); ++g)
+        MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
+                      "strategy = \"bne\" is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
+                          std::to_string(g) + " have different value distributions");
+    }
+  }
+}
+
+Model ModelData::view() const {
+  Model m;
+  m.seed = seed;
+  m.n_bidders = n_bidders;
+  m.n_groups = static_cast<int>(groups.size());
+  m.n_mechanisms = static_cast<int>(mechanisms.size());
+  m.groups = groups.data();
+  m.mechanisms = mechanisms.data();
+  m.strategies = strategies.data();
+  m.arena = arena.data();
+  return m;
+}
+
+PartialShape ModelData::shape() const {
+  PartialShape s;
+  s.metrics = static_cast<int>(mechanisms.size()) * metric::per_mechanism(static_cast<int>(groups.size()));
+  s.pairs = static_cast<int>(mechanisms.size());
+  return s;
+}
+
+ModelData build_model(const Scenario& sc) {
+  validate(sc);
+  ModelData md;
+  md.seed = sc.seed;
+  int first = 0;
+  for (const GroupSpec& gs : sc.groups) {
+    Group g;
+    g.first = first;
+    g.count = gs.count;
+    g.dist = gs.value.dist;
+    if (g.dist.kind == DistKind::Empirical) {
+      g.dist.table = static_cast<int>(md.arena.size());
+      g.dist.table_n = static_cast<int>(gs.value.table_x.size());
+      md.arena.insert(md.arena.end(), gs.value.table_x.begin(), gs.value.table_x.end());
+      md.arena.insert(md.arena.end(), gs.value.table_f.begin(), gs.value.table_f.end());
+    }
+    md.groups.push_back(g);
+    first += gs.count;
+  }
+  md.n_bidders = first;
+  const int G = static_cast<int>(md.groups.size());
+  for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
+    const MechanismSpec& ms = sc.mechanisms[m];
+    Mechanism mech;
+    mech.kind = ms.kind;
+    mech.reserve = ms.reserve;
+    mech.price = ms.price;
+    mech.seller_value = ms.seller_value;
+    mech.strategies = static_cast<int>(md.strategies.size());
+    if (!ms.group_reserves.empty()) {
+      mech.group_reserves = static_cast<int>(md.arena.size());
+      md.arena.insert(md.arena.end(), ms.group_reserves.begin(), ms.group_reserves.end());
+    }
+    md.mechanisms.push_back(mech);
+    Strategy st;
+    switch (ms.strategy.kind) {
+      case StrategySpec::Truthful: st.kind = StrategyKind::Truthful; break;
+      case StrategySpec::Shade:
+        st.kind = StrategyKind::Shade;
+        st.factor = ms.strategy.factor;
+        break;
+      case StrategySpec::Bne: {
+        if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
+          st.kind = StrategyKind::Truthful;
+          break;
+        }
+        const Distribution& d = md.groups[0].dist;
+        const BneTable t = ms.kind == MechKind::FirstPrice ? first_price_bne(d, md.arena.data(), md.n_bidders, ms.reserve)
+                                                           : all_pay_bne(d, md.arena.data(), md.n_bidders, ms.reserve);
+        st.kind = StrategyKind::Table;
+        st.entry = t.entry;
+        st.t0 = t.t0;
+        st.table = static_cast<int>(md.arena.size());
+        st.table_n = static_cast<int>(t.bids.size());
+        md.arena.insert(md.arena.end(), t.bids.begin(), t.bids.end());
+        break;
+      }
+    }
+    for (int g = 0; g < G; ++g) md.strategies.push_back(st);
+  }
+  if (md.arena.empty()) md.arena.push_back(0.0);  // a valid pointer for every backend
+  return md;
+}
+
+void TreeReducer::push(int level, std::vector<double> partial) {
+  while (!stack_.empty() && stack_.back().first == level) {
+    std::vector<double>& left = stack_.back().second;
+    partial_merge(left.data(), partial.data(), shape_, pairs_, left.data());
+    partial = std::move(left);
+    stack_.pop_back();
+    ++level;
+  }
+  stack_.emplace_back(level, std::move(partial));
+}
+
+std::vector<double> TreeReducer::finish() {
+  if (stack_.empty()) return std::vector<double>(shape_.size(), 0.0);
+  std::vector<double> acc = std::move(stack_.back().second);
+  for (int i = static_cast<int>(stack_.size()) - 2; i >= 0; --i) {
+    std::vector<double> out(shape_.size());
+    partial_merge(stack_[i].second.data(), acc.data(), shape_, pairs_, out.data());
+    acc = std::move(out);
+  }
+  stack_.clear();
+  return acc;
+}
+
+namespace {
+
+Estimate estimate(double n, double mean, double m2, double z) {
+  Estimate e;
+  e.mean = mean;
+  e.stderr_ = n > 1 ? std::sqrt(m2 / (n - 1) / n) : 0.0;
+  e.ci_low = mean - z * e.stderr_;
+  e.ci_high = mean + z * e.stderr_;
+  return e;
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto c = line.find(':');
+      if (c != std::string::npos) return line.substr(c + 2);
+    }
+  return "CPU";
+}
+
+}  // namespace
+
+std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence) {
+  const int G = static_cast<int>(sc.groups.size());
+  const int B = metric::per_mechanism(G);
+  const int M = static_cast<int>(sc.mechanisms.size());
+  const int K = M * B;
+  const double n = partial[0];
+  const double* mean = partial.data() + 1;
+  const double* m2 = mean + K;
+  const double* cross = m2 + K;
+  const double z = normal_quantile(0.5 + 0.5 * confidence);
+  std::vector<MechanismResult> out;
+  for (int m = 0; m < M; ++m) {
+    const int o = m * B;
+    auto est = [&](int k) { return estimate(n, mean[o + k], m2[o + k], z); };
+    MechanismResult r;
+    r.name = sc.mechanisms[m].name;
+    r.kind = kind_name(sc.mechanisms[m].kind);
+    r.revenue = est(metric::kRevenue);
+    r.welfare = est(metric::kWelfare);
+    r.seller_utility = est(metric::kSellerUtility);
+    r.no_sale = est(metric::kNoSale);
+    r.revenue_diff = est(metric::kRevenueDiff);
+    // Efficiency E[S]/E[O] with the delta-method variance of a ratio of means.
+    const double ms = mean[o + metric::kSurplus], mo = mean[o + metric::kOptSurplus];
+    Estimate eff;
+    if (mo != 0.0 && n > 1) {
+      const double ratio = ms / mo;
+      const double vs = m2[o + metric::kSurplus] / (n - 1), vo = m2[o + metric::kOptSurplus] / (n - 1);
+      const double cso = cross[m] / (n - 1);
+      const double var = (vs - 2 * ratio * cso + ratio * ratio * vo) / (mo * mo);
+      eff.mean = ratio;
+      eff.stderr_ = std::sqrt(std::max(var, 0.0) / n);
+      eff.ci_low = ratio - z * eff.stderr_;
+      eff.ci_high = ratio + z * eff.stderr_;
+    } else {
+      eff.mean = eff.ci_low = eff.ci_high = std::nan("");
+    }
+    r.efficiency = eff;
+    for (int g = 0; g < G; ++g) {
+      GroupResult gr;
+      gr.name = sc.groups[g].name;
+      gr.win = est(metric::win(g));
+      gr.payment = est(metric::payment(g));
+      gr.utility = est(metric::utility(g));
+      r.bidders.push_back(gr);
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+RunResult run(const Scenario& sc, const RunOptions& options) {
+  const ModelData md = build_model(sc);
+  Backend b = options.backend != Backend::Auto ? options.backend : sc.backend;
+  RunResult res;
+  std::string gpu, why;
+  if (b == Backend::Auto) {
+    if (cuda_available(&gpu, &why)) {
+      b = Backend::Cuda;
+    } else {
+      b = Backend::Cpu;
+      res.note = "no usable CUDA device (" + why + "); running on the CPU backend";
+    }
+  } else if (b == Backend::Cuda && !cuda_available(&gpu, &why)) {
+    throw BackendError("--backend cuda: no usable CUDA device (" + why + ")");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  if (b == Backend::Cuda) {
+    res.partial = run_cuda(md, sc.samples, options);
+    res.device = gpu;
+  } else {
+    res.partial = run_cpu(md, sc.samples, options);
+    const unsigned hc = std::thread::hardware_concurrency();
+    const int threads = options.threads > 0 ? options.threads : static_cast<int>(hc ? hc : 1);
+    res.device = cpu_name() + " (" + std::to_string(threads) + " threads)";
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.samples = sc.samples;
+  res.seed = sc.seed;
+  res.backend = backend_name(b);
+  res.confidence = sc.confidence;
+  res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
+  res.mechanisms = summarize(sc, res.partial, sc.confidence);
+  return res;
+}
+
+}  // namespace mcrev

@@ -1,0 +1,26 @@
+// mcrev: execution-space macro and compile-time limits shared by host and device code.
+#pragma once
+
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define MCREV_HD __host__ __device__
+#define MCREV_INLINE __forceinline__
+#else
+#define MCREV_HD
+#define MCREV_INLINE inline
+#endif
+
+namespace mcrev {
+
+/// Most bidders one profile may hold (sum of all groups' counts).
+inline constexpr int kMaxBidders = 1024;
+/// Most bidder groups one scenario may declare.
+inline constexpr int kMaxGroups = 64;
+/// Most mechanisms one scenario may compare.
+inline constexpr int kMaxMechanisms = 32;
+/// Profiles accumulated sequentially into one leaf partial; the reduction tree over leaves is fixed,
+/// so results do not depend on thread count, chunk size, backend grid or block size.
+inline constexpr std::uint64_t kLeafProfiles = 256;
+
+}  // namespace mcrev

@@ -1,0 +1,159 @@
+// mcrev: the host-side library API — scenarios, runs and results.
+//
+//   mcrev::Scenario sc = mcrev::load_scenario_file("auction.toml");   // or build one in code
+//   mcrev::RunOptions opt;  opt.backend = mcrev::Backend::Cpu;
+//   mcrev::RunResult r = mcrev::run(sc, opt);
+//   double rev = r.mechanisms[0].revenue.mean;
+//
+// Determinism: for a fixed seed the result is bitwise identical for any thread count and chunk size
+// on the CPU backend, and for any grid size on the CUDA backend; CPU and CUDA agree to ~1e-12 relative.
+#pragma once
+
+#include "mcrev/model.hpp"
+#include "mcrev/stats.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mcrev {
+
+enum class Backend { Auto, Cpu, Cuda };
+
+/// A bid function choice of a mechanism (applies to every group).
+struct StrategySpec {
+  enum Kind { Truthful, Shade, Bne } kind = Truthful;
+  double factor = 1.0;  ///< Shade: bid = factor × value
+};
+
+/// Value distribution as written in the scenario; `dist` is ready to sample once `table` is placed.
+struct DistributionSpec {
+  Distribution dist;
+  std::vector<double> table_x, table_f;  ///< Empirical CDF points
+  std::string describe;                  ///< e.g. "uniform[0, 1]"
+};
+
+struct GroupSpec {
+  std::string name;
+  int count = 1;
+  DistributionSpec value;
+};
+
+struct MechanismSpec {
+  std::string name;
+  MechKind kind = MechKind::SecondPrice;
+  double reserve = 0.0;
+  std::vector<double> group_reserves;  ///< empty, or one per group
+  double price = 0.0;
+  double seller_value = 0.0;
+  StrategySpec strategy;
+};
+
+struct Scenario {
+  std::uint64_t samples = 1000000;
+  std::uint64_t seed = 1;
+  Backend backend = Backend::Auto;
+  double confidence = 0.95;
+  std::vector<GroupSpec> groups;
+  std::vector<MechanismSpec> mechanisms;
+};
+
+/// The built-in default: 5 iid U[0,1] bidders; second price, second price with reserve 0.5, first
+/// price and all-pay at their Bayes–Nash equilibria, posted price 0.5.
+Scenario default_scenario();
+
+/// Checks every field; throws ScenarioError naming the key path on the first problem.
+void validate(const Scenario& sc);
+
+/// Owns the arrays a Model views: groups, mechanisms, strategies (tabulated equilibria) and arena.
+struct ModelData {
+  std::uint64_t seed = 0;
+  int n_bidders = 0;
+  std::vector<Group> groups;
+  std::vector<Mechanism> mechanisms;
+  std::vector<Strategy> strategies;
+  std::vector<double> arena;
+  Model view() const;
+  PartialShape shape() const;
+};
+
+/// Builds the model (tabulates equilibrium bid functions). Throws ScenarioError if impossible.
+ModelData build_model(const Scenario& sc);
+
+/// Pairs whose co-moment the estimator tracks: mechanism m's (surplus, optimal surplus).
+struct MechanismPairs {
+  int block;
+  MCREV_HD void operator()(int p, int* i, int* j) const {
+    *i = p * block + metric::kSurplus;
+    *j = p * block + metric::kOptSurplus;
+  }
+};
+
+struct RunOptions {
+  Backend backend = Backend::Auto;
+  int threads = 0;                          ///< CPU threads; 0 = all cores
+  std::uint64_t chunk_profiles = 1u << 16;  ///< CPU work unit; a power-of-two multiple of kLeafProfiles
+  /// Called from the driving thread with (profiles done, total); may be empty.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+struct Estimate {
+  double mean = 0, stderr_ = 0, ci_low = 0, ci_high = 0;
+};
+
+struct GroupResult {
+  std::string name;
+  Estimate win, payment, utility;  ///< per bidder of the group
+};
+
+struct MechanismResult {
+  std::string name;
+  std::string kind;
+  Estimate revenue, welfare, seller_utility, efficiency, no_sale, revenue_diff;
+  std::vector<GroupResult> bidders;
+};
+
+struct RunResult {
+  std::uint64_t samples = 0, seed = 0;
+  std::string backend;  ///< "cpu" or "cuda"
+  std::string device;   ///< CPU model / GPU name
+  std::string note;     ///< e.g. why auto fell back to the CPU
+  double seconds = 0, profiles_per_second = 0, confidence = 0.95;
+  std::vector<MechanismResult> mechanisms;
+  std::vector<double> partial;  ///< the merged raw partial, for exact comparisons
+};
+
+/// Runs the scenario; options.backend overrides sc.backend unless it is Auto.
+RunResult run(const Scenario& sc, const RunOptions& options = {});
+
+/// Turns a merged partial into estimates at the given confidence level.
+std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence);
+
+const char* kind_name(MechKind k);
+const char* backend_name(Backend b);
+
+// Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles.
+std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options);
+bool cuda_available(std::string* device_name, std::string* why_not);
+std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options);
+
+/// Deterministic reduction tree over leaves: entries are pushed in leaf order with their level
+/// (a subtree of 2^level leaves); equal levels merge left-to-right like a binary counter.
+class TreeReducer {
+ public:
+  explicit TreeReducer(PartialShape shape, MechanismPairs pairs) : shape_(shape), pairs_(pairs) {}
+  void push(int level, std::vector<double> partial);
+  /// Merges what is left, right to left; returns an all-zero partial if nothing was pushed.
+  std::vector<double> finish();
+  bool empty() const { return stack_.empty(); }
+  /// Moves the entries out (to be pushed, in order, into another reducer).
+  std::vector<std::pair<int, std::vector<double>>> take() { return std::move(stack_); }
+
+ private:
+  PartialShape shape_;
+  MechanismPairs pairs_;
+  std::vector<std::pair<int, std::vector<double>>> stack_;
+};
+
+}  // namespace mcrev

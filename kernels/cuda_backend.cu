@@ -1,0 +1,206 @@
+// CUDA backend: one fused kernel draws profiles, evaluates the mechanisms and accumulates moments in
+// thread-local storage; each block reduces its chunk with cub::BlockReduce (a Chan merge per metric)
+// and writes one partial; the host merges chunk partials in chunk order (no float atomics).
+#include "mcrev/engine.hpp"
+#include "mcrev/error.hpp"
+#include "mcrev/kernel_body.hpp"
+
+#include <cub/block/block_reduce.cuh>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <string>
+
+namespace mcrev {
+
+namespace {
+
+[[noreturn]] void cuda_fail(cudaError_t e, const char* call, const char* file, int line) {
+  if (e == cudaErrorMemoryAllocation)
+    throw BackendError(std::string("CUDA out of device memory in ") + call + " (" + file + ":" + std::to_string(line) +
+                       "); reduce the number of mechanisms or bidders");
+  throw BackendError(std::string("CUDA error in ") + call + ": " + cudaGetErrorString(e) + " (" + file + ":" +
+                     std::to_string(line) + ")");
+}
+
+#define MCREV_CUDA(call)                                           \
+  do {                                                             \
+    const cudaError_t e_ = (call);                                 \
+    if (e_ != cudaSuccess) cuda_fail(e_, #call, __FILE__, __LINE__); \
+  } while (0)
+
+constexpr int kBlock = 128;                  // fixed: part of the reduction order
+constexpr std::uint64_t kPerThread = 256;    // profiles per thread per chunk
+constexpr std::uint64_t kChunk = kBlock * kPerThread;
+
+struct Moment {
+  double n, mean, m2;
+};
+struct CoMoment {
+  double n, mi, mj, c;
+};
+struct MergeMoment {
+  __device__ Moment operator()(const Moment& a, const Moment& b) const {
+    const double n = a.n + b.n;
+    if (b.n == 0) return a;
+    if (a.n == 0) return b;
+    const double d = b.mean - a.mean;
+    return {n, a.mean + d * b.n / n, a.m2 + b.m2 + d * d * a.n * b.n / n};
+  }
+};
+struct MergeCoMoment {
+  __device__ CoMoment operator()(const CoMoment& a, const CoMoment& b) const {
+    const double n = a.n + b.n;
+    if (b.n == 0) return a;
+    if (a.n == 0) return b;
+    const double di = b.mi - a.mi, dj = b.mj - a.mj;
+    return {n, a.mi + di * b.n / n, a.mj + dj * b.n / n, a.c + b.c + di * dj * a.n * b.n / n};
+  }
+};
+
+// MaxN bidders, MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
+template <int MaxN, int MaxK>
+__global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_t samples, std::uint64_t chunk_first,
+                                                          std::uint64_t chunk_count, int m_begin, int m_end,
+                                                          double* partials) {
+  using MomentReduce = cub::BlockReduce<Moment, kBlock>;
+  using CoMomentReduce = cub::BlockReduce<CoMoment, kBlock>;
+  __shared__ union {
+    typename MomentReduce::TempStorage m;
+    typename CoMomentReduce::TempStorage c;
+  } temp;
+  constexpr int MaxP = MaxK / metric::kPerGroupBase + 1;
+  double v[MaxN], b[MaxN], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
+  const PartialShape sh = pass_shape(md, m_begin, m_end);
+  const MechanismPairs pairs{md.metrics_per_mechanism()};
+  for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
+    const std::uint64_t chunk = chunk_first + i;
+    thread_partial(md, thread_range(chunk, threadIdx.x, kBlock, kPerThread, samples), m_begin, m_end, v, b, x, sums,
+                   part);
+    double* out = partials + i * sh.size();
+    const double n = part[0];
+    for (int k = 0; k < sh.metrics; ++k) {
+      const Moment r = MomentReduce(temp.m).Reduce(Moment{n, part[1 + k], part[1 + sh.metrics + k]}, MergeMoment{});
+      if (threadIdx.x == 0) {
+        out[0] = r.n;
+        out[1 + k] = r.mean;
+        out[1 + sh.metrics + k] = r.m2;
+      }
+      __syncthreads();
+    }
+    for (int p = 0; p < sh.pairs; ++p) {
+      int pi, pj;
+      pairs(p, &pi, &pj);
+      const CoMoment r = CoMomentReduce(temp.c).Reduce(
+          CoMoment{n, part[1 + pi], part[1 + pj], part[1 + 2 * sh.metrics + p]}, MergeCoMoment{});
+      if (threadIdx.x == 0) out[1 + 2 * sh.metrics + p] = r.c;
+      __syncthreads();
+    }
+  }
+}
+
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  explicit DeviceArray(size_t n) {
+    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
+  }
+  DeviceArray(const std::vector<T>& h) : DeviceArray(h.size()) {
+    if (!h.empty()) MCREV_CUDA(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  ~DeviceArray() { cudaFree(ptr); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+};
+
+template <int MaxN, int MaxK>
+void launch_passes(const ModelData& md, const Model& dev, std::uint64_t samples, const RunOptions& options,
+                   std::vector<double>& full) {
+  const int M = dev.n_mechanisms, B = dev.metrics_per_mechanism();
+  const PartialShape full_shape = md.shape();
+  const int per_pass = std::max(1, MaxK / B);
+  const std::uint64_t n_chunks = (samples + kChunk - 1) / kChunk;
+  int device = 0, sms = 0, per_sm = 0;
+  MCREV_CUDA(cudaGetDevice(&device));
+  MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, estimate_kernel<MaxN, MaxK>, kBlock, 0));
+  const std::uint64_t grid = static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm)));
+  const std::uint64_t batch = std::max<std::uint64_t>(grid, 4096);  // chunks per launch
+  const int passes = (M + per_pass - 1) / per_pass;
+  for (int m0 = 0, pass = 0; m0 < M; m0 += per_pass, ++pass) {
+    const int m1 = std::min(M, m0 + per_pass);
+    const PartialShape sh = pass_shape(dev, m0, m1);
+    DeviceArray<double> partials(batch * sh.size());
+    std::vector<double> host(batch * sh.size());
+    TreeReducer reducer(sh, MechanismPairs{B});
+    for (std::uint64_t c0 = 0; c0 < n_chunks; c0 += batch) {
+      const std::uint64_t count = std::min(batch, n_chunks - c0);
+      estimate_kernel<MaxN, MaxK><<<static_cast<unsigned>(std::min(grid, count)), kBlock>>>(dev, samples, c0, count, m0, m1,
+                                                                                    partials.ptr);
+      MCREV_CUDA(cudaGetLastError());
+      MCREV_CUDA(cudaMemcpy(host.data(), partials.ptr, count * sh.size() * sizeof(double), cudaMemcpyDeviceToHost));
+      for (std::uint64_t i = 0; i < count; ++i)
+        reducer.push(0, std::vector<double>(host.begin() + i * sh.size(), host.begin() + (i + 1) * sh.size()));
+      if (options.progress)
+        options.progress((pass * samples + std::min(samples, (c0 + count) * kChunk)) / passes, samples);
+    }
+    const std::vector<double> p = reducer.finish();
+    // Place the pass's metrics into the full partial.
+    full[0] = p[0];
+    const int k0 = m0 * B;
+    for (int k = 0; k < sh.metrics; ++k) {
+      full[1 + k0 + k] = p[1 + k];
+      full[1 + full_shape.metrics + k0 + k] = p[1 + sh.metrics + k];
+    }
+    for (int q = 0; q < sh.pairs; ++q) full[1 + 2 * full_shape.metrics + m0 + q] = p[1 + 2 * sh.metrics + q];
+  }
+}
+
+}  // namespace
+
+bool cuda_available(std::string* device_name, std::string* why_not) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    if (why_not)
+      *why_not = (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver || count == 0)
+                     ? "no CUDA device or driver found"
+                     : std::string("CUDA: ") + cudaGetErrorString(e);
+    cudaGetLastError();
+    return false;
+  }
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+    if (why_not) *why_not = "cannot query device 0";
+    return false;
+  }
+  if (device_name) *device_name = prop.name;
+  return true;
+}
+
+std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
+  const int B = metric::per_mechanism(static_cast<int>(md.groups.size()));
+  DeviceArray<Group> groups(md.groups);
+  DeviceArray<Mechanism> mechanisms(md.mechanisms);
+  DeviceArray<Strategy> strategies(md.strategies);
+  DeviceArray<double> arena(md.arena);
+  Model dev = md.view();
+  dev.groups = groups.ptr;
+  dev.mechanisms = mechanisms.ptr;
+  dev.strategies = strategies.ptr;
+  dev.arena = arena.ptr;
+  std::vector<double> full(md.shape().size(), 0.0);
+  // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
+  const bool small_n = md.n_bidders <= 32, small_k = B <= 64;
+  if (small_n && small_k)
+    launch_passes<32, 64>(md, dev, samples, options, full);
+  else if (small_n)
+    launch_passes<32, 256>(md, dev, samples, options, full);
+  else if (small_k)
+    launch_passes<kMaxBidders, 64>(md, dev, samples, options, full);
+  else
+    launch_passes<kMaxBidders, 256>(md, dev, samples, options, full);
+  return full;
+}
+
+}  // namespace mcrev
