@@ -140,25 +140,36 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
 
 }  // namespace detail
 
-/// Runs mechanism m on values v (bids written to b). Returns the outcome; see Mechanism for rules:
+/// Reports of every bidder under mechanism m's prescribed strategies: bids β_g(v_i) for auctions,
+/// the values themselves for posted_price / random_offer (a buyer accepts iff its report >= price).
+MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b) {
+  const Mechanism& mech = md.mechanisms[m];
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    if (mech.kind == MechKind::PostedPrice || mech.kind == MechKind::RandomOffer) {
+      for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = v[i];
+      continue;
+    }
+    const Strategy& st = md.strategies[mech.strategies + g];
+    for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = st.bid(v[i], gr.dist, md.arena);
+  }
+}
+
+/// Mechanism m's allocation and the winner's payment, a function of the reports b alone (and of the
+/// profile's auxiliary stream for tie-breaks), so a deviation is evaluated by changing one report:
 ///  second_price: highest eligible bid wins, pays max(own group's reserve, highest other eligible bid);
 ///  first_price: highest eligible bid wins, pays its bid;
-///  all_pay: highest eligible bid wins, every eligible bidder pays its bid;
-///  posted_price: a uniformly random buyer among those with v >= price buys at price (the first
+///  all_pay: highest eligible bid wins, every eligible bidder pays its bid (see bidder_payment);
+///  posted_price: a uniformly random buyer among those reporting >= price buys at price (the first
 ///    such buyer in a uniformly random arrival order);
-///  random_offer: one uniformly random buyer is offered price; buys iff v >= price.
-MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t profile, const double* v, double* b) {
+///  random_offer: one uniformly random buyer is offered price; buys iff its report >= price.
+MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, const double* b) {
   const Mechanism& mech = md.mechanisms[m];
   Outcome o;
   switch (mech.kind) {
     case MechKind::SecondPrice:
     case MechKind::FirstPrice:
     case MechKind::AllPay: {
-      for (int g = 0; g < md.n_groups; ++g) {
-        const Group& gr = md.groups[g];
-        const Strategy& st = md.strategies[mech.strategies + g];
-        for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = st.bid(v[i], gr.dist, md.arena);
-      }
       double second;
       o.winner = detail::argmax_bid(md, mech, m, profile, b, &second);
       if (o.winner >= 0) {
@@ -173,11 +184,11 @@ MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t prof
     }
     case MechKind::PostedPrice: {
       int eligible = 0;
-      for (int i = 0; i < md.n_bidders; ++i) eligible += v[i] >= mech.price;
+      for (int i = 0; i < md.n_bidders; ++i) eligible += b[i] >= mech.price;
       if (eligible > 0) {
         int j = eligible > 1 ? Stream(md.seed, profile, aux_lane(m)).below(eligible) : 0;
         for (int i = 0; i < md.n_bidders; ++i)
-          if (v[i] >= mech.price && j-- == 0) {
+          if (b[i] >= mech.price && j-- == 0) {
             o.winner = i;
             break;
           }
@@ -187,7 +198,7 @@ MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t prof
     }
     case MechKind::RandomOffer: {
       const int i = md.n_bidders > 1 ? Stream(md.seed, profile, aux_lane(m)).below(md.n_bidders) : 0;
-      if (v[i] >= mech.price) {
+      if (b[i] >= mech.price) {
         o.winner = i;
         o.price = mech.price;
       }
@@ -197,17 +208,30 @@ MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t prof
   return o;
 }
 
-/// Revenue of an outcome (all-pay: the sum of eligible bids in b).
-MCREV_HD inline double outcome_revenue(const Model& md, int m, const Outcome& o, const double* b) {
+/// Runs mechanism m on values v under its prescribed strategies (reports written to b).
+MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t profile, const double* v, double* b) {
+  compute_reports(md, m, v, b);
+  return allocate(md, m, profile, b);
+}
+
+/// Payment of bidder i in outcome o (all-pay: its bid if eligible; otherwise the winner's price).
+MCREV_HD inline double bidder_payment(const Model& md, int m, const Outcome& o, const double* b, int i) {
   const Mechanism& mech = md.mechanisms[m];
-  if (mech.kind != MechKind::AllPay) return o.winner >= 0 ? o.price : 0.0;
-  double total = 0.0;
-  for (int g = 0; g < md.n_groups; ++g) {
-    const double r = md.reserve_of(mech, g);
-    const Group& gr = md.groups[g];
-    for (int i = gr.first; i < gr.first + gr.count; ++i)
-      if (b[i] > kNoBid && !(b[i] < r)) total += b[i];
+  if (mech.kind == MechKind::AllPay) {
+    const double r = md.reserve_of(mech, md.group_of(i));
+    return (b[i] > kNoBid && !(b[i] < r)) ? b[i] : 0.0;
   }
+  return i == o.winner ? o.price : 0.0;
+}
+
+/// True when bidders other than the winner may pay (revenue is then a sum over all bidders).
+MCREV_HD MCREV_INLINE bool losers_pay(MechKind k) { return k == MechKind::AllPay; }
+
+/// Revenue Σ_i M_i of an outcome.
+MCREV_HD inline double outcome_revenue(const Model& md, int m, const Outcome& o, const double* b) {
+  if (!losers_pay(md.mechanisms[m].kind)) return o.winner >= 0 ? o.price : 0.0;
+  double total = 0.0;
+  for (int i = 0; i < md.n_bidders; ++i) total += bidder_payment(md, m, o, b, i);
   return total;
 }
 
@@ -231,13 +255,11 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     out[metric::payment(g)] = 0.0;
     out[metric::utility(g)] = 0.0;
   }
-  if (mech.kind == MechKind::AllPay) {
+  if (losers_pay(mech.kind)) {
     for (int g = 0; g < md.n_groups; ++g) {
-      const double r = md.reserve_of(mech, g);
       const Group& gr = md.groups[g];
       double paid = 0.0;
-      for (int i = gr.first; i < gr.first + gr.count; ++i)
-        if (b[i] > kNoBid && !(b[i] < r)) paid += b[i];
+      for (int i = gr.first; i < gr.first + gr.count; ++i) paid += bidder_payment(md, m, o, b, i);
       out[metric::payment(g)] = paid / gr.count;
       out[metric::utility(g)] = -paid / gr.count;
     }
@@ -246,7 +268,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     const int g = md.group_of(o.winner);
     const double inv = 1.0 / md.groups[g].count;
     out[metric::win(g)] = inv;
-    if (mech.kind == MechKind::AllPay) {
+    if (losers_pay(mech.kind)) {
       out[metric::utility(g)] += v[o.winner] * inv;
     } else {
       out[metric::payment(g)] = o.price * inv;
