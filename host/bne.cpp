@@ -21,36 +21,72 @@ double gauss_legendre(F f, double a, double b) {
   return s * h;
 }
 
-// J(v_k) = ∫_r^{v_k} (F(x)/F(v_k))^{n−1} dx on the grid t_k, stable for any n (no F^{n−1} underflow).
+// Nodes evenly spaced in w; J(v_k) = ∫_entry^{v_k} (F(x)/F(v_k))^{n−1} dx accumulated interval by
+// interval (stable for any n: no F^{n−1} underflow). First price: β = v − J; all-pay: β = F^{n−1}(v − J).
 BneTable tabulate(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay) {
   BneTable t;
   t.entry = entry;
-  t.t0 = d.cdf(entry, arena);
-  t.bids.resize(points);
+  t.log_tail = std::isfinite(d.high) ? 0 : 1;
   const double top = finite_top(d, arena);
-  const double tmax = d.cdf(top, arena);
-  double prev_v = entry, prev_f = t.t0, J = 0.0;
+  auto w_of = [&](double tt) { return t.log_tail ? -std::log1p(-tt) : tt; };
+  auto t_of = [&](double w) { return t.log_tail ? -std::expm1(-w) : w; };
+  const double t0 = d.cdf(entry, arena);
+  t.w0 = w_of(t0);
+  t.w1 = w_of(d.cdf(top, arena));
+  t.bids.resize(points);
+  t.slopes.resize(points);
+  double prev_v = entry, prev_f = t0, J = 0.0;
   for (int k = 0; k < points; ++k) {
-    const double tk = (k == points - 1) ? tmax : t.t0 + (1.0 - t.t0) * k / (points - 1);
-    const double v = (k == 0) ? entry : std::min(d.quantile(std::min(tk, tmax), arena), top);
+    const double w = t.w0 + (t.w1 - t.w0) * k / (points - 1);
+    const double v = (k == 0) ? entry : (k == points - 1 ? top : std::min(d.quantile(t_of(w), arena), top));
     const double fv = d.cdf(v, arena);
     if (k > 0 && v > prev_v) {
       const double scale = fv > 0 ? std::pow(prev_f / fv, n - 1) : 0.0;
-      const double piece = gauss_legendre(
-          [&](double x) { return fv > 0 ? std::pow(d.cdf(x, arena) / fv, n - 1) : 0.0; }, prev_v, v);
+      // Subdivide so that each piece is narrow against the integrand's peak width F/((n − 1) f) near v
+      // (large n makes (F(x)/F(v))^{n−1} sharply peaked).
+      const double pdf = d.pdf(v, arena);
+      const double width = (n > 1 && pdf > 0) ? fv / ((n - 1) * pdf) : (v - prev_v);
+      const int sub = static_cast<int>(std::min(20000.0, std::max(4.0, std::ceil(4 * (v - prev_v) / width))));
+      double piece = 0;
+      for (int j = 0; j < sub; ++j) {
+        const double a = prev_v + (v - prev_v) * j / sub, b = prev_v + (v - prev_v) * (j + 1) / sub;
+        piece += gauss_legendre([&](double x) { return fv > 0 ? std::pow(d.cdf(x, arena) / fv, n - 1) : 0.0; }, a, b);
+      }
       J = (n == 1 ? J : J * scale) + piece;
     }
     const double fp = v - J;  // first-price bid
     t.bids[k] = all_pay ? (n == 1 ? 1.0 : std::pow(fv, n - 1)) * fp : fp;
+    // The equilibrium ODE β'(v) = (n − 1)(v − β) f/F gives dβ/dt = (n − 1)(v − β)/t; all-pay:
+    // d/dt [t^{n−1} β_FP] = (n − 1) t^{n−2} v. Then dβ/dw = dβ/dt · dt/dw, dt/dw = 1 − t if log_tail.
+    const double dtdw = t.log_tail ? 1.0 - fv : 1.0;
+    if (fv > 0)
+      t.slopes[k] = (all_pay ? (n - 1) * std::pow(fv, n - 2) * v : (n - 1) * (v - fp) / fv) * dtdw;
+    else
+      t.slopes[k] = std::nan("");  // F = 0: filled from the neighbours below
     prev_v = v;
     prev_f = fv;
   }
   // Monotone by theory; guard against rounding at the first nodes.
   for (int k = 1; k < points; ++k) t.bids[k] = std::max(t.bids[k], t.bids[k - 1]);
+  const double h = (t.w1 - t.w0) / (points - 1);
+  if (!std::isfinite(t.slopes[0])) t.slopes[0] = (-3 * t.bids[0] + 4 * t.bids[1] - t.bids[2]) / (2 * h);
   return t;
 }
 
 }  // namespace
+
+Strategy BneTable::strategy(int bids_offset, int slopes_offset) const {
+  Strategy s;
+  s.kind = StrategyKind::Table;
+  s.entry = entry;
+  s.w0 = w0;
+  s.w1 = w1;
+  s.log_tail = log_tail;
+  s.table = bids_offset;
+  s.table_n = static_cast<int>(bids.size());
+  s.slopes = slopes_offset;
+  return s;
+}
 
 double finite_top(const Distribution& d, const double* arena) {
   if (std::isfinite(d.high)) return d.high;

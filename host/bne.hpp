@@ -2,15 +2,22 @@
 #pragma once
 
 #include "mcrev/distribution.hpp"
+#include "mcrev/strategy.hpp"
 
 #include <vector>
 
 namespace mcrev {
 
+/// Bids at K nodes evenly spaced in w (see Strategy): w = F(v), or −log(1 − F(v)) if log_tail.
 struct BneTable {
-  double entry;              ///< lowest value that bids
-  double t0;                 ///< F(entry)
-  std::vector<double> bids;  ///< bids at t_k = t0 + (1 − t0) k/(K − 1)
+  double entry;                ///< lowest value that bids
+  double w0, w1;               ///< node range in w
+  int log_tail;                ///< unbounded support: nodes in −log(1 − F)
+  std::vector<double> bids;    ///< β at the nodes
+  std::vector<double> slopes;  ///< dβ/dw at the nodes, for cubic Hermite interpolation
+
+  /// The strategy that interpolates this table, stored at arena offsets (bids, slopes).
+  Strategy strategy(int bids_offset, int slopes_offset) const;
 };
 
 /// First price, n iid bidders, minimum bid r:  β(v) = v − ∫_r^v (F(x)/F(v))^{n−1} dx for v >= r

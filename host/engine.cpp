@@ -183,12 +183,11 @@ ModelData build_model(const Scenario& sc) {
         const Distribution& d = md.groups[0].dist;
         const BneTable t = ms.kind == MechKind::FirstPrice ? first_price_bne(d, md.arena.data(), md.n_bidders, ms.reserve)
                                                            : all_pay_bne(d, md.arena.data(), md.n_bidders, ms.reserve);
-        st.kind = StrategyKind::Table;
-        st.entry = t.entry;
-        st.t0 = t.t0;
-        st.table = static_cast<int>(md.arena.size());
-        st.table_n = static_cast<int>(t.bids.size());
+        const int bids_at = static_cast<int>(md.arena.size());
         md.arena.insert(md.arena.end(), t.bids.begin(), t.bids.end());
+        const int slopes_at = static_cast<int>(md.arena.size());
+        md.arena.insert(md.arena.end(), t.slopes.begin(), t.slopes.end());
+        st = t.strategy(bids_at, slopes_at);
         break;
       }
     }

@@ -21,9 +21,7 @@
 #ifndef MCREV_VERSION
 #define MCREV_VERSION "0.0.0"
 #endif
-#ifndef MCREV_GIT_COMMIT
-#define MCREV_GIT_COMMIT "unknown"
-#endif
+#include "mcrev_git_version.hpp"  // generated at build time: MCREV_GIT_COMMIT
 
 namespace {
 

@@ -1,1 +1,83 @@
-#include <gtest/gtest.h>
+// CUDA backend against the CPU backend (1e-12 relative); skipped with a reason without a device.
+#include "test_util.hpp"
+
+#include <cmath>
+
+using namespace mcrev;
+using namespace mcrev::test;
+
+class Gpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name, why;
+    if (!cuda_available(&name, &why)) GTEST_SKIP() << "no CUDA device: " << why;
+  }
+  static void expect_match(const Scenario& sc) {
+    RunOptions cpu, gpu;
+    cpu.backend = Backend::Cpu;
+    gpu.backend = Backend::Cuda;
+    const RunResult a = run(sc, cpu), b = run(sc, gpu);
+    ASSERT_EQ(b.backend, "cuda");
+    ASSERT_EQ(a.partial.size(), b.partial.size());
+    EXPECT_EQ(a.partial[0], b.partial[0]);
+    for (size_t k = 1; k < a.partial.size(); ++k)
+      EXPECT_NEAR(b.partial[k], a.partial[k], 1e-12 * std::max(1.0, std::fabs(a.partial[k]))) << "entry " << k;
+  }
+};
+
+TEST_F(Gpu, DefaultScenarioMatchesCpu) {
+  Scenario sc = default_scenario();
+  sc.samples = 3000017;
+  expect_match(sc);
+}
+
+TEST_F(Gpu, AsymmetricExponentialAndReservesMatchCpu) {
+  Scenario sc = iid(3, exponential(2.0, 0.1), 1000003, 17);
+  GroupSpec g;
+  g.name = "b";
+  g.count = 2;
+  g.value = uniform(0, 2);
+  sc.groups.push_back(g);
+  MechanismSpec sp = mech(MechKind::SecondPrice);
+  sp.group_reserves = {0.3, 0.6};
+  sc.mechanisms = {sp, mech(MechKind::AllPay, "ap"), mech(MechKind::PostedPrice, "pp", 0, StrategySpec::Truthful, 0.7),
+                   mech(MechKind::RandomOffer, "ro", 0, StrategySpec::Truthful, 0.5)};
+  expect_match(sc);
+}
+
+TEST_F(Gpu, ManyBiddersAndManyMechanismsUseSeveralPasses) {
+  Scenario sc = iid(200, uniform(0, 1), 200003, 3);
+  for (int m = 0; m < 12; ++m) sc.mechanisms.push_back(mech(MechKind::SecondPrice, "sp" + std::to_string(m), m * 0.08));
+  for (int g = 1; g < 9; ++g) {
+    GroupSpec gs;
+    gs.name = "g" + std::to_string(g);
+    gs.count = 3;
+    gs.value = uniform(0, 1);
+    sc.groups.push_back(gs);
+  }
+  expect_match(sc);
+}
+
+TEST_F(Gpu, EstimatesMatchClosedForm) {
+  Scenario sc = iid(5, uniform(0, 1), 50000000, 1);
+  sc.mechanisms = {mech(MechKind::SecondPrice), mech(MechKind::FirstPrice, "fp", 0.0, StrategySpec::Bne)};
+  RunOptions o;
+  o.backend = Backend::Cuda;
+  const RunResult r = run(sc, o);
+  EXPECT_TRUE(WithinSE(r.mechanisms[0].revenue, 4.0 / 6));
+  EXPECT_TRUE(WithinSE(r.mechanisms[1].revenue_diff, 0.0));
+}
+
+TEST(GpuUnavailable, CudaBackendWithoutDeviceIsAClearError) {
+  std::string name, why;
+  if (cuda_available(&name, &why)) GTEST_SKIP() << "a CUDA device is present (" << name << ")";
+  Scenario sc = default_scenario();
+  sc.samples = 1000;
+  RunOptions o;
+  o.backend = Backend::Cuda;
+  EXPECT_THROW(run(sc, o), BackendError);
+  o.backend = Backend::Auto;
+  const RunResult r = run(sc, o);
+  EXPECT_EQ(r.backend, "cpu");
+  EXPECT_NE(r.note.find("CPU"), std::string::npos);
+}

@@ -81,15 +81,6 @@ struct ModelData {
 /// Builds the model (tabulates equilibrium bid functions). Throws ScenarioError if impossible.
 ModelData build_model(const Scenario& sc);
 
-/// Pairs whose co-moment the estimator tracks: mechanism m's (surplus, optimal surplus).
-struct MechanismPairs {
-  int block;
-  MCREV_HD void operator()(int p, int* i, int* j) const {
-    *i = p * block + metric::kSurplus;
-    *j = p * block + metric::kOptSurplus;
-  }
-};
-
 struct RunOptions {
   Backend backend = Backend::Auto;
   int threads = 0;                          ///< CPU threads; 0 = all cores

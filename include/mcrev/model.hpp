@@ -54,6 +54,15 @@ MCREV_HD MCREV_INLINE constexpr int payment(int g) { return kPerGroupBase + 3 * 
 MCREV_HD MCREV_INLINE constexpr int utility(int g) { return kPerGroupBase + 3 * g + 2; }
 }  // namespace metric
 
+/// Pairs whose co-moment the estimator tracks: mechanism m's (surplus, optimal surplus).
+struct MechanismPairs {
+  int block;
+  MCREV_HD void operator()(int p, int* i, int* j) const {
+    *i = p * block + metric::kSurplus;
+    *j = p * block + metric::kOptSurplus;
+  }
+};
+
 struct Model {
   std::uint64_t seed = 0;
   int n_bidders = 0;

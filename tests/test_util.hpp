@@ -1,0 +1,71 @@
+// Shared helpers for the mcrev tests.
+#pragma once
+
+#include "mcrev/engine.hpp"
+#include "mcrev/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mcrev::test {
+
+inline DistributionSpec uniform(double lo, double hi) {
+  DistributionSpec d;
+  d.dist.kind = DistKind::Uniform;
+  d.dist.low = lo;
+  d.dist.high = hi;
+  d.describe = "uniform";
+  return d;
+}
+
+inline DistributionSpec exponential(double rate, double shift = 0.0) {
+  DistributionSpec d;
+  d.dist.kind = DistKind::Exponential;
+  d.dist.p[0] = rate;
+  d.dist.low = shift;
+  d.dist.high = HUGE_VAL;
+  d.describe = "exponential";
+  return d;
+}
+
+inline MechanismSpec mech(MechKind k, const std::string& name = "", double reserve = 0.0,
+                          StrategySpec::Kind st = StrategySpec::Truthful, double price = 0.0) {
+  MechanismSpec m;
+  m.kind = k;
+  m.name = name.empty() ? kind_name(k) : name;
+  m.reserve = reserve;
+  m.strategy.kind = st;
+  m.price = price;
+  return m;
+}
+
+inline Scenario iid(int n, DistributionSpec d, std::uint64_t samples, std::uint64_t seed = 7) {
+  Scenario sc;
+  sc.samples = samples;
+  sc.seed = seed;
+  sc.backend = Backend::Cpu;
+  GroupSpec g;
+  g.name = "bidders";
+  g.count = n;
+  g.value = d;
+  sc.groups.push_back(g);
+  return sc;
+}
+
+inline RunResult run_cpu_scenario(const Scenario& sc, int threads = 0) {
+  RunOptions o;
+  o.backend = Backend::Cpu;
+  o.threads = threads;
+  return run(sc, o);
+}
+
+/// |estimate − truth| within k standard errors (the SE reported by the estimator itself).
+inline ::testing::AssertionResult WithinSE(const Estimate& e, double truth, double k = 5.0) {
+  const double dev = std::fabs(e.mean - truth);
+  if (e.stderr_ > 0 && dev <= k * e.stderr_) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "estimate " << e.mean << " ± " << e.stderr_ << " vs truth " << truth
+                                       << " (" << (e.stderr_ > 0 ? dev / e.stderr_ : INFINITY) << " SE)";
+}
+
+}  // namespace mcrev::test
