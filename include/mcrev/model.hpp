@@ -86,8 +86,8 @@ struct Model {
 
 static_assert(std::is_trivially_copyable_v<Model>);
 
-/// Draws the profile's values: bidder i gets the i-th uniform of lane 0, mapped by its group's
-/// inverse CDF.
+/// Draws the profile's values: bidder i gets the i-th uniform of lane 0 (word i%4 of Philox block
+/// i/4), mapped by its group's inverse CDF.
 MCREV_HD inline void draw_values(const Model& md, std::uint64_t profile, double* v) {
   Stream s(md.seed, profile, kValueLane);
   for (int g = 0; g < md.n_groups; ++g) {
@@ -105,28 +105,31 @@ struct Outcome {
 namespace detail {
 
 /// Highest eligible bid with uniform random tie-breaking from the mechanism's auxiliary stream.
-/// `second` is the highest bid among the other eligible bidders (kNoBid if none).
+/// `second` is the highest bid among the other eligible bidders (kNoBid if none). The first pass is
+/// branch-free (max / second max); the winner's index is found in a second, short pass.
 MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, std::uint64_t profile,
                                const double* b, double* second_out) {
   double best = kNoBid, second = kNoBid;
+  for (int g = 0; g < md.n_groups; ++g) {
+    const double r = md.reserve_of(mech, g);
+    const Group& gr = md.groups[g];
+    for (int i = gr.first; i < gr.first + gr.count; ++i) {
+      const double x = b[i] >= r ? b[i] : kNoBid;  // ineligible bids drop out
+      const double lo = x < best ? x : best;
+      second = lo > second ? lo : second;
+      best = x > best ? x : best;
+    }
+  }
+  *second_out = second;
+  if (!(best > kNoBid)) return -1;
   int arg = -1, ties = 0;
   for (int g = 0; g < md.n_groups; ++g) {
     const double r = md.reserve_of(mech, g);
     const Group& gr = md.groups[g];
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
-      const double x = b[i];
-      if (!(x > kNoBid) || x < r) continue;
-      if (x > best) {
-        second = best;
-        best = x;
-        arg = i;
-        ties = 1;
-      } else if (x == best) {
-        second = best;
-        ++ties;
-      } else if (x > second) {
-        second = x;
-      }
+      const bool top = b[i] == best && b[i] >= r;
+      arg = (top && ties == 0) ? i : arg;
+      ties += top;
     }
   }
   if (ties > 1) {
@@ -136,14 +139,13 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
       const double r = md.reserve_of(mech, g);
       const Group& gr = md.groups[g];
       for (int i = gr.first; i < gr.first + gr.count; ++i) {
-        if (b[i] == best && !(b[i] < r) && j-- == 0) {
+        if (b[i] == best && b[i] >= r && j-- == 0) {
           arg = i;
           break;
         }
       }
     }
   }
-  *second_out = second;
   return arg;
 }
 
@@ -286,12 +288,11 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   }
 }
 
-/// Evaluates mechanisms [m_begin, m_end) on one profile: draws values into v (n_bidders), uses b as
-/// bid scratch, and writes (m_end − m_begin) metric blocks to out. Mechanism 0 is always run when
-/// m_begin > 0, for the revenue differences.
-MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, int m_begin, int m_end, double* v,
-                                      double* b, double* out) {
-  draw_values(md, profile, v);
+/// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is bid scratch;
+/// writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run when m_begin > 0, for the
+/// revenue differences.
+MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
+                                     double* b, double* out) {
   double v_max = v[0];
   for (int i = 1; i < md.n_bidders; ++i) v_max = v[i] > v_max ? v[i] : v_max;
   double baseline = 0.0;
@@ -302,6 +303,13 @@ MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, in
     if (m == 0) baseline = outcome_revenue(md, 0, o, b);
     write_metrics(md, m, o, v, b, baseline, v_max, out + (m - m_begin) * block);
   }
+}
+
+/// Draws profile's values into v and evaluates mechanisms [m_begin, m_end) (see evaluate_values).
+MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, int m_begin, int m_end, double* v,
+                                      double* b, double* out) {
+  draw_values(md, profile, v);
+  evaluate_values(md, profile, m_begin, m_end, v, b, out);
 }
 
 }  // namespace mcrev
