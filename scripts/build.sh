@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds mcrev in build/ (CUDA backend when nvcc is found; sm_90 by default,
+# override with MCREV_CUDA_ARCH="80;90"). The CLI lands at build/bin/mcrev.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
+args=(--preset default)
+[ -n "${MCREV_CUDA_ARCH:-}" ] && args+=("-DCMAKE_CUDA_ARCHITECTURES=${MCREV_CUDA_ARCH}")
+cmake "${args[@]}" >/dev/null
+cmake --build build -j "$(nproc)"
