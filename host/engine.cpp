@@ -19,6 +19,7 @@ const char* kind_name(MechKind k) {
     case MechKind::AllPay: return "all_pay";
     case MechKind::PostedPrice: return "posted_price";
     case MechKind::RandomOffer: return "random_offer";
+    case MechKind::Quantized: return "quantized";
   }
   return "?";
 }
@@ -98,6 +99,7 @@ void validate(const Scenario& sc) {
     MCREV_EXPECTS(ms.group_reserves.empty() || ms.group_reserves.size() == sc.groups.size(), path + ".reserve",
                   "a list of reserves needs one per bidder group (" + std::to_string(sc.groups.size()) + ")");
     for (double r : ms.group_reserves) MCREV_EXPECTS(std::isfinite(r), path + ".reserve", "must be finite");
+    if (ms.kind == MechKind::Quantized) validate_quantized(sc, static_cast<int>(m));
     if (ms.strategy.kind == StrategySpec::Shade)
       MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
                     "the shading factor must be positive");
@@ -166,6 +168,11 @@ ModelData build_model(const Scenario& sc) {
     if (!ms.group_reserves.empty()) {
       mech.group_reserves = static_cast<int>(md.arena.size());
       md.arena.insert(md.arena.end(), ms.group_reserves.begin(), ms.group_reserves.end());
+    }
+    if (ms.kind == MechKind::Quantized) {
+      md.quantized.resize(sc.mechanisms.size());
+      md.quantized[m] = design_quantized(sc, static_cast<int>(m), md);
+      mech.data = write_quantized_arena(*md.quantized[m], md.arena);
     }
     md.mechanisms.push_back(mech);
     Strategy st;
@@ -327,6 +334,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.confidence = sc.confidence;
   res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
+  for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
   return res;
 }
 

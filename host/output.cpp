@@ -1,4 +1,5 @@
 #include "output.hpp"
+#include "quantized_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,8 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
   }
+  for (size_t m = 0; m < r.mechanisms.size(); ++m)
+    if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
   return out.dump(2) + "\n";
 }
@@ -82,6 +85,7 @@ std::string format_csv(const Scenario&, const RunResult& r) {
       row(m, "utility", g.name, g.utility);
     }
   }
+  o << quantized_csv_rows(r);
   return o.str();
 }
 
@@ -111,6 +115,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
           << pad(cell(g.utility), w) << "\n";
   }
+  o << quantized_table_section(r);
   return o.str();
 }
 

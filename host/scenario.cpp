@@ -1,4 +1,5 @@
 #include "scenario.hpp"
+#include "quantized_scenario.hpp"
 
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
@@ -261,8 +262,9 @@ MechKind parse_kind(const std::string& k, const std::string& path) {
   if (k == "all_pay") return MechKind::AllPay;
   if (k == "posted_price") return MechKind::PostedPrice;
   if (k == "random_offer") return MechKind::RandomOffer;
+  if (k == "quantized") return MechKind::Quantized;
   throw ScenarioError(path, "unknown mechanism kind '" + k +
-                                "' (expected second_price, first_price, all_pay, posted_price, random_offer)");
+                                "' (expected second_price, first_price, all_pay, posted_price, random_offer, quantized)");
 }
 
 const toml::array& array_of_tables(const toml::node* n, const std::string& path) {
@@ -321,7 +323,9 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     ms.name = r.string("name", kind);
     ms.seller_value = r.number("seller_value", 0.0);
     const bool auction = ms.kind == MechKind::SecondPrice || ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay;
-    if (auction) {
+    if (ms.kind == MechKind::Quantized) {
+      for (const std::string& k : parse_quantized_keys(*mechs.get(m)->as_table(), path, ms.quantized)) r.node(k);
+    } else if (auction) {
       MCREV_EXPECTS(!r.has("price"), path + ".price", "applies to posted_price and random_offer only");
       if (r.has("reserve")) {
         const toml::node* n = r.node("reserve");

@@ -10,10 +10,12 @@
 #pragma once
 
 #include "mcrev/model.hpp"
+#include "mcrev/quantized_design.hpp"
 #include "mcrev/stats.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,7 @@ struct MechanismSpec {
   double price = 0.0;
   double seller_value = 0.0;
   StrategySpec strategy;
+  QuantizedSpec quantized;  ///< kind = quantized: thresholds (docs/quantized.md)
 };
 
 struct Scenario {
@@ -74,6 +77,7 @@ struct ModelData {
   std::vector<Mechanism> mechanisms;
   std::vector<Strategy> strategies;
   std::vector<double> arena;
+  std::vector<std::optional<QuantizedDesign>> quantized;  ///< per mechanism; set for kind = quantized
   Model view() const;
   PartialShape shape() const;
 };
@@ -103,6 +107,7 @@ struct MechanismResult {
   std::string kind;
   Estimate revenue, welfare, seller_utility, efficiency, no_sale, revenue_diff;
   std::vector<GroupResult> bidders;
+  std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
 };
 
 struct RunResult {

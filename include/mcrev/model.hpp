@@ -7,6 +7,7 @@
 
 #include "mcrev/config.hpp"
 #include "mcrev/distribution.hpp"
+#include "mcrev/quantized.hpp"
 #include "mcrev/rng.hpp"
 #include "mcrev/strategy.hpp"
 
@@ -22,7 +23,7 @@ struct Group {
   Distribution dist;
 };
 
-enum class MechKind : int { SecondPrice, FirstPrice, AllPay, PostedPrice, RandomOffer };
+enum class MechKind : int { SecondPrice, FirstPrice, AllPay, PostedPrice, RandomOffer, Quantized };
 
 /// One mechanism's per-profile rules. Reserves apply to bids: a bid below its group's reserve does
 /// not take part. For all_pay the reserve is the minimum bid.
@@ -152,12 +153,13 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
 }  // namespace detail
 
 /// Reports of every bidder under mechanism m's prescribed strategies: bids β_g(v_i) for auctions,
-/// the values themselves for posted_price / random_offer (a buyer accepts iff its report >= price).
+/// the values themselves for posted_price / random_offer (a buyer accepts iff its report >= price)
+/// and quantized (the cell is computed from the report in allocate, mcrev/quantized.hpp).
 MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b) {
   const Mechanism& mech = md.mechanisms[m];
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
-    if (mech.kind == MechKind::PostedPrice || mech.kind == MechKind::RandomOffer) {
+    if (mech.kind == MechKind::PostedPrice || mech.kind == MechKind::RandomOffer || mech.kind == MechKind::Quantized) {
       for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = v[i];
       continue;
     }
@@ -173,7 +175,8 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
 ///  all_pay: highest eligible bid wins, every eligible bidder pays its bid (see bidder_payment);
 ///  posted_price: a uniformly random buyer among those reporting >= price buys at price (the first
 ///    such buyer in a uniformly random arrival order);
-///  random_offer: one uniformly random buyer is offered price; buys iff its report >= price.
+///  random_offer: one uniformly random buyer is offered price; buys iff its report >= price;
+///  quantized: the optimal mechanism for the reported threshold cells (mcrev/quantized.hpp).
 MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, const double* b) {
   const Mechanism& mech = md.mechanisms[m];
   Outcome o;
@@ -213,6 +216,12 @@ MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, 
         o.winner = i;
         o.price = mech.price;
       }
+      break;
+    }
+    case MechKind::Quantized: {
+      const QuantizedSale sale = quantized_allocate(md, m, profile, b);
+      o.winner = sale.winner;
+      o.price = sale.price;
       break;
     }
   }
