@@ -1,4 +1,5 @@
 #include "output.hpp"
+#include "incentives_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"no_sale", est_json(m.no_sale)},
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
+    if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
   }
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
   return out.dump(2) + "\n";
@@ -81,6 +83,7 @@ std::string format_csv(const Scenario&, const RunResult& r) {
       row(m, "payment", g.name, g.payment);
       row(m, "utility", g.name, g.utility);
     }
+    incentives_csv(m, o);
   }
   return o.str();
 }
@@ -111,6 +114,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
           << pad(cell(g.utility), w) << "\n";
   }
+  o << incentives_table(r);
   return o.str();
 }
 
