@@ -3,6 +3,7 @@
 // merged partial is bitwise the same for any thread count and any (aligned) chunk size.
 #include "mcrev/engine.hpp"
 #include "mcrev/error.hpp"
+#include "mcrev/sketch.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -23,10 +24,14 @@ struct ChunkWorker {
   const PartialShape shape;
   const MechanismPairs pairs;
   std::vector<double> v, b, x, sums, leaf;
+  std::vector<double> sketches;  // quantile sketches: integer counts, min, max (exact, order-free merge)
 
   ChunkWorker(const Model& m, PartialShape s)
       : model(m), shape(s), pairs{m.metrics_per_mechanism()}, v(m.n_bidders), b(m.n_bidders),
-        x(s.metrics), sums(3 * s.metrics + s.pairs), leaf(s.size()) {}
+        x(s.metrics), sums(3 * s.metrics + s.pairs), leaf(s.size()),
+        sketches(static_cast<size_t>(m.n_sketches) * sketch::kDoubles) {
+    for (int k = 0; k < m.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
+  }
 
   Entries run(std::uint64_t begin, std::uint64_t end) {
     TreeReducer local(shape, pairs);
@@ -35,6 +40,9 @@ struct ChunkWorker {
       LeafSums s = leaf_view(sums.data(), shape);
       for (std::uint64_t p = leaf_begin; p < leaf_end; ++p) {
         evaluate_profile(model, p, 0, model.n_mechanisms, v.data(), b.data(), x.data());
+        for_each_sketch_value(model, 0, model.n_mechanisms, x.data(), [&](int k, double value) {
+          sketch::add(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles, value);
+        });
         leaf_add(s, shape, x.data(), pairs);
       }
       leaf_finish(s, shape, pairs, leaf.data());
@@ -68,10 +76,21 @@ std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const Ru
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
+  std::vector<double> sketches(static_cast<size_t>(model.n_sketches) * sketch::kDoubles);
+  for (int k = 0; k < model.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
 
   auto work = [&] {
     try {
       ChunkWorker w(model, shape);
+      struct MergeSketches {  // on every exit of the worker: sketch merges are exact, in any order
+        ChunkWorker& w;
+        std::vector<double>& into;
+        std::mutex& mu;
+        ~MergeSketches() {
+          std::lock_guard<std::mutex> lk(mu);
+          for (size_t k = 0; k < into.size(); k += sketch::kDoubles) sketch::merge(into.data() + k, w.sketches.data() + k);
+        }
+      } merge_sketches{w, sketches, mu};
       for (;;) {
         const std::uint64_t c = next.fetch_add(1);
         if (c >= n_chunks || failed) break;
@@ -112,7 +131,9 @@ std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const Ru
   }
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
-  return total.finish();
+  std::vector<double> out = total.finish();
+  out.insert(out.end(), sketches.begin(), sketches.end());
+  return out;
 }
 
 }  // namespace mcrev

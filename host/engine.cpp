@@ -3,6 +3,7 @@
 #include "mcrev/special.hpp"
 
 #include "bne.hpp"
+#include "incentives.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -114,6 +115,7 @@ void validate(const Scenario& sc) {
                           std::to_string(g) + " have different value distributions");
     }
   }
+  validate_incentives(sc);
 }
 
 Model ModelData::view() const {
@@ -126,12 +128,15 @@ Model ModelData::view() const {
   m.mechanisms = mechanisms.data();
   m.strategies = strategies.data();
   m.arena = arena.data();
+  m.incentives = incentives.empty() ? nullptr : incentives.data();
+  m.extra_metrics = extra_metrics;
+  m.n_sketches = n_sketches;
   return m;
 }
 
 PartialShape ModelData::shape() const {
   PartialShape s;
-  s.metrics = static_cast<int>(mechanisms.size()) * metric::per_mechanism(static_cast<int>(groups.size()));
+  s.metrics = static_cast<int>(mechanisms.size()) * (metric::per_mechanism(static_cast<int>(groups.size())) + extra_metrics);
   s.pairs = static_cast<int>(mechanisms.size());
   return s;
 }
@@ -200,6 +205,7 @@ ModelData build_model(const Scenario& sc) {
     }
     for (int g = 0; g < G; ++g) md.strategies.push_back(st);
   }
+  build_incentives(sc, md);
   if (md.arena.empty()) md.arena.push_back(0.0);  // a valid pointer for every backend
   return md;
 }
@@ -253,7 +259,7 @@ std::string cpu_name() {
 
 std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence) {
   const int G = static_cast<int>(sc.groups.size());
-  const int B = metric::per_mechanism(G);
+  const int B = metric::per_mechanism(G) + incentive_extra_metrics(sc);
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;
   const double n = partial[0];
@@ -299,6 +305,7 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
     }
     out.push_back(r);
   }
+  summarize_incentives(sc, partial, confidence, out);
   return out;
 }
 
@@ -335,6 +342,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
+  run_interim_estimates(sc, md, b, options, res.mechanisms);
   return res;
 }
 

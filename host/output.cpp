@@ -1,5 +1,6 @@
 #include "output.hpp"
 #include "quantized_output.hpp"
+#include "incentives_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"no_sale", est_json(m.no_sale)},
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
+    if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
   }
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
@@ -84,6 +86,7 @@ std::string format_csv(const Scenario&, const RunResult& r) {
       row(m, "payment", g.name, g.payment);
       row(m, "utility", g.name, g.utility);
     }
+    incentives_csv(m, o);
   }
   o << quantized_csv_rows(r);
   return o.str();
@@ -116,6 +119,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
           << pad(cell(g.utility), w) << "\n";
   }
   o << quantized_table_section(r);
+  o << incentives_table(r);
   return o.str();
 }
 

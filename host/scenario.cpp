@@ -1,5 +1,6 @@
 #include "scenario.hpp"
 #include "quantized_scenario.hpp"
+#include "incentives_scenario.hpp"
 
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
@@ -351,6 +352,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
         MCREV_EXPECTS(!r.has(k), path + "." + k, std::string("does not apply to ") + kind);
       ms.price = r.number("price");
     }
+    if (r.has("incentives")) ms.incentives = parse_incentive_options(*r.node("incentives"), path + ".incentives");
     r.finish();
     sc.mechanisms.push_back(std::move(ms));
   }

@@ -4,6 +4,7 @@
 #include "mcrev/engine.hpp"
 #include "mcrev/error.hpp"
 #include "mcrev/kernel_body.hpp"
+#include "mcrev/sketch.hpp"
 
 #include <cub/block/block_reduce.cuh>
 #include <cuda_runtime.h>
@@ -58,11 +59,36 @@ struct MergeCoMoment {
   }
 };
 
+// Quantile sketches of the incentive statistics (mcrev/sketch.hpp): integer atomics only, so the
+// counts, minima and maxima are exact and independent of thread scheduling.
+struct DeviceSketchSink {
+  const Model* md;
+  int m_begin, m_end;
+  unsigned long long* counts;    // n_sketches × sketch::kBuckets
+  unsigned long long* min_keys;  // n_sketches, sketch::ordered_key
+  unsigned long long* max_keys;
+  MCREV_HD void operator()(const double* x) const {
+#ifdef __CUDA_ARCH__
+    for_each_sketch_value(*md, m_begin, m_end, x, [&](int k, double value) {
+      atomicAdd(counts + static_cast<size_t>(k) * sketch::kBuckets + sketch::bucket(value), 1ull);
+      if (value == value) {
+        atomicMin(min_keys + k, sketch::ordered_key(value));
+        atomicMax(max_keys + k, sketch::ordered_key(value));
+      }
+    });
+#endif
+  }
+};
+
+struct SketchBuffers {
+  unsigned long long *counts = nullptr, *min_keys = nullptr, *max_keys = nullptr;
+};
+
 // MaxN bidders, MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
 template <int MaxN, int MaxK>
 __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_t samples, std::uint64_t chunk_first,
                                                           std::uint64_t chunk_count, int m_begin, int m_end,
-                                                          double* partials) {
+                                                          double* partials, SketchBuffers sketches) {
   using MomentReduce = cub::BlockReduce<Moment, kBlock>;
   using CoMomentReduce = cub::BlockReduce<CoMoment, kBlock>;
   __shared__ union {
@@ -76,7 +102,7 @@ __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const std::uint64_t chunk = chunk_first + i;
     thread_partial(md, thread_range(chunk, threadIdx.x, kBlock, kPerThread, samples), m_begin, m_end, v, b, x, sums,
-                   part);
+                   part, DeviceSketchSink{&md, m_begin, m_end, sketches.counts, sketches.min_keys, sketches.max_keys});
     double* out = partials + i * sh.size();
     const double n = part[0];
     for (int k = 0; k < sh.metrics; ++k) {
@@ -115,7 +141,7 @@ struct DeviceArray {
 
 template <int MaxN, int MaxK>
 void launch_passes(const ModelData& md, const Model& dev, std::uint64_t samples, const RunOptions& options,
-                   std::vector<double>& full) {
+                   std::vector<double>& full, SketchBuffers sketches) {
   const int M = dev.n_mechanisms, B = dev.metrics_per_mechanism();
   const PartialShape full_shape = md.shape();
   const int per_pass = std::max(1, MaxK / B);
@@ -136,7 +162,7 @@ void launch_passes(const ModelData& md, const Model& dev, std::uint64_t samples,
     for (std::uint64_t c0 = 0; c0 < n_chunks; c0 += batch) {
       const std::uint64_t count = std::min(batch, n_chunks - c0);
       estimate_kernel<MaxN, MaxK><<<static_cast<unsigned>(std::min(grid, count)), kBlock>>>(dev, samples, c0, count, m0, m1,
-                                                                                    partials.ptr);
+                                                                                    partials.ptr, sketches);
       MCREV_CUDA(cudaGetLastError());
       MCREV_CUDA(cudaMemcpy(host.data(), partials.ptr, count * sh.size() * sizeof(double), cudaMemcpyDeviceToHost));
       for (std::uint64_t i = 0; i < count; ++i)
@@ -179,7 +205,9 @@ bool cuda_available(std::string* device_name, std::string* why_not) {
 }
 
 std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
-  const int B = metric::per_mechanism(static_cast<int>(md.groups.size()));
+  const int B = md.view().metrics_per_mechanism();
+  if (B > 256)
+    throw BackendError("CUDA backend: " + std::to_string(B) + " metrics per mechanism exceed the kernel's bound of 256");
   DeviceArray<Group> groups(md.groups);
   DeviceArray<Mechanism> mechanisms(md.mechanisms);
   DeviceArray<Strategy> strategies(md.strategies);
@@ -189,17 +217,36 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
   dev.mechanisms = mechanisms.ptr;
   dev.strategies = strategies.ptr;
   dev.arena = arena.ptr;
+  DeviceArray<IncentiveSpec> incentives(md.incentives);
+  dev.incentives = md.incentives.empty() ? nullptr : incentives.ptr;
+  const size_t n_sk = static_cast<size_t>(md.n_sketches);
+  DeviceArray<unsigned long long> sk_counts(n_sk * sketch::kBuckets);
+  DeviceArray<unsigned long long> sk_min(std::vector<unsigned long long>(n_sk, sketch::ordered_key(HUGE_VAL)));
+  DeviceArray<unsigned long long> sk_max(std::vector<unsigned long long>(n_sk, sketch::ordered_key(-HUGE_VAL)));
+  if (n_sk) MCREV_CUDA(cudaMemset(sk_counts.ptr, 0, n_sk * sketch::kBuckets * sizeof(unsigned long long)));
+  const SketchBuffers sketches{sk_counts.ptr, sk_min.ptr, sk_max.ptr};
   std::vector<double> full(md.shape().size(), 0.0);
   // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
   const bool small_n = md.n_bidders <= 32, small_k = B <= 64;
   if (small_n && small_k)
-    launch_passes<32, 64>(md, dev, samples, options, full);
+    launch_passes<32, 64>(md, dev, samples, options, full, sketches);
   else if (small_n)
-    launch_passes<32, 256>(md, dev, samples, options, full);
+    launch_passes<32, 256>(md, dev, samples, options, full, sketches);
   else if (small_k)
-    launch_passes<kMaxBidders, 64>(md, dev, samples, options, full);
+    launch_passes<kMaxBidders, 64>(md, dev, samples, options, full, sketches);
   else
-    launch_passes<kMaxBidders, 256>(md, dev, samples, options, full);
+    launch_passes<kMaxBidders, 256>(md, dev, samples, options, full, sketches);
+  if (n_sk) {
+    std::vector<unsigned long long> counts(n_sk * sketch::kBuckets), mins(n_sk), maxs(n_sk);
+    MCREV_CUDA(cudaMemcpy(counts.data(), sk_counts.ptr, counts.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaMemcpy(mins.data(), sk_min.ptr, n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaMemcpy(maxs.data(), sk_max.ptr, n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    for (size_t k = 0; k < n_sk; ++k) {
+      full.push_back(sketch::from_ordered_key(mins[k]));
+      full.push_back(sketch::from_ordered_key(maxs[k]));
+      for (int j = 0; j < sketch::kBuckets; ++j) full.push_back(static_cast<double>(counts[k * sketch::kBuckets + j]));
+    }
+  }
   return full;
 }
 

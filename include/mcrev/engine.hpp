@@ -9,6 +9,7 @@
 // on the CPU backend, and for any grid size on the CUDA backend; CPU and CUDA agree to ~1e-12 relative.
 #pragma once
 
+#include "mcrev/incentives.hpp"
 #include "mcrev/model.hpp"
 #include "mcrev/quantized_design.hpp"
 #include "mcrev/stats.hpp"
@@ -51,6 +52,7 @@ struct MechanismSpec {
   double seller_value = 0.0;
   StrategySpec strategy;
   QuantizedSpec quantized;  ///< kind = quantized: thresholds (docs/quantized.md)
+  IncentiveOptions incentives;  ///< the `incentives` table (docs/incentives.md)
 };
 
 struct Scenario {
@@ -78,6 +80,9 @@ struct ModelData {
   std::vector<Strategy> strategies;
   std::vector<double> arena;
   std::vector<std::optional<QuantizedDesign>> quantized;  ///< per mechanism; set for kind = quantized
+  std::vector<IncentiveSpec> incentives;  ///< one per mechanism when any has incentives, else empty
+  int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
+  int n_sketches = 0;                     ///< quantile sketches appended to the partial
   Model view() const;
   PartialShape shape() const;
 };
@@ -93,10 +98,6 @@ struct RunOptions {
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
-struct Estimate {
-  double mean = 0, stderr_ = 0, ci_low = 0, ci_high = 0;
-};
-
 struct GroupResult {
   std::string name;
   Estimate win, payment, utility;  ///< per bidder of the group
@@ -108,6 +109,7 @@ struct MechanismResult {
   Estimate revenue, welfare, seller_utility, efficiency, no_sale, revenue_diff;
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
+  IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
 };
 
 struct RunResult {
@@ -117,7 +119,8 @@ struct RunResult {
   std::string note;     ///< e.g. why auto fell back to the CPU
   double seconds = 0, profiles_per_second = 0, confidence = 0.95;
   std::vector<MechanismResult> mechanisms;
-  std::vector<double> partial;  ///< the merged raw partial, for exact comparisons
+  std::vector<double> partial;  ///< the merged raw partial, for exact comparisons (then the quantile
+                                ///< sketches, mcrev/sketch.hpp, when incentives are enabled)
 };
 
 /// Runs the scenario; options.backend overrides sc.backend unless it is Auto.
@@ -129,7 +132,8 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
 const char* kind_name(MechKind k);
 const char* backend_name(Backend b);
 
-// Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles.
+// Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles,
+// followed by md.n_sketches quantile sketches (sketch::kDoubles each) when there are any.
 std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options);
 bool cuda_available(std::string* device_name, std::string* why_not);
 std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options);

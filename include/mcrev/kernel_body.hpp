@@ -30,15 +30,23 @@ MCREV_HD inline PartialShape pass_shape(const Model& md, int m_begin, int m_end)
   return s;
 }
 
+/// Per-profile hook that ignores the metric vector (see for_each_sketch_value in mcrev/expost.hpp).
+struct NoSketchSink {
+  MCREV_HD void operator()(const double*) const {}
+};
+
 /// Accumulates profiles [r.begin, r.end) for mechanisms [m_begin, m_end) into the partial `out`
 /// (pass_shape layout). Scratch: v, b (n_bidders), x (metrics), sums (3·metrics + pairs).
+/// `sink(x)` sees every profile's metric vector (the CUDA kernel fills its quantile sketches there).
+template <class Sink = NoSketchSink>
 MCREV_HD inline void thread_partial(const Model& md, ThreadRange r, int m_begin, int m_end, double* v, double* b,
-                                    double* x, double* sums, double* out) {
+                                    double* x, double* sums, double* out, Sink sink = Sink{}) {
   const PartialShape sh = pass_shape(md, m_begin, m_end);
   const MechanismPairs pairs{md.metrics_per_mechanism()};
   LeafSums s = leaf_view(sums, sh);
   for (std::uint64_t p = r.begin; p < r.end; ++p) {
     evaluate_profile(md, p, m_begin, m_end, v, b, x);
+    sink(static_cast<const double*>(x));
     leaf_add(s, sh, x, pairs);
   }
   leaf_finish(s, sh, pairs, out);

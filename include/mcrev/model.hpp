@@ -7,6 +7,7 @@
 
 #include "mcrev/config.hpp"
 #include "mcrev/distribution.hpp"
+#include "mcrev/incentive_spec.hpp"
 #include "mcrev/quantized.hpp"
 #include "mcrev/rng.hpp"
 #include "mcrev/strategy.hpp"
@@ -73,8 +74,11 @@ struct Model {
   const Mechanism* mechanisms = nullptr;  ///< n_mechanisms
   const Strategy* strategies = nullptr;   ///< n_mechanisms × n_groups
   const double* arena = nullptr;          ///< tables (empirical CDFs, equilibrium bids, reserves)
+  const IncentiveSpec* incentives = nullptr;  ///< n_mechanisms entries, or null (mcrev/incentive_spec.hpp)
+  int extra_metrics = 0;  ///< incentive metrics appended to every mechanism's block (0: none)
+  int n_sketches = 0;     ///< quantile sketches filled next to the moments (mcrev/sketch.hpp)
 
-  MCREV_HD int metrics_per_mechanism() const { return metric::per_mechanism(n_groups); }
+  MCREV_HD int metrics_per_mechanism() const { return metric::per_mechanism(n_groups) + extra_metrics; }
   MCREV_HD int group_of(int bidder) const {
     int g = 0;
     while (g + 1 < n_groups && bidder >= groups[g + 1].first) ++g;
@@ -297,6 +301,10 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   }
 }
 
+/// Incentive metric block of mechanism m (defined in mcrev/expost.hpp, included at the end).
+MCREV_HD inline void write_incentive_metrics(const Model& md, int m, std::uint64_t profile, const double* v, double* b,
+                                            const Outcome& o, double* out);
+
 /// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is bid scratch;
 /// writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run when m_begin > 0, for the
 /// revenue differences.
@@ -311,6 +319,8 @@ MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int
     const Outcome o = run_mechanism(md, m, profile, v, b);
     if (m == 0) baseline = outcome_revenue(md, 0, o, b);
     write_metrics(md, m, o, v, b, baseline, v_max, out + (m - m_begin) * block);
+    if (md.extra_metrics > 0)
+      write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + metric::per_mechanism(md.n_groups));
   }
 }
 
@@ -322,3 +332,5 @@ MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, in
 }
 
 }  // namespace mcrev
+
+#include "mcrev/expost.hpp"
