@@ -2,7 +2,10 @@
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
 
+#include "asymmetric_bne.hpp"
 #include "bne.hpp"
+#include "correlation_spec.hpp"
+#include "strategy_table.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -106,12 +109,18 @@ void validate(const Scenario& sc) {
                     path + ".strategy", "bne applies to first_price, all_pay and second_price");
       MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
                     "strategy = \"bne\" needs one anonymous reserve");
-      for (size_t g = 1; g < sc.groups.size(); ++g)
-        MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
-                      "strategy = \"bne\" is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
-                          std::to_string(g) + " have different value distributions");
+      // Asymmetric groups: first_price is solved numerically (host/asymmetric_bne.hpp), second_price
+      // bids truthfully; all_pay stays symmetric-only.
+      if (ms.kind == MechKind::AllPay)
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
+                        "strategy = \"bne\" for all_pay is implemented for symmetric (iid) bidders only; bidder "
+                        "groups 0 and " + std::to_string(g) + " have different value distributions (first_price "
+                        "supports asymmetric groups)");
     }
+    if (ms.strategy.kind == StrategySpec::Table) validate_strategy_table(ms.strategy, sc.groups.size(), path);
   }
+  validate_correlation(sc);
 }
 
 Model ModelData::view() const {
@@ -124,6 +133,7 @@ Model ModelData::view() const {
   m.mechanisms = mechanisms.data();
   m.strategies = strategies.data();
   m.arena = arena.data();
+  m.correlation = correlation;
   return m;
 }
 
@@ -154,6 +164,7 @@ ModelData build_model(const Scenario& sc) {
     first += gs.count;
   }
   md.n_bidders = first;
+  md.correlation = place_correlation(sc.correlation, md.arena);
   const int G = static_cast<int>(md.groups.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const MechanismSpec& ms = sc.mechanisms[m];
@@ -169,6 +180,7 @@ ModelData build_model(const Scenario& sc) {
     }
     md.mechanisms.push_back(mech);
     Strategy st;
+    std::vector<Strategy> per_group;  // when groups bid differently (asymmetric equilibrium, tables)
     switch (ms.strategy.kind) {
       case StrategySpec::Truthful: st.kind = StrategyKind::Truthful; break;
       case StrategySpec::Shade:
@@ -178,6 +190,13 @@ ModelData build_model(const Scenario& sc) {
       case StrategySpec::Bne: {
         if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
           st.kind = StrategyKind::Truthful;
+          break;
+        }
+        bool symmetric = true;
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          symmetric = symmetric && same_distribution(sc.groups[0].value, sc.groups[g].value);
+        if (!symmetric && ms.kind == MechKind::FirstPrice) {
+          per_group = asymmetric_first_price_strategies(md, ms.reserve, "mechanisms[" + std::to_string(m) + "].strategy");
           break;
         }
         const Distribution& d = md.groups[0].dist;
@@ -191,8 +210,9 @@ ModelData build_model(const Scenario& sc) {
         md.arena.insert(md.arena.end(), t.bids.begin(), t.bids.end());
         break;
       }
+      case StrategySpec::Table: per_group = table_strategies(ms.strategy, G, md.arena); break;
     }
-    for (int g = 0; g < G; ++g) md.strategies.push_back(st);
+    for (int g = 0; g < G; ++g) md.strategies.push_back(per_group.empty() ? st : per_group[g]);
   }
   if (md.arena.empty()) md.arena.push_back(0.0);  // a valid pointer for every backend
   return md;
@@ -328,6 +348,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.confidence = sc.confidence;
   res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
+  res.warnings = scenario_warnings(sc);
   return res;
 }
 

@@ -58,6 +58,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"bidders", bidders}});
   }
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;  // only when there is something to say
   return out.dump(2) + "\n";
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mcrev/config.hpp"
+#include "mcrev/correlation.hpp"
 #include "mcrev/distribution.hpp"
 #include "mcrev/rng.hpp"
 #include "mcrev/strategy.hpp"
@@ -63,6 +64,7 @@ struct Model {
   const Mechanism* mechanisms = nullptr;  ///< n_mechanisms
   const Strategy* strategies = nullptr;   ///< n_mechanisms × n_groups
   const double* arena = nullptr;          ///< tables (empirical CDFs, equilibrium bids, reserves)
+  Correlation correlation;                ///< joint law of the values (default: independent)
 
   MCREV_HD int metrics_per_mechanism() const { return metric::per_mechanism(n_groups); }
   MCREV_HD int group_of(int bidder) const {
@@ -78,8 +80,10 @@ struct Model {
 static_assert(std::is_trivially_copyable_v<Model>);
 
 /// Draws the profile's values: bidder i gets the i-th uniform of lane 0, mapped by its group's
-/// inverse CDF.
+/// inverse CDF. Correlated models (mcrev/correlation.hpp) transform these uniforms first.
 MCREV_HD inline void draw_values(const Model& md, std::uint64_t profile, double* v) {
+  if (md.correlation.kind != CorrelationKind::Independent)
+    return draw_correlated_values(md.correlation, md.groups, md.n_groups, md.n_bidders, md.arena, md.seed, profile, v);
   Stream s(md.seed, profile, kValueLane);
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];

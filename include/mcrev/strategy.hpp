@@ -3,6 +3,7 @@
 
 #include "mcrev/config.hpp"
 #include "mcrev/distribution.hpp"
+#include "mcrev/knots.hpp"
 
 #include <cmath>
 #include <type_traits>
@@ -16,6 +17,7 @@ enum class StrategyKind : int {
   Truthful,  ///< β(v) = v
   Shade,     ///< β(v) = factor · v
   Table,     ///< β tabulated at K points evenly spaced in t = F(v) over [t0, 1]; v < entry: no bid
+  ValueTable,  ///< β linear in v through K knots (arena: K values, then K bids; mcrev/knots.hpp); v < entry: no bid
 };
 
 /// A group's bid function. Table strategies (the Bayes–Nash equilibria) are computed on the host
@@ -25,7 +27,7 @@ struct Strategy {
   double factor = 1.0;
   double entry = -HUGE_VAL;  ///< Table: lowest value that bids (the reserve type)
   double t0 = 0.0;           ///< Table: F(entry)
-  int table = -1;            ///< Table: arena offset of K bids
+  int table = -1;            ///< Table: arena offset of K bids (ValueTable: K values, then K bids)
   int table_n = 0;           ///< K >= 2
 
   MCREV_HD double bid(double v, const Distribution& d, const double* arena) const {
@@ -43,6 +45,7 @@ struct Strategy {
         s -= k;
         return b[k] + s * (b[k + 1] - b[k]);
       }
+      case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
     }
     return v;
   }
