@@ -22,6 +22,7 @@ constexpr double kTol = 1e-12;            // Dormand–Prince error tolerance on
 constexpr double kMatch = 1e-10;          // bracketing trajectories agree to this (in s) at a restart
 constexpr double kBottom = 1e-7;          // stop once every group is within this (in t) of F_g(r*)
 constexpr double kTailCut = 1e-12;        // unbounded supports are solved on [lo, Q(1 − kTailCut)]
+constexpr long kMaxSteps = 50000;         // step attempts per shot before it counts as failed
 
 struct Problem {
   const std::vector<Distribution>* dists;
@@ -132,11 +133,16 @@ Trajectory shoot(const Problem& p, double tau_top, int j0, const double* s0, dou
   tr.push(tau0, s, k1, G);
   tr.cp.push_back(0);
   double tau = tau0, h = -grid_step(j0);
+  long steps = 0;  // attempts; a stiff approach to infeasibility can shrink steps without end
   for (int j = j0 + 1;; ++j) {
     const double target = tau_top - grid_offset(j);
     if (target < tau_floor) return tr;
     while (tau > target) {
       double hh = std::max(h, target - tau);
+      if (++steps > kMaxSteps || tau + hh == tau) {  // no representable progress: the shot is failing
+        tr.failed = true;
+        return tr;
+      }
       const bool last = hh == target - tau;
       auto stage = [&](const double* in, double* out, double c) { return p.rhs(tau + c * hh, in, out); };
       bool ok = true;
@@ -442,8 +448,15 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
       }
       return rstar + std::exp(comp.tau[hi_j] + 0.5 * (u0 + u1) * w);
     };
-    for (int j = 1; j < J; ++j)
-      if (s[j] < 0.0) pts.emplace_back(d.quantile(std::exp(s[j]) * mass, arena), sol.bid[j]);
+    // Trajectory points, thinned where the integrator took many tiny steps (stiff stretches).
+    const double min_db = 1e-4 / points * (sol.top_bid - rstar), min_ds = 1e-3 / points;
+    double last_b = HUGE_VAL, last_s = HUGE_VAL;
+    for (int j = 1; j < J; ++j) {
+      if (!(s[j] < 0.0) || (last_b - sol.bid[j] < min_db && std::fabs(last_s - s[j]) < min_ds)) continue;
+      pts.emplace_back(d.quantile(std::exp(s[j]) * mass, arena), sol.bid[j]);
+      last_b = sol.bid[j];
+      last_s = s[j];
+    }
     const double s_last = s[J - 1];
     for (int k = 1; k + 1 < points; ++k) {
       const double t = t0_true + (1.0 - t0_true) * k / (points - 1);
