@@ -2,8 +2,11 @@
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
 
+#include "asymmetric_bne.hpp"
 #include "bne.hpp"
 #include "incentives.hpp"
+#include "correlation_spec.hpp"
+#include "strategy_table.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -109,13 +112,19 @@ void validate(const Scenario& sc) {
                     path + ".strategy", "bne applies to first_price, all_pay and second_price");
       MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
                     "strategy = \"bne\" needs one anonymous reserve");
-      for (size_t g = 1; g < sc.groups.size(); ++g)
-        MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
-                      "strategy = \"bne\" is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
-                          std::to_string(g) + " have different value distributions");
+      // Asymmetric groups: first_price is solved numerically (host/asymmetric_bne.hpp), second_price
+      // bids truthfully; all_pay stays symmetric-only.
+      if (ms.kind == MechKind::AllPay)
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
+                        "strategy = \"bne\" for all_pay is implemented for symmetric (iid) bidders only; bidder "
+                        "groups 0 and " + std::to_string(g) + " have different value distributions (first_price "
+                        "supports asymmetric groups)");
     }
+    if (ms.strategy.kind == StrategySpec::Table) validate_strategy_table(ms.strategy, sc.groups.size(), path);
   }
   validate_incentives(sc);
+  validate_correlation(sc);
 }
 
 Model ModelData::view() const {
@@ -131,6 +140,7 @@ Model ModelData::view() const {
   m.incentives = incentives.empty() ? nullptr : incentives.data();
   m.extra_metrics = extra_metrics;
   m.n_sketches = n_sketches;
+  m.correlation = correlation;
   return m;
 }
 
@@ -161,6 +171,7 @@ ModelData build_model(const Scenario& sc) {
     first += gs.count;
   }
   md.n_bidders = first;
+  md.correlation = place_correlation(sc.correlation, md.arena);
   const int G = static_cast<int>(md.groups.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const MechanismSpec& ms = sc.mechanisms[m];
@@ -181,6 +192,7 @@ ModelData build_model(const Scenario& sc) {
     }
     md.mechanisms.push_back(mech);
     Strategy st;
+    std::vector<Strategy> per_group;  // when groups bid differently (asymmetric equilibrium, tables)
     switch (ms.strategy.kind) {
       case StrategySpec::Truthful: st.kind = StrategyKind::Truthful; break;
       case StrategySpec::Shade:
@@ -190,6 +202,13 @@ ModelData build_model(const Scenario& sc) {
       case StrategySpec::Bne: {
         if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
           st.kind = StrategyKind::Truthful;
+          break;
+        }
+        bool symmetric = true;
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          symmetric = symmetric && same_distribution(sc.groups[0].value, sc.groups[g].value);
+        if (!symmetric && ms.kind == MechKind::FirstPrice) {
+          per_group = asymmetric_first_price_strategies(md, ms.reserve, "mechanisms[" + std::to_string(m) + "].strategy");
           break;
         }
         const Distribution& d = md.groups[0].dist;
@@ -202,8 +221,9 @@ ModelData build_model(const Scenario& sc) {
         st = t.strategy(bids_at, slopes_at);
         break;
       }
+      case StrategySpec::Table: per_group = table_strategies(ms.strategy, G, md.arena); break;
     }
-    for (int g = 0; g < G; ++g) md.strategies.push_back(st);
+    for (int g = 0; g < G; ++g) md.strategies.push_back(per_group.empty() ? st : per_group[g]);
   }
   build_incentives(sc, md);
   if (md.arena.empty()) md.arena.push_back(0.0);  // a valid pointer for every backend
@@ -343,6 +363,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
   run_interim_estimates(sc, md, b, options, res.mechanisms);
+  res.warnings = scenario_warnings(sc);
   return res;
 }
 

@@ -101,6 +101,7 @@ int run_command(const std::string& file, const std::optional<std::uint64_t>& sam
   opt.progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
   const mcrev::RunResult r = mcrev::run(sc, opt);
   if (!r.note.empty() && !quiet) std::fprintf(stderr, "mcrev: %s\n", r.note.c_str());
+  for (const std::string& w : r.warnings) std::fprintf(stderr, "mcrev: warning: %s\n", w.c_str());
 
   const std::string text = format == "json" ? mcrev::format_json(sc, r)
                            : format == "csv" ? mcrev::format_csv(sc, r)

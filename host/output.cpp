@@ -63,6 +63,14 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
+  if (sc.correlation.kind != CorrelationKind::Independent) {  // only for correlated values
+    if (sc.correlation.kind == CorrelationKind::GaussianCopula)
+      out["correlation"] = {{"kind", "gaussian_copula"}, {"rho", sc.correlation.rho}};
+    else
+      out["correlation"] = {{"kind", "affiliated"}, {"weight", sc.correlation.weight},
+                            {"common", sc.correlation.common.describe}};
+  }
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;  // only when there is something to say
   return out.dump(2) + "\n";
 }
 
@@ -101,6 +109,11 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   o << head;
   o << "bidders:";
   for (const GroupSpec& g : sc.groups) o << "  " << g.name << " = " << g.count << " x " << g.value.describe;
+  if (sc.correlation.kind == CorrelationKind::GaussianCopula)
+    o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
+  else if (sc.correlation.kind == CorrelationKind::Affiliated)
+    o << "\ncorrelation: affiliated, value = " << sc.correlation.weight << " x common + private, common = "
+      << sc.correlation.common.describe;
   o << "\nmean ± standard error; " << r.confidence * 100 << "% intervals in --format json/csv\n\n";
   size_t wn = 9;
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);

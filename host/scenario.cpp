@@ -1,6 +1,7 @@
 #include "scenario.hpp"
 #include "quantized_scenario.hpp"
 #include "incentives_scenario.hpp"
+#include "strategy_table.hpp"
 
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
@@ -153,6 +154,8 @@ void empirical_from_values(std::vector<double> values, DistributionSpec& spec, c
   for (size_t k = 0; k < m; ++k) spec.table_f[k] = static_cast<double>(k) / static_cast<double>(m - 1);
 }
 
+#include "scenario_more.inl"
+
 }  // namespace
 
 Backend parse_backend(const std::string& name, const std::string& path) {
@@ -168,7 +171,8 @@ DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
   DistributionSpec spec;
   Distribution& d = spec.dist;
   const std::string kind = r.string("dist", "");
-  MCREV_EXPECTS(!kind.empty(), r.key_path("dist"), "is required (uniform, exponential, power, normal, empirical)");
+  MCREV_EXPECTS(!kind.empty(), r.key_path("dist"),
+                "is required (uniform, exponential, power, normal, empirical, beta, lognormal, pareto, gamma)");
   if (kind == "uniform") {
     d.kind = DistKind::Uniform;
     d.low = r.number("low");
@@ -249,9 +253,11 @@ DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
     d.high = spec.table_x.back();
     spec.describe = "empirical(" + std::to_string(spec.table_x.size()) + " points on [" + fmt_num(d.low) + ", " +
                     fmt_num(d.high) + "])";
+  } else if (parse_distribution_more(kind, r, spec)) {
   } else {
-    throw ScenarioError(r.key_path("dist"),
-                        "unknown distribution '" + kind + "' (expected uniform, exponential, power, normal, empirical)");
+    throw ScenarioError(r.key_path("dist"), "unknown distribution '" + kind +
+                                                "' (expected uniform, exponential, power, normal, empirical, beta, "
+                                                "lognormal, pareto, gamma)");
   }
   r.finish();
   return spec;
@@ -296,6 +302,10 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   sc.confidence = top.number("confidence", sc.confidence);
   MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
   top.string("description", "");
+  if (top.has("correlation")) {
+    Reader cr(top.table("correlation"), "correlation");
+    sc.correlation = parse_correlation(cr, base_dir);
+  }
 
   const toml::array& groups = array_of_tables(top.node("bidders"), "bidders");
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -343,12 +353,22 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
         ms.strategy.factor = r.number("factor");
       } else if (st == "bne") {
         ms.strategy.kind = StrategySpec::Bne;
+      } else if (st == "table") {
+        ms.strategy.kind = StrategySpec::Table;
+        std::string file = r.string("file", "");
+        MCREV_EXPECTS(!file.empty(), path + ".file", "is required for strategy = \"table\" (a CSV of value,bid rows)");
+        if (file[0] != '/') file = base_dir + "/" + file;
+        std::vector<std::string> names;
+        for (const GroupSpec& g : sc.groups) names.push_back(g.name);
+        read_strategy_table(file, names, ms.strategy, path + ".file");
       } else {
-        throw ScenarioError(path + ".strategy", "unknown strategy '" + st + "' (expected truthful, shade or bne)");
+        throw ScenarioError(path + ".strategy",
+                            "unknown strategy '" + st + "' (expected truthful, shade, bne or table)");
       }
       MCREV_EXPECTS(st == "shade" || !r.has("factor"), path + ".factor", "applies to strategy = \"shade\" only");
+      MCREV_EXPECTS(st == "table" || !r.has("file"), path + ".file", "applies to strategy = \"table\" only");
     } else {
-      for (const char* k : {"reserve", "strategy", "factor"})
+      for (const char* k : {"reserve", "strategy", "factor", "file"})
         MCREV_EXPECTS(!r.has(k), path + "." + k, std::string("does not apply to ") + kind);
       ms.price = r.number("price");
     }

@@ -146,7 +146,7 @@ TEST(Scenario, ErrorsNameTheKeyPath) {
   expect_error("[[bidders]]\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n", "mechanisms", "is required");
   expect_error("bidders = 3\n[[mechanisms]]\nkind = \"second_price\"\n", "bidders", "array of tables");
   expect_error(m + "[[bidders]]\ncount = 2\nvalue = { dist = \"uniform\", low = 0, high = 2 }\n"
-                   "[[mechanisms]]\nkind = \"first_price\"\n",
+                   "[[mechanisms]]\nkind = \"all_pay\"\n",
                "mechanisms[1].strategy", "symmetric");
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mcrev/config.hpp"
+#include "mcrev/distribution_more.hpp"
 #include "mcrev/special.hpp"
 
 #include <cmath>
@@ -18,6 +19,10 @@ enum class DistKind : int {
   Power,        ///< F(v) = ((v − low)/(high − low))^k; p[0] = k > 0
   TruncNormal,  ///< N(mean, sd²) truncated (not clipped) to [low, high]; p = {mean, sd, lower-tail mass, upper-tail mass}
   Empirical,    ///< piecewise-linear CDF through points (x_k, F_k), F_0 = 0, F_last = 1, atoms allowed
+  Beta,         ///< beta(alpha, beta) on [low, high]; p = {alpha, beta} (mcrev/distribution_more.hpp)
+  LogNormal,    ///< exp(N(mu, sigma²)) truncated to [low, high]; p = {mu, sigma, lower-tail mass, upper-tail mass}
+  Pareto,       ///< Pareto(x_m = low, alpha) truncated at high (may be +inf); p = {alpha, mass below high}
+  Gamma,        ///< gamma(shape k, scale θ) truncated to [low, high]; p = {k, θ, P(k, low/θ), Q(k, high/θ)}
 };
 
 struct Distribution {
@@ -36,6 +41,10 @@ struct Distribution {
       case DistKind::Power: return low + (high - low) * pow(u, 1.0 / p[0]);
       case DistKind::TruncNormal: return trunc_normal_quantile(u);
       case DistKind::Empirical: return empirical_quantile(u, arena);
+      case DistKind::Beta: return dist_more::beta_quantile(low, high, p, u);
+      case DistKind::LogNormal: return dist_more::lognormal_quantile(low, high, p, u);
+      case DistKind::Pareto: return dist_more::pareto_quantile(low, high, p, u);
+      case DistKind::Gamma: return dist_more::gamma_quantile(low, high, p, u);
     }
     return low;
   }
@@ -66,6 +75,10 @@ struct Distribution {
         const double w = xs[hi] - xs[lo];
         return w > 0 ? fs[lo] + (fs[hi] - fs[lo]) * (x - xs[lo]) / w : fs[hi];
       }
+      case DistKind::Beta: return dist_more::beta_cdf(low, high, p, x);
+      case DistKind::LogNormal: return dist_more::lognormal_cdf(low, high, p, x);
+      case DistKind::Pareto: return dist_more::pareto_cdf(low, high, p, x);
+      case DistKind::Gamma: return dist_more::gamma_cdf(low, high, p, x);
     }
     return 0.0;
   }
@@ -88,6 +101,10 @@ struct Distribution {
           if (x >= xs[k] && x < xs[k + 1]) return (fs[k + 1] - fs[k]) / (xs[k + 1] - xs[k]);
         return 0.0;
       }
+      case DistKind::Beta: return dist_more::beta_pdf(low, high, p, x);
+      case DistKind::LogNormal: return dist_more::lognormal_pdf(low, high, p, x);
+      case DistKind::Pareto: return dist_more::pareto_pdf(low, high, p, x);
+      case DistKind::Gamma: return dist_more::gamma_pdf(low, high, p, x);
     }
     return 0.0;
   }

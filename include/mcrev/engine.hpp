@@ -26,8 +26,14 @@ enum class Backend { Auto, Cpu, Cuda };
 
 /// A bid function choice of a mechanism (applies to every group).
 struct StrategySpec {
-  enum Kind { Truthful, Shade, Bne } kind = Truthful;
+  enum Kind { Truthful, Shade, Bne, Table } kind = Truthful;
   double factor = 1.0;  ///< Shade: bid = factor × value
+  /// Table (`strategy = "table", file = …`, docs/distributions-and-strategies.md): bid functions
+  /// linear in value through (table_values[k], table_bids[c][k]); one column for every group, or one
+  /// per group (table_bids.size() == number of groups).
+  std::string file;
+  std::vector<double> table_values;
+  std::vector<std::vector<double>> table_bids;
 };
 
 /// Value distribution as written in the scenario; `dist` is ready to sample once `table` is placed.
@@ -55,6 +61,14 @@ struct MechanismSpec {
   IncentiveOptions incentives;  ///< the `incentives` table (docs/incentives.md)
 };
 
+/// Joint law of the values (top-level [correlation] table; mcrev/correlation.hpp). Default: independent.
+struct CorrelationSpec {
+  CorrelationKind kind = CorrelationKind::Independent;
+  double rho = 0.0;           ///< gaussian_copula: equicorrelation of the normal scores
+  double weight = 1.0;        ///< affiliated: v_i = weight · C + private_i
+  DistributionSpec common;    ///< affiliated: law of the common component C
+};
+
 struct Scenario {
   std::uint64_t samples = 1000000;
   std::uint64_t seed = 1;
@@ -62,6 +76,7 @@ struct Scenario {
   double confidence = 0.95;
   std::vector<GroupSpec> groups;
   std::vector<MechanismSpec> mechanisms;
+  CorrelationSpec correlation;
 };
 
 /// The built-in default: 5 iid U[0,1] bidders; second price, second price with reserve 0.5, first
@@ -70,6 +85,15 @@ Scenario default_scenario();
 
 /// Checks every field; throws ScenarioError naming the key path on the first problem.
 void validate(const Scenario& sc);
+
+/// True when mechanism ms's prescribed play or rule is derived under independent private values:
+/// equilibrium strategies (strategy = "bne" in first_price / all_pay) and the kinds listed in
+/// host/correlation.cpp (kind "myerson"). Used to warn about correlated values.
+bool assumes_independent_values(const MechanismSpec& ms);
+
+/// Warnings about a valid scenario (e.g. correlated values combined with equilibrium bidding or an
+/// optimal mechanism, whose derivations assume independence); empty when there is nothing to say.
+std::vector<std::string> scenario_warnings(const Scenario& sc);
 
 /// Owns the arrays a Model views: groups, mechanisms, strategies (tabulated equilibria) and arena.
 struct ModelData {
@@ -83,6 +107,7 @@ struct ModelData {
   std::vector<IncentiveSpec> incentives;  ///< one per mechanism when any has incentives, else empty
   int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
+  Correlation correlation;
   Model view() const;
   PartialShape shape() const;
 };
@@ -121,6 +146,7 @@ struct RunResult {
   std::vector<MechanismResult> mechanisms;
   std::vector<double> partial;  ///< the merged raw partial, for exact comparisons (then the quantile
                                 ///< sketches, mcrev/sketch.hpp, when incentives are enabled)
+  std::vector<std::string> warnings;  ///< scenario_warnings(sc): also printed by the CLI on stderr
 };
 
 /// Runs the scenario; options.backend overrides sc.backend unless it is Auto.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mcrev/config.hpp"
+#include "mcrev/correlation.hpp"
 #include "mcrev/distribution.hpp"
 #include "mcrev/incentive_spec.hpp"
 #include "mcrev/quantized.hpp"
@@ -77,6 +78,7 @@ struct Model {
   const IncentiveSpec* incentives = nullptr;  ///< n_mechanisms entries, or null (mcrev/incentive_spec.hpp)
   int extra_metrics = 0;  ///< incentive metrics appended to every mechanism's block (0: none)
   int n_sketches = 0;     ///< quantile sketches filled next to the moments (mcrev/sketch.hpp)
+  Correlation correlation;                ///< joint law of the values (default: independent)
 
   MCREV_HD int metrics_per_mechanism() const { return metric::per_mechanism(n_groups) + extra_metrics; }
   MCREV_HD int group_of(int bidder) const {
@@ -92,8 +94,11 @@ struct Model {
 static_assert(std::is_trivially_copyable_v<Model>);
 
 /// Draws the profile's values: bidder i gets the i-th uniform of lane 0 (word i%4 of Philox block
-/// i/4), mapped by its group's inverse CDF.
+/// i/4), mapped by its group's inverse CDF. Correlated models (mcrev/correlation.hpp) transform these
+/// uniforms first.
 MCREV_HD inline void draw_values(const Model& md, std::uint64_t profile, double* v) {
+  if (md.correlation.kind != CorrelationKind::Independent)
+    return draw_correlated_values(md.correlation, md.groups, md.n_groups, md.n_bidders, md.arena, md.seed, profile, v);
   Stream s(md.seed, profile, kValueLane);
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];

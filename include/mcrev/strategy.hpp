@@ -3,6 +3,7 @@
 
 #include "mcrev/config.hpp"
 #include "mcrev/distribution.hpp"
+#include "mcrev/knots.hpp"
 
 #include <cmath>
 #include <type_traits>
@@ -16,6 +17,7 @@ enum class StrategyKind : int {
   Truthful,  ///< β(v) = v
   Shade,     ///< β(v) = factor · v
   Table,     ///< β tabulated at K points evenly spaced in w(F(v)); v < entry: no bid
+  ValueTable,  ///< β linear in v through K knots (arena: K values, then K bids; mcrev/knots.hpp); v < entry: no bid
 };
 
 /// A group's bid function. Table strategies (the Bayes–Nash equilibria) are computed on the host
@@ -28,7 +30,7 @@ struct Strategy {
   double entry = -HUGE_VAL;  ///< Table: lowest value that bids (the reserve type)
   double w0 = 0.0, w1 = 1.0; ///< Table: node range in w
   int log_tail = 0;          ///< Table: 1 if w = −log(1 − t)
-  int table = -1;            ///< Table: arena offset of K bids
+  int table = -1;            ///< Table: arena offset of K bids (ValueTable: K values, then K bids)
   int table_n = 0;           ///< K >= 2
   int slopes = -1;           ///< Table: arena offset of K slopes dβ/dw, or -1 (linear interpolation)
 
@@ -53,6 +55,7 @@ struct Strategy {
         const double s2 = s * s, s3 = s2 * s;
         return (2 * s3 - 3 * s2 + 1) * b[k] + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * b[k + 1] + (s3 - s2) * m1;
       }
+      case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
     }
     return v;
   }
