@@ -3,6 +3,8 @@
 #include "mcrev/special.hpp"
 
 #include "bne.hpp"
+#include "distribution_ext.hpp"
+#include "myerson.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -19,6 +21,7 @@ const char* kind_name(MechKind k) {
     case MechKind::AllPay: return "all_pay";
     case MechKind::PostedPrice: return "posted_price";
     case MechKind::RandomOffer: return "random_offer";
+    case MechKind::Myerson: return "myerson";
   }
   return "?";
 }
@@ -66,7 +69,7 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
   if (a.dist.kind != b.dist.kind || a.dist.low != b.dist.low || a.dist.high != b.dist.high) return false;
   for (int k = 0; k < 4; ++k)
     if (a.dist.p[k] != b.dist.p[k]) return false;
-  return a.table_x == b.table_x && a.table_f == b.table_f;
+  return a.table_x == b.table_x && a.table_f == b.table_f && same_distribution_spec(a, b);
 }
 
 }  // namespace
@@ -111,6 +114,7 @@ void validate(const Scenario& sc) {
                       "strategy = \"bne\" is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
                           std::to_string(g) + " have different value distributions");
     }
+    validate_optimal(sc, m);
   }
 }
 
@@ -149,6 +153,8 @@ ModelData build_model(const Scenario& sc) {
       g.dist.table_n = static_cast<int>(gs.value.table_x.size());
       md.arena.insert(md.arena.end(), gs.value.table_x.begin(), gs.value.table_x.end());
       md.arena.insert(md.arena.end(), gs.value.table_f.begin(), gs.value.table_f.end());
+    } else if (g.dist.kind == DistKind::Discrete || g.dist.kind == DistKind::Mixture) {
+      g.dist = place_distribution(gs.value, md.arena);
     }
     md.groups.push_back(g);
     first += gs.count;
@@ -156,7 +162,7 @@ ModelData build_model(const Scenario& sc) {
   md.n_bidders = first;
   const int G = static_cast<int>(md.groups.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
-    const MechanismSpec& ms = sc.mechanisms[m];
+    const MechanismSpec ms = resolve_reserve_rule(sc, m, md);  // reserve = "optimal": ψ̄^{-1}(v0)
     Mechanism mech;
     mech.kind = ms.kind;
     mech.reserve = ms.reserve;
@@ -167,6 +173,7 @@ ModelData build_model(const Scenario& sc) {
       mech.group_reserves = static_cast<int>(md.arena.size());
       md.arena.insert(md.arena.end(), ms.group_reserves.begin(), ms.group_reserves.end());
     }
+    if (ms.kind == MechKind::Myerson) mech.data = place_myerson(md, ms);
     md.mechanisms.push_back(mech);
     Strategy st;
     switch (ms.strategy.kind) {

@@ -1,4 +1,5 @@
 #include "output.hpp"
+#include "optimal_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"no_sale", est_json(m.no_sale)},
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
+    add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
   }
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
   return out.dump(2) + "\n";
@@ -111,6 +113,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
           << pad(cell(g.utility), w) << "\n";
   }
+  o << optimal_table(sc);
   return o.str();
 }
 

@@ -18,6 +18,8 @@ enum class DistKind : int {
   Power,        ///< F(v) = ((v − low)/(high − low))^k; p[0] = k > 0
   TruncNormal,  ///< N(mean, sd²) truncated (not clipped) to [low, high]; p = {mean, sd, lower-tail mass, upper-tail mass}
   Empirical,    ///< piecewise-linear CDF through points (x_k, F_k), F_0 = 0, F_last = 1, atoms allowed
+  Discrete,     ///< atoms x_k with P(V = x_k) = p_k; table = x[0..n), then cumulative F(x_k) (mcrev/distribution_mixture.hpp)
+  Mixture,      ///< Σ_k w_k F_k of non-mixture components (mcrev/distribution_mixture.hpp)
 };
 
 struct Distribution {
@@ -26,7 +28,7 @@ struct Distribution {
   double high = 1.0;  ///< upper end of the support (+inf for exponential)
   double p[4] = {0.0, 0.0, 0.0, 0.0};
   int table = -1;     ///< Empirical: arena offset of x[0..table_n), then F[0..table_n)
-  int table_n = 0;
+  int table_n = 0;    ///< Mixture: table = arena offset of its block, table_n = components, p = {K, atoms}
 
   /// Inverse CDF Q(u) for u in (0, 1); for Empirical the smallest x with F(x) >= u.
   MCREV_HD double quantile(double u, const double* arena) const {
@@ -36,11 +38,14 @@ struct Distribution {
       case DistKind::Power: return low + (high - low) * pow(u, 1.0 / p[0]);
       case DistKind::TruncNormal: return trunc_normal_quantile(u);
       case DistKind::Empirical: return empirical_quantile(u, arena);
+      case DistKind::Discrete: return discrete_quantile(u, arena);
+      case DistKind::Mixture: return mixture_quantile(u, arena);
     }
     return low;
   }
 
-  /// CDF F(x).
+  /// CDF F(x). (Leaf = true: a mixture component, never itself a mixture; keeps the call graph acyclic.)
+  template <bool Leaf = false>
   MCREV_HD double cdf(double x, const double* arena) const {
     if (x < low) return 0.0;
     if (x >= high) return 1.0;
@@ -66,11 +71,17 @@ struct Distribution {
         const double w = xs[hi] - xs[lo];
         return w > 0 ? fs[lo] + (fs[hi] - fs[lo]) * (x - xs[lo]) / w : fs[hi];
       }
+      case DistKind::Discrete: return discrete_cdf(x, arena);
+      case DistKind::Mixture:
+        if constexpr (!Leaf) return mixture_cdf(x, arena);
+        return 0.0;
     }
     return 0.0;
   }
 
-  /// Density f(x) (0 outside the support; Empirical: slope of the CDF segment, atoms excluded).
+  /// Density f(x) (0 outside the support; Empirical: slope of the CDF segment, atoms excluded; Discrete: 0;
+  /// Mixture: Σ_k w_k f_k, the density of its absolutely continuous part).
+  template <bool Leaf = false>
   MCREV_HD double pdf(double x, const double* arena) const {
     if (x < low || x > high) return 0.0;
     switch (kind) {
@@ -88,9 +99,16 @@ struct Distribution {
           if (x >= xs[k] && x < xs[k + 1]) return (fs[k + 1] - fs[k]) / (xs[k + 1] - xs[k]);
         return 0.0;
       }
+      case DistKind::Discrete: return 0.0;
+      case DistKind::Mixture:
+        if constexpr (!Leaf) return mixture_pdf(x, arena);
+        return 0.0;
     }
     return 0.0;
   }
+
+  /// Mixture component k (a copy of the Distribution stored in the mixture's arena block).
+  MCREV_HD Distribution mixture_component(int k, const double* arena) const;
 
  private:
   MCREV_HD double trunc_normal_quantile(double u) const {
@@ -120,8 +138,18 @@ struct Distribution {
     const double df = fs[hi] - fs[lo];
     return df > 0 ? xs[lo] + (xs[hi] - xs[lo]) * (u - fs[lo]) / df : xs[hi];
   }
+
+  // Discrete and Mixture bodies: mcrev/distribution_mixture.hpp.
+  MCREV_HD double discrete_quantile(double u, const double* arena) const;
+  MCREV_HD double discrete_cdf(double x, const double* arena) const;
+  MCREV_HD double mixture_quantile(double u, const double* arena) const;
+  MCREV_HD double mixture_cdf(double x, const double* arena) const;
+  MCREV_HD double mixture_pdf(double x, const double* arena) const;
 };
 
 static_assert(std::is_trivially_copyable_v<Distribution>);
 
 }  // namespace mcrev
+
+#include "mcrev/distribution_mixture.hpp"
+
