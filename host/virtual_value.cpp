@@ -10,6 +10,10 @@ namespace mcrev {
 
 namespace {
 
+/// Table segments holding less probability than this are not subdivided (near a pole of ψ, e.g.
+/// ψ → −∞ at the lower end when f(lo) = 0, linear interpolation cannot converge uniformly).
+constexpr double kMinSegmentMass = 1e-10;
+
 struct Pt {
   double q, R, x;  // x = +inf: the origin (q = 0, R = 0) of an unbounded support
   int tag = 0;
@@ -204,8 +208,12 @@ class Tabulator {
   /// The hull locates a smooth tangency only to ~sqrt(ulp) (R̄ − R is quadratic there); ψ crosses the
   /// flat level s upwards at both ends of an ironed interval, so solve ψ(x) = s nearby by bisection.
   /// Ends at atoms, breakpoints (kinks of R) or without a sign change nearby are kept.
-  double polish(double xe, double s) const {
+  double settle(double xe, double s) const {
     if (!std::isfinite(xe) || is_atom(xe)) return xe;
+    // a hull vertex next to a kink of R (support end, component end, atom) is that kink: zooming can
+    // drift by rounding there, e.g. to 1e-16 instead of a lower end 0
+    const auto near = std::lower_bound(bps_.begin(), bps_.end(), xe - 1e-7 * scale_);
+    if (near != bps_.end() && *near <= xe + 1e-7 * scale_) return *near;
     const double delta = 1e-6 * scale_;
     double lo = std::max(d_.low, xe - delta), hi = std::min(d_.high, xe + delta);
     const auto b = std::lower_bound(bps_.begin(), bps_.end(), lo);
@@ -240,9 +248,11 @@ class Tabulator {
       const double b1 = ib > 0 && std::isfinite(pts_[ib - 1].x) ? pts_[ib - 1].x : B.x;
       refine(a, std::min(a0, A.x), std::max(a1, A.x), b, std::min(b0, B.x), std::max(b1, B.x));
       Edge e;
-      e.s = (a.R - b.R) / (a.q - b.q);  // first-order insensitive to where the ends are
-      e.xa = polish(a.x, e.s);
-      e.xb = polish(b.x, e.s);
+      const double s0 = (a.R - b.R) / (a.q - b.q);  // first-order insensitive to where the ends are
+      e.xa = settle(a.x, s0);
+      e.xb = settle(b.x, s0);
+      const Pt pa = point(e.xa), pb = std::isfinite(e.xb) ? point(e.xb) : Pt{0.0, 0.0, HUGE_VAL, 0};
+      e.s = (pa.R - pb.R) / (pa.q - pb.q);
       edges_.push_back(e);
       extra.push_back(a);
       if (std::isfinite(b.x)) extra.push_back(b);
@@ -305,8 +315,12 @@ class Tabulator {
       double x, yl, yr;
     };
     auto make = [&](double x) {
-      const double yr = psibar(x);
-      const double yl = x > d_.low ? psibar(prev_double(x)) : yr;
+      double yr = psibar(x);
+      double yl = x > d_.low ? psibar(prev_double(x)) : yr;
+      for (const Edge& e : edges_) {  // exact flats: rounding at their ends must not lift them
+        if (x == e.xa) yl = std::min(yl, e.s);
+        if (x == e.xb) yr = std::max(yr, e.s);
+      }
       return Node{x, std::isfinite(yl) ? yl : yr, yr};
     };
     std::vector<Node> base;
@@ -320,7 +334,7 @@ class Tabulator {
     // adaptive refinement of every segment
     const double tol_abs = opt_.tolerance * scale_;
     const double min_width = 1e-13 * scale_;
-    const size_t max_nodes = 1u << 20;
+    const size_t max_nodes = 1u << 18;
     std::vector<Node> out;
     out.push_back(base.front());
     for (size_t k = 1; k < base.size(); ++k) {
@@ -330,19 +344,20 @@ class Tabulator {
         const Node r = stack.back();
         double err = 0.0;
         bool ok = true;
-        if (r.x - l.x > min_width && out.size() + stack.size() < max_nodes) {
+        const bool heavy = d_.cdf(r.x, arena_) - d_.cdf(l.x, arena_) >= kMinSegmentMass;
+        if (r.x - l.x > min_width && heavy && out.size() + stack.size() < max_nodes) {
           for (double t : {0.25, 0.5, 0.75}) {
             const double xm = l.x + (r.x - l.x) * t;
             if (!(xm > l.x && xm < r.x)) continue;
             const double exact = psibar(xm);
             const double lin = l.yr + (r.yl - l.yr) * t;
             const double e = std::fabs(exact - lin);
-            err = std::max(err, std::isfinite(e) ? e : HUGE_VAL);
+            err = std::max(err, std::isfinite(e) ? e / (scale_ + std::fabs(exact)) : HUGE_VAL);
             if (!(e <= tol_abs + opt_.tolerance * std::fabs(exact))) ok = false;
           }
         }
         if (ok) {
-          max_error_ = std::max(max_error_, std::isfinite(err) ? err : 0.0);
+          if (heavy) max_error_ = std::max(max_error_, std::isfinite(err) ? err : HUGE_VAL);
           out.push_back(r);
           stack.pop_back();
         } else {

@@ -14,10 +14,16 @@
 //  * ψ̄(x) = the hull slope on ironed intervals [x_A, x_B); for an atom x the slope of R̄ over its
 //    quantile range [S(x), S⁻(x)]; in a gap of the support the value at the gap's lower end; else
 //    ψ(x) = x − S(x)/f(x) with the density just right of x.
+// Ends of ironed intervals next to a support end, component end or atom (within 1e−7·scale) are
+// snapped to it (a kink of R); others are solved from ψ(x) = s by bisection (ψ crosses the flat level
+// upwards at both ends), and s is recomputed from the two end points.
 // The node table (mcrev/virtual_value.hpp) is refined adaptively until linear interpolation matches
-// ψ̄ at the 1/4, 1/2 and 3/4 points of every segment within tolerance·scale + tolerance·|ψ̄|
-// (scale = Q(0.99) − Q(0.01)); the largest deviation seen at those checks is reported as max_error.
-// A final running maximum makes the tabulated ψ̄ non-decreasing.
+// ψ̄ at the 1/4, 1/2 and 3/4 points of every segment within tolerance·(scale + |ψ̄|)
+// (scale = max(Q(0.99) − Q(0.01), |Q(0.5)|)); segments holding less than 1e−10 of probability are
+// not split further (near a pole of ψ, e.g. ψ → −∞ where f(lo) = 0). The largest deviation seen at
+// the checks of segments with at least that mass, divided by (scale + |ψ̄|), is reported as max_error
+// (<= tolerance by construction). A final running maximum
+// makes the tabulated ψ̄ non-decreasing (ends of flats are clamped first so flats stay exact).
 #pragma once
 
 #include "mcrev/distribution.hpp"
@@ -36,7 +42,7 @@ struct IronedInterval {
 struct VirtualValueOptions {
   bool force_table = false;   ///< tabulate even where a closed form exists (uniform, exponential, power k >= 1)
   int grid = 2048;            ///< quantile points of the revenue-curve hull
-  double tolerance = 1e-9;    ///< interpolation tolerance, relative to the distribution's scale
+  double tolerance = 1e-8;    ///< interpolation tolerance: tolerance·(scale + |ψ̄|)
 };
 
 struct VirtualValueTable {
@@ -47,7 +53,7 @@ struct VirtualValueTable {
   double x0 = 0.0, inv_h = 0.0;
   bool capped_top = true;
   std::vector<IronedInterval> ironed;
-  double max_error = 0.0;         ///< largest interpolation error seen at the checks (0 for closed forms)
+  double max_error = 0.0;         ///< largest error / (scale + |ψ̄|) seen at the checks (0 for closed forms)
 
   bool regular() const { return ironed.empty(); }
   /// Appends the node arrays to `arena` and returns the header (mcrev/virtual_value.hpp layout).
