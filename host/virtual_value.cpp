@@ -88,6 +88,19 @@ class Tabulator {
       while (j + 1 < n - 1 && nx_[j + 1] <= xs) ++j;
       t.guide[g] = std::max(0, std::min(j, n - 2));
     }
+    // level guide over [y_a, yr_{n−1}], y_a = ψ̄ at the 0.1% quantile (the far lower tail may reach −∞)
+    const double x_a = d_.quantile(1e-3, arena_);
+    const size_t j_a = static_cast<size_t>(std::lower_bound(nx_.begin(), nx_.end(), x_a) - nx_.begin());
+    const double y_a = nyr_[std::min(j_a, nyr_.size() - 1)], y_b = nyr_.back();
+    if (y_b > y_a && std::isfinite(y_a) && std::isfinite(y_b)) {
+      const int ybuckets = buckets;
+      t.y_a = y_a;
+      t.inv_hy = ybuckets / (y_b - y_a);
+      for (int k = 0; k <= ybuckets; ++k) {
+        const double level = k == ybuckets ? y_b : y_a + k * ((y_b - y_a) / ybuckets);
+        t.yguide.push_back(static_cast<double>(std::lower_bound(nyr_.begin(), nyr_.end(), level) - nyr_.begin()));
+      }
+    }
     for (const Edge& e : edges_) {
       IronedInterval iv;
       iv.low = e.xa;
@@ -373,7 +386,26 @@ class Tabulator {
       n.yr = run = std::max(run, n.yr);
       if (&n == &out.front()) n.yl = n.yr;
     }
-    for (const Node& n : out) {
+    // Drop nodes that lie on the chord of their neighbours to rounding (linear pieces of ψ̄, flats):
+    // the function is unchanged and small tables stay in the L1 cache.
+    std::vector<Node> kept{out.front()};
+    for (size_t e = 1; e < out.size(); ++e) {
+      const bool last = e + 1 == out.size();
+      const double tiny = 1e-14 * (scale_ + std::fabs(out[e].yr));
+      bool removable = !last && std::fabs(out[e].yl - out[e].yr) <= tiny;  // no jump (up to rounding)
+      if (removable) {
+        const Node& k = kept.back();
+        const Node& r = out[e + 1];
+        for (size_t i = e; removable && i > 0; --i) {  // every node between k and r must stay on the chord
+          const Node& m = (i == e) ? out[e] : out[i];
+          if (m.x <= k.x) break;
+          const double chord = k.yr + (r.yl - k.yr) * ((m.x - k.x) / (r.x - k.x));
+          removable = std::fabs(chord - m.yr) <= 1e-14 * (scale_ + std::fabs(m.yr));
+        }
+      }
+      if (!removable) kept.push_back(out[e]);
+    }
+    for (const Node& n : kept) {
       nx_.push_back(n.x);
       nyl_.push_back(n.yl);
       nyr_.push_back(n.yr);
@@ -403,15 +435,23 @@ std::array<double, kVirtualValueHeader> VirtualValueTable::place(std::vector<dou
   if (mode == VirtualValueMode::Table) {
     h[4] = static_cast<double>(arena.size());
     h[5] = static_cast<double>(x.size());
-    arena.insert(arena.end(), x.begin(), x.end());
-    arena.insert(arena.end(), yl.begin(), yl.end());
-    arena.insert(arena.end(), yr.begin(), yr.end());
+    for (size_t j = 0; j < x.size(); ++j) {
+      arena.push_back(x[j]);
+      arena.push_back(yl[j]);
+      arena.push_back(yr[j]);
+      arena.push_back(j + 1 < x.size() ? (yl[j + 1] - yr[j]) / (x[j + 1] - x[j]) : 0.0);
+    }
     h[6] = static_cast<double>(arena.size());
     h[7] = static_cast<double>(guide.size() - 1);
     arena.insert(arena.end(), guide.begin(), guide.end());
     h[8] = x0;
     h[9] = inv_h;
     h[10] = capped_top ? 1.0 : 0.0;
+    h[11] = static_cast<double>(arena.size());
+    h[12] = yguide.empty() ? 0.0 : static_cast<double>(yguide.size() - 1);
+    h[13] = y_a;
+    h[14] = inv_hy;
+    arena.insert(arena.end(), yguide.begin(), yguide.end());
   }
   return h;
 }

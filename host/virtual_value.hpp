@@ -51,6 +51,8 @@ struct VirtualValueTable {
   std::vector<double> x, yl, yr;  ///< Table nodes
   std::vector<double> guide;      ///< buckets + 1 segment indices
   double x0 = 0.0, inv_h = 0.0;
+  std::vector<double> yguide;     ///< level buckets + 1 node indices (empty: none)
+  double y_a = 0.0, inv_hy = 0.0;
   bool capped_top = true;
   std::vector<IronedInterval> ironed;
   double max_error = 0.0;         ///< largest error / (scale + |ψ̄|) seen at the checks (0 for closed forms)

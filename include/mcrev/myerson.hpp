@@ -75,8 +75,9 @@ MCREV_HD inline Outcome myerson_allocate(const Model& md, int m, std::uint64_t p
   } else if (second < v0) {
     price = w.lowest_reaching(v0);
   } else {
-    const double a = w.lowest_reaching(second), e = w.lowest_exceeding(second);
-    price = e - (e - a) / (n_second + 1);
+    double a, e;
+    w.thresholds(second, &a, &e);
+    price = a == e ? a : e - (e - a) / (n_second + 1);
   }
   o.winner = arg;
   o.price = price < b[arg] ? price : b[arg];

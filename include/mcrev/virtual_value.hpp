@@ -20,9 +20,15 @@
 // Myerson auction built on it is exactly dominant-strategy IC for the function implemented.
 //
 // Arena header (kVirtualValueHeader doubles at a mechanism's data + g·kVirtualValueHeader):
-//   [0] mode  [1] lo  [2] hi  [3] parameter (1/λ or k)  [4] node offset (x[n], yl[n], yr[n])  [5] n
+//   [0] mode  [1] lo  [2] hi  [3] parameter (1/λ or k)
+//   [4] node offset: (x_j, yl_j, yr_j, m_j) interleaved, m_j = (yl_{j+1} − yr_j)/(x_{j+1} − x_j) the
+//       segment's slope (0 on flats, so flats stay exact)  [5] n
 //   [6] guide offset (buckets + 1 segment indices)  [7] buckets  [8] x_0  [9] 1 / bucket width
-//   [10] 1 if ψ̄ is capped at the top node, 0 if extrapolated  [11] unused
+//   [10] 1 if ψ̄ is capped at the top node, 0 if extrapolated
+//   [11] level-guide offset (ybuckets + 1 node indices: the first node with yr >= y_a + k / inv_hy)
+//   [12] ybuckets (0: none)  [13] y_a  [14] 1 / level bucket width  [15] unused
+// The level guide makes the threshold search O(1) expected too (levels below y_a, the far lower
+// tail, fall back to a binary search).
 #pragma once
 
 #include "mcrev/config.hpp"
@@ -33,17 +39,16 @@ namespace mcrev {
 
 enum class VirtualValueMode : int { Uniform = 0, Exponential = 1, Power = 2, Table = 3 };
 
-inline constexpr int kVirtualValueHeader = 12;
+inline constexpr int kVirtualValueHeader = 16;
 
 struct VirtualValue {
   VirtualValueMode mode = VirtualValueMode::Uniform;
   double lo = 0.0, hi = 1.0, param = 0.0;
-  const double* x = nullptr;
-  const double* yl = nullptr;
-  const double* yr = nullptr;
-  const double* guide = nullptr;
-  int n = 0, buckets = 0;
-  double x0 = 0.0, inv_h = 0.0;
+  const double* node = nullptr;   ///< Table: interleaved (x_j, yl_j, yr_j, slope_j), j < n
+  const double* guide = nullptr;  ///< Table: segment index at the start of each bucket
+  const double* yguide = nullptr; ///< Table: first node reaching each level bucket
+  int n = 0, buckets = 0, ybuckets = 0;
+  double x0 = 0.0, inv_h = 0.0, y_a = 0.0, inv_hy = 0.0;
   bool capped_top = true;
 
   MCREV_HD static VirtualValue load(const double* arena, int offset) {
@@ -54,15 +59,17 @@ struct VirtualValue {
     v.hi = h[2];
     v.param = h[3];
     if (v.mode == VirtualValueMode::Table) {
+      v.node = arena + static_cast<int>(h[4]);
       v.n = static_cast<int>(h[5]);
-      v.x = arena + static_cast<int>(h[4]);
-      v.yl = v.x + v.n;
-      v.yr = v.yl + v.n;
       v.guide = arena + static_cast<int>(h[6]);
       v.buckets = static_cast<int>(h[7]);
       v.x0 = h[8];
       v.inv_h = h[9];
       v.capped_top = h[10] != 0.0;
+      v.yguide = arena + static_cast<int>(h[11]);
+      v.ybuckets = static_cast<int>(h[12]);
+      v.y_a = h[13];
+      v.inv_hy = h[14];
     }
     return v;
   }
@@ -83,12 +90,36 @@ struct VirtualValue {
     return -HUGE_VAL;
   }
 
-  /// inf{ x >= lo : ψ̄(x) >= c } (+∞ if no report reaches c): the threshold of a bidder facing level c.
-  MCREV_HD double lowest_reaching(double c) const { return crossing(c, false); }
-  /// inf{ x >= lo : ψ̄(x) > c } (+∞ if none): the end of a flat piece of ψ̄ at level c.
-  MCREV_HD double lowest_exceeding(double c) const { return crossing(c, true); }
+  /// a = inf{ x >= lo : ψ̄(x) >= c } (the threshold of a bidder facing level c) and
+  /// e = inf{ x >= lo : ψ̄(x) > c } (the end of a flat piece at level c; e = a where there is none);
+  /// +∞ where no report qualifies. One search (two only when a flat sits exactly at level c).
+  MCREV_HD void thresholds(double c, double* a, double* e) const {
+    if (mode != VirtualValueMode::Table) {
+      *a = closed_crossing(c, false);
+      *e = closed_crossing(c, true);
+      return;
+    }
+    const int ja = first_node(c, false, 0);
+    *a = table_crossing(c, false, ja);
+    *e = (ja < n && yr(ja) == c) ? table_crossing(c, true, first_node(c, true, ja)) : *a;
+  }
+  MCREV_HD double lowest_reaching(double c) const {
+    double a, e;
+    thresholds(c, &a, &e);
+    return a;
+  }
+  MCREV_HD double lowest_exceeding(double c) const {
+    double a, e;
+    thresholds(c, &a, &e);
+    return e;
+  }
 
  private:
+  MCREV_HD double x(int j) const { return node[4 * j]; }
+  MCREV_HD double yl(int j) const { return node[4 * j + 1]; }
+  MCREV_HD double yr(int j) const { return node[4 * j + 2]; }
+  MCREV_HD double slope(int j) const { return node[4 * j + 3]; }
+
   MCREV_HD double power_g(double z) const {
     const double k = param;
     if (z <= 0.0) return k == 1.0 ? -1.0 : -HUGE_VAL;
@@ -96,32 +127,87 @@ struct VirtualValue {
   }
 
   MCREV_HD double table_value(double b) const {
-    if (n < 2 || b == x[0]) return yr[0];
-    if (b < x[0]) {
-      const double slope = (yl[1] - yr[0]) / (x[1] - x[0]);
-      return yr[0] - slope * (x[0] - b);
+    if (n < 2 || b == x(0)) return yr(0);
+    if (b < x(0)) return yr(0) - slope(0) * (x(0) - b);
+    if (b >= x(n - 1)) {
+      if (capped_top) return yr(n - 1);
+      return yr(n - 1) + slope(n - 2) * (b - x(n - 1));
     }
-    if (b >= x[n - 1]) {
-      if (capped_top) return yr[n - 1];
-      const double slope = (yl[n - 1] - yr[n - 2]) / (x[n - 1] - x[n - 2]);
-      return yr[n - 1] + slope * (b - x[n - 1]);
+    int j = 0;
+    if (n > 8) {  // small tables (linear pieces, flats) are scanned directly
+      int g = static_cast<int>((b - x0) * inv_h);
+      g = g < 0 ? 0 : (g > buckets - 1 ? buckets - 1 : g);
+      j = static_cast<int>(guide[g]);
+      const int last = static_cast<int>(guide[g + 1]);
+      int len = last - j;  // largest j in [guide[g], guide[g+1]] with x_j <= b
+      while (len > 0) {
+        const int half = (len + 1) / 2;
+        if (x(j + half) <= b) j += half;
+        len -= half;
+      }
     }
-    int g = static_cast<int>((b - x0) * inv_h);
-    g = g < 0 ? 0 : (g > buckets - 1 ? buckets - 1 : g);
-    int lo_j = static_cast<int>(guide[g]), hi_j = static_cast<int>(guide[g + 1]) + 1;
-    if (hi_j > n - 1) hi_j = n - 1;
-    // largest j in [lo_j, hi_j) with x[j] <= b
-    while (hi_j - lo_j > 1) {
-      const int mid = (lo_j + hi_j) / 2;
-      if (x[mid] <= b) lo_j = mid; else hi_j = mid;
-    }
-    int j = lo_j;
-    while (j > 0 && x[j] > b) --j;            // guards against bucket rounding
-    while (j < n - 2 && x[j + 1] <= b) ++j;
-    return yr[j] + (yl[j + 1] - yr[j]) * ((b - x[j]) / (x[j + 1] - x[j]));
+    while (j > 0 && x(j) > b) --j;  // guards against bucket rounding
+    while (j < n - 2 && x(j + 1) <= b) ++j;
+    const double* p = node + 4 * j;  // x_j, yl_j, yr_j, slope_j
+    return p[2] + p[3] * (b - p[0]);
   }
 
-  MCREV_HD double crossing(double c, bool strict) const {
+  /// Smallest j >= from with yr_j >= c (strict: > c); n if none. The level guide narrows the range;
+  /// a branch-free binary search finishes (over every node when c lies outside the guide).
+  MCREV_HD int first_node(double c, bool strict, int from) const {
+    if (ybuckets > 0 && c >= y_a) {
+      const double s = (c - y_a) * inv_hy;
+      if (s < ybuckets) {
+        const int k = static_cast<int>(s);
+        int lo = static_cast<int>(yguide[k]), hi = static_cast<int>(yguide[k + 1]);
+        lo = lo > from ? lo : from;
+        hi = hi < n - 1 ? hi : n - 1;
+        if (lo <= hi) {
+          const int r = search(c, strict, lo, hi + 1);
+          // valid unless bucket rounding put the answer outside [lo, hi]
+          if ((r == from || !reaches(yr(r - 1), c, strict)) && (r < n && reaches(yr(r), c, strict))) return r;
+        }
+      }
+    }
+    return search(c, strict, from, n);
+  }
+
+  /// Smallest j in [from, to) with yr_j reaching c, or `to`.
+  MCREV_HD int search(double c, bool strict, int from, int to) const {
+    int first = from, len = to - from;
+    while (len > 0) {
+      const int half = len / 2;
+      const double y = yr(first + half);
+      const bool below = strict ? y <= c : y < c;
+      first = below ? first + half + 1 : first;
+      len = below ? len - half - 1 : half;
+    }
+    return first;
+  }
+
+  MCREV_HD bool reaches(double y, double c, bool strict) const { return strict ? y > c : y >= c; }
+
+  /// Where ψ̄ first reaches c (strict: exceeds c), given j = first_node(c, strict, 0).
+  MCREV_HD double table_crossing(double c, bool strict, int j) const {
+    if (j == 0) {  // at or below the first node: the bottom extension
+      if (n < 2 || !(x(0) > lo)) return lo;
+      const double m = slope(0);
+      if (!(m > 0.0)) return lo;
+      const double x_c = x(0) - (yr(0) - c) / m;
+      return x_c > lo ? x_c : lo;
+    }
+    if (j >= n) {  // above the last node: the top extension (capped: never)
+      if (capped_top || n < 2) return HUGE_VAL;
+      const double m = slope(n - 2);
+      return m > 0.0 ? x(n - 1) + (c - yr(n - 1)) / m : HUGE_VAL;
+    }
+    if (!reaches(yl(j), c, strict)) return x(j);  // a jump at x_j crosses c
+    const double y0 = yr(j - 1), y1 = yl(j);      // the segment (x_{j−1}, x_j) crosses c
+    const double x_c = x(j - 1) + (c - y0) / (y1 - y0) * (x(j) - x(j - 1));
+    return x_c < x(j - 1) ? x(j - 1) : (x_c > x(j) ? x(j) : x_c);
+  }
+
+  MCREV_HD double closed_crossing(double c, bool strict) const {
     switch (mode) {
       case VirtualValueMode::Uniform: {
         const double bottom = 2.0 * lo - hi;
@@ -156,40 +242,9 @@ struct VirtualValue {
         }
         return lo + w * z;
       }
-      case VirtualValueMode::Table: return table_crossing(c, strict);
+      case VirtualValueMode::Table: break;
     }
     return HUGE_VAL;
-  }
-
-  MCREV_HD bool reaches(double y, double c, bool strict) const { return strict ? y > c : y >= c; }
-
-  MCREV_HD double table_crossing(double c, bool strict) const {
-    if (reaches(yr[0], c, strict)) {
-      if (n < 2 || !(x[0] > lo)) return lo;
-      const double slope = (yl[1] - yr[0]) / (x[1] - x[0]);
-      if (!(slope > 0.0)) return lo;
-      const double x_c = x[0] - (yr[0] - c) / slope;
-      return x_c > lo ? x_c : lo;
-    }
-    if (!reaches(yr[n - 1], c, strict)) {
-      if (capped_top || n < 2) return HUGE_VAL;
-      const double slope = (yl[n - 1] - yr[n - 2]) / (x[n - 1] - x[n - 2]);
-      return slope > 0.0 ? x[n - 1] + (c - yr[n - 1]) / slope : HUGE_VAL;
-    }
-    // Positions p = 1 .. 2n−1 of the non-decreasing sequence yr_0, yl_1, yr_1, …, yl_{n−1}, yr_{n−1}
-    // (p = 2j: yl_j, p = 2j + 1: yr_j); position 1 does not reach c, position 2n − 1 does.
-    int lo_p = 1, hi_p = 2 * n - 1;
-    while (hi_p - lo_p > 1) {
-      const int mid = (lo_p + hi_p) / 2;
-      const double y = (mid & 1) ? yr[mid / 2] : yl[mid / 2];
-      if (reaches(y, c, strict)) hi_p = mid; else lo_p = mid;
-    }
-    const int j = hi_p / 2;
-    if (hi_p & 1) return x[j];  // a jump at x_j crosses c
-    const double y0 = yr[j - 1], y1 = yl[j];
-    const double t = (c - y0) / (y1 - y0);
-    const double x_c = x[j - 1] + t * (x[j] - x[j - 1]);
-    return x_c < x[j - 1] ? x[j - 1] : (x_c > x[j] ? x[j] : x_c);
   }
 };
 
