@@ -2,6 +2,7 @@
 
 #include "myerson.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -39,6 +40,8 @@ void add_optimal_json(const Scenario& sc, size_t m, nlohmann::ordered_json& mech
 std::string optimal_table(const Scenario& sc) {
   std::ostringstream o;
   bool any = false;
+  int wn = 9;
+  for (const MechanismSpec& ms : sc.mechanisms) wn = std::max(wn, static_cast<int>(ms.name.size()) + 1);
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const OptimalMechanismInfo info = optimal_info(sc, m);
     if (!info.present) continue;
@@ -46,7 +49,7 @@ std::string optimal_table(const Scenario& sc) {
     any = true;
     for (const OptimalGroupInfo& g : info.groups) {
       char buf[256];
-      std::snprintf(buf, sizeof buf, "%-14s %-12s reserve %.6g (v0 = %g; %s%s)", sc.mechanisms[m].name.c_str(),
+      std::snprintf(buf, sizeof buf, "%-*s %-12s reserve %.6g (v0 = %g; %s%s)", wn, sc.mechanisms[m].name.c_str(),
                     g.group.c_str(), g.reserve, info.seller_value,
                     g.virtual_value == "table" ? "tabulated psi" : "closed-form psi", g.regular ? ", regular" : "");
       o << buf;

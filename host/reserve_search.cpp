@@ -33,6 +33,7 @@ std::vector<ReservePoint> evaluate(const Scenario& base, double reference, const
     for (size_t k = first; k < last; ++k) add(reserves[k], "r" + std::to_string(k));
     const RunResult rr = run(sc, ro);
     res.backend = rr.backend;
+    res.note = rr.note;
     res.seconds += rr.seconds;
     for (size_t k = first; k < last; ++k) {
       const MechanismResult& mr = rr.mechanisms[1 + k - first];

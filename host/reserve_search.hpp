@@ -39,6 +39,7 @@ struct ReserveSearchResult {
   std::vector<ReservePoint> curve;  ///< ascending reserve
   ReservePoint best;
   std::string backend;
+  std::string note;  ///< e.g. why auto fell back to the CPU
   double seconds = 0.0;
 };
 

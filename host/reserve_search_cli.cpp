@@ -75,6 +75,7 @@ int ReserveSearchCommand::run() const {
   if (output_.empty()) std::fwrite(csv.data(), 1, csv.size(), stdout);
   else write_atomically(output_, csv);
   if (!quiet_) {
+    if (!r.note.empty()) std::fprintf(stderr, "mcrev: %s\n", r.note.c_str());
     std::fprintf(stderr, "mcrev: best reserve %.6g: revenue %.6f ± %.6f, seller utility %.6f ± %.6f (%zu candidates, %llu profiles each, %s, %.2f s)\n",
                  r.best.reserve, r.best.revenue.mean, r.best.revenue.stderr_, r.best.seller_utility.mean,
                  r.best.seller_utility.stderr_, r.curve.size(), static_cast<unsigned long long>(r.samples),
