@@ -183,6 +183,13 @@ Distribution place_distribution(const DistributionSpec& spec, std::vector<double
   return d;
 }
 
+bool has_discrete_part(const DistributionSpec& s) {
+  if (s.dist.kind == DistKind::Discrete) return true;
+  for (const DistributionSpec& c : s.components)
+    if (has_discrete_part(c)) return true;
+  return false;
+}
+
 bool same_distribution_spec(const DistributionSpec& a, const DistributionSpec& b) {
   if (a.dist.kind != b.dist.kind || a.dist.low != b.dist.low || a.dist.high != b.dist.high) return false;
   for (int k = 0; k < 4; ++k)

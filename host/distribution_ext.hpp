@@ -24,6 +24,9 @@ DistributionSpec make_mixture(std::vector<double> weights, std::vector<Distribut
 /// its exact quantile guide G_j = Q(j/K)) and returns the Distribution that reads them.
 Distribution place_distribution(const DistributionSpec& spec, std::vector<double>& arena);
 
+/// True for `discrete` values and mixtures with a discrete component (probability atoms).
+bool has_discrete_part(const DistributionSpec& s);
+
 /// Exact equality of two specifications (kind, parameters, tables, mixture weights and components).
 bool same_distribution_spec(const DistributionSpec& a, const DistributionSpec& b);
 

@@ -62,6 +62,12 @@ void validate_optimal(const Scenario& sc, size_t m) {
   }
   MCREV_EXPECTS(!ms.virtual_value_table || ms.kind == MechKind::Myerson, path + ".virtual_values",
                 "applies to myerson only");
+  if (ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay))
+    for (size_t g = 0; g < sc.groups.size(); ++g)
+      MCREV_EXPECTS(!has_discrete_part(sc.groups[g].value), path + ".strategy",
+                    "strategy = \"bne\" needs continuous values, but bidder group " + std::to_string(g) +
+                        " has discrete atoms (a first-price or all-pay auction then has no pure-strategy "
+                        "equilibrium); use strategy = \"truthful\" or \"shade\"");
   if (ms.reserve_rule == ReserveRule::Fixed) return;
   MCREV_EXPECTS(ms.kind == MechKind::SecondPrice, path + ".reserve",
                 "reserve = \"optimal\" / \"optimal_personalized\" applies to second_price only");

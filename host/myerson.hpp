@@ -20,7 +20,8 @@ int place_myerson(ModelData& md, const MechanismSpec& ms);
 /// group_reserves[g] = ψ̄_g^{-1}(v0). +inf where no report reaches v0 (the item is never sold).
 MechanismSpec resolve_reserve_rule(const Scenario& sc, size_t m, const ModelData& md);
 
-/// Checks the myerson / optimal-reserve keys of mechanism m; throws ScenarioError.
+/// Checks the myerson / optimal-reserve keys of mechanism m, and that strategy = "bne" (first price,
+/// all-pay) is not combined with discrete values; throws ScenarioError.
 void validate_optimal(const Scenario& sc, size_t m);
 
 struct OptimalGroupInfo {

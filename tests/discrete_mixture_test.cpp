@@ -249,6 +249,21 @@ kind = "second_price"
   EXPECT_EQ(error_path(R"({ dist = "discrete", values = [1.0, 2.0] })"), "bidders[0].value.probs");
 }
 
+TEST(MixtureScenario, BneNeedsContinuousValues) {
+  try {
+    parse_scenario(R"(
+[[bidders]]
+count = 2
+value = { dist = "discrete", values = [1.0, 2.0], probs = [0.5, 0.5] }
+[[mechanisms]]
+kind = "first_price"
+)");
+    FAIL();
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.path(), "mechanisms[0].strategy");
+  }
+}
+
 TEST(MixtureScenario, DifferentMixturesAreNotIid) {
   // strategy = "bne" needs identical groups: two mixtures with equal support but different weights differ.
   EXPECT_THROW(parse_scenario(R"(
