@@ -59,8 +59,9 @@ class Tabulator {
     atoms_ = atoms(d, arena);
     bounded_ = std::isfinite(d.high);
     const double q01 = d.quantile(0.01, arena), q99 = d.quantile(0.99, arena), q50 = d.quantile(0.5, arena);
-    scale_ = std::max({q99 - q01, std::fabs(q50), 1e-300});
-    if (!(scale_ > 0) || !std::isfinite(scale_)) scale_ = 1.0;
+    scale_ = std::max(q99 - q01, std::fabs(q50));
+    if (!(scale_ > 0) || !std::isfinite(scale_))  // e.g. one dominant atom at 0
+      scale_ = std::isfinite(d.high - d.low) && d.high > d.low ? d.high - d.low : 1.0;
   }
 
   VirtualValueTable run() {

@@ -281,6 +281,25 @@ kind = "myerson"
   EXPECT_GT(r.mechanisms[1].revenue_diff.mean, 5 * r.mechanisms[1].revenue_diff.stderr_);
 }
 
+// Atoms inside a continuous part, 3 bidders: 0.5 discrete{1: 0.5, 3: 0.5} + 0.5 U[0, 4] (ψ̄ derived in
+// virtual_value_test.cpp: only atom 3 pooled with (3, 1 + √6] at √24 − 2 and ψ̄ = 2x − 4 above reach 0):
+// G(y) = P(V < 3) = 5/8 for 0 <= y < √24 − 2, F((y + 4)/2) = (y + 4)/16 + 1/2 above.
+TEST(MyersonRevenue, AtomsInsideAContinuousPartMatchQuadrature) {
+  const Scenario sc = parse_scenario(R"(
+samples = 1000000
+seed = 9
+[[bidders]]
+count = 3
+value = { dist = "mixture", weights = [0.5, 0.5], components = [ { dist = "discrete", values = [1.0, 3.0], probs = [0.5, 0.5] }, { dist = "uniform", low = 0.0, high = 4.0 } ] }
+[[mechanisms]]
+kind = "myerson"
+)");
+  const double s2 = std::sqrt(24.0) - 2;
+  auto G = [&](double y) { return y < s2 ? 0.625 : std::min(1.0, (y + 4) / 16 + 0.5); };
+  const double exact = integrate([&](double y) { return 1 - std::pow(G(y), 3); }, 0, 4, {s2});
+  expect_within(run_cpu(sc).mechanisms[0].revenue, exact, "atoms in a continuous part, revenue");
+}
+
 // Discrete {1: 0.45, 2: 0.1, 3: 0.45} (ψ̄ = −7/11 on the pooled atoms 1, 2; ψ̄(3) = 3), two bidders,
 // v0 = −1 (every profile sells). Hand-computed outcomes:
 //   (3, 1): ψ̄ (3, −7/11): bidder 0 wins; x_0(s) = 0 below 1, 1/2 on [1, 3), 1 from 3: pays 3 − 2/2 = 2

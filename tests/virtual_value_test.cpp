@@ -206,6 +206,34 @@ TEST(VirtualValue, PowerBelowOneIsIronedAtTheBottom) {
   EXPECT_NEAR(t.f.reserve(0.0), 4.0 / 9, 1e-8 / 1.5);  // tolerance 1e-8 (scale 1) over ψ'(4/9) = 1.5
 }
 
+// Atoms inside a continuous part: 0.5 discrete{1: 0.5, 3: 0.5} + 0.5 U[0, 4], F(x) = x/8 + [x >= 1]/4 + [x >= 3]/4.
+// Price x sells with q = P(V >= x): x in [0,1]: 1 − x/8; (1,3]: 3/4 − x/8; (3,4]: 1/2 − x/8, so on (1,3]
+// R(q) = q (6 − 8q) and on (3,4] R(q) = q (4 − 8q); the atoms give the points (7/8, 7/8) and (3/8, 9/8).
+//  * tangent from (7/8, 7/8) to 6q − 8q²: 8q² − 14q + 35/8 = 0 ⇒ q = (14 − √56)/16, slope 6 − 16q = √56 − 8,
+//    touching at x = 6 − 8q = √14 − 1: atom 1 and (1, √14 − 1] are pooled at ψ̄ = √56 − 8 ≈ −0.51669;
+//  * tangent from (3/8, 9/8) to 4q − 8q²: 8q² − 6q + 3/8 = 0 ⇒ q = (6 − √24)/16, slope √24 − 2, x = 1 + √6:
+//    atom 3 and (3, 1 + √6] are pooled at ψ̄ = √24 − 2 ≈ 2.89898;
+//  * elsewhere ψ = x − S/f with f = 1/8: 2x − 8 on [0,1), 2x − 6 on (√14 − 1, 3), 2x − 4 above 1 + √6.
+TEST(VirtualValue, AtomsInsideAContinuousPartByHand) {
+  const Psi t(make_mixture({0.5, 0.5}, {make_discrete({1, 3}, {0.5, 0.5}, "c"), spec(DistKind::Uniform, 0, 4)}, "v"), false);
+  const double s1 = std::sqrt(56.0) - 8, x1 = std::sqrt(14.0) - 1, s2 = std::sqrt(24.0) - 2, x2 = 1 + std::sqrt(6.0);
+  ASSERT_EQ(t.f.table().ironed.size(), 2u);
+  EXPECT_EQ(t.f.table().ironed[0].low, 1.0);
+  EXPECT_NEAR(t.f.table().ironed[0].high, x1, 1e-13);
+  EXPECT_NEAR(t.f.table().ironed[0].level, s1, 1e-14);
+  EXPECT_EQ(t.f.table().ironed[1].low, 3.0);
+  EXPECT_NEAR(t.f.table().ironed[1].high, x2, 1e-13);
+  EXPECT_NEAR(t.f.table().ironed[1].level, s2, 1e-14);
+  for (int k = 0; k <= 4000; ++k) {
+    const double v = 4.0 * k / 4000;
+    const double expect = v < 1 ? 2 * v - 8 : v <= x1 ? s1 : v < 3 ? 2 * v - 6 : v <= x2 ? s2 : 2 * v - 4;
+    EXPECT_NEAR(t.f(v), expect, 1e-12) << v;
+  }
+  EXPECT_EQ(t.f.reserve(0.0), 3.0);
+  EXPECT_EQ(t.f.reserve(-1.0), 1.0);
+  EXPECT_NEAR(t.f.reserve(-0.4), 2.8, 1e-12);  // 2x − 6 = −0.4
+}
+
 TEST(VirtualValue, TablesAreNonDecreasing) {
   for (const DistributionSpec& s :
        {make_mixture({0.75, 0.25}, {spec(DistKind::Uniform, 0, 1), spec(DistKind::Uniform, 1, 2)}, "v"),
