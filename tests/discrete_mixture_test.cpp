@@ -173,6 +173,22 @@ TEST(Mixture, UnboundedComponentsRoundTrip) {
   EXPECT_NEAR(p.f(0.7), 0.3 * std::exp(-0.7) + 2.1 * std::exp(-2.1), 1e-15);
 }
 
+// Inversion keeps the order of the uniforms (copulas and quantile strategies rely on it).
+TEST(Mixture, QuantileIsNonDecreasing) {
+  for (const DistributionSpec& s :
+       {make_mixture({0.75, 0.25}, {uniform(0, 1), uniform(1, 2)}, "v"),
+        make_mixture({0.5, 0.5}, {make_discrete({1, 3}, {0.5, 0.5}, "c"), uniform(0, 4)}, "v"),
+        make_mixture({0.3, 0.7}, {exponential(1), exponential(3)}, "v")}) {
+    const Placed p(s);
+    double prev = -HUGE_VAL;
+    for (int k = 1; k < 200000; ++k) {
+      const double x = p.Q(k / 200000.0);
+      EXPECT_GE(x, prev) << k;
+      prev = x;
+    }
+  }
+}
+
 TEST(Mixture, NestedMixturesAreFlattened) {
   const DistributionSpec inner = make_mixture({0.5, 0.5}, {uniform(0, 1), uniform(1, 2)}, "inner");
   const DistributionSpec outer = make_mixture({0.5, 0.5}, {inner, uniform(2, 3)}, "outer");
