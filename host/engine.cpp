@@ -7,6 +7,8 @@
 #include "incentives.hpp"
 #include "correlation_spec.hpp"
 #include "strategy_table.hpp"
+#include "distribution_ext.hpp"
+#include "myerson.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -24,6 +26,7 @@ const char* kind_name(MechKind k) {
     case MechKind::PostedPrice: return "posted_price";
     case MechKind::RandomOffer: return "random_offer";
     case MechKind::Quantized: return "quantized";
+    case MechKind::Myerson: return "myerson";
   }
   return "?";
 }
@@ -71,7 +74,7 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
   if (a.dist.kind != b.dist.kind || a.dist.low != b.dist.low || a.dist.high != b.dist.high) return false;
   for (int k = 0; k < 4; ++k)
     if (a.dist.p[k] != b.dist.p[k]) return false;
-  return a.table_x == b.table_x && a.table_f == b.table_f;
+  return a.table_x == b.table_x && a.table_f == b.table_f && same_distribution_spec(a, b);
 }
 
 }  // namespace
@@ -122,6 +125,7 @@ void validate(const Scenario& sc) {
                         "supports asymmetric groups)");
     }
     if (ms.strategy.kind == StrategySpec::Table) validate_strategy_table(ms.strategy, sc.groups.size(), path);
+    validate_optimal(sc, m);
   }
   validate_incentives(sc);
   validate_correlation(sc);
@@ -166,6 +170,8 @@ ModelData build_model(const Scenario& sc) {
       g.dist.table_n = static_cast<int>(gs.value.table_x.size());
       md.arena.insert(md.arena.end(), gs.value.table_x.begin(), gs.value.table_x.end());
       md.arena.insert(md.arena.end(), gs.value.table_f.begin(), gs.value.table_f.end());
+    } else if (g.dist.kind == DistKind::Discrete || g.dist.kind == DistKind::Mixture) {
+      g.dist = place_distribution(gs.value, md.arena);
     }
     md.groups.push_back(g);
     first += gs.count;
@@ -174,7 +180,7 @@ ModelData build_model(const Scenario& sc) {
   md.correlation = place_correlation(sc.correlation, md.arena);
   const int G = static_cast<int>(md.groups.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
-    const MechanismSpec& ms = sc.mechanisms[m];
+    const MechanismSpec ms = resolve_reserve_rule(sc, m, md);  // reserve = "optimal": ψ̄^{-1}(v0)
     Mechanism mech;
     mech.kind = ms.kind;
     mech.reserve = ms.reserve;
@@ -190,6 +196,7 @@ ModelData build_model(const Scenario& sc) {
       md.quantized[m] = design_quantized(sc, static_cast<int>(m), md);
       mech.data = write_quantized_arena(*md.quantized[m], md.arena);
     }
+    if (ms.kind == MechKind::Myerson) mech.data = place_myerson(md, ms);
     md.mechanisms.push_back(mech);
     Strategy st;
     std::vector<Strategy> per_group;  // when groups bid differently (asymmetric equilibrium, tables)

@@ -4,6 +4,7 @@
 #include "mcrev/error.hpp"
 
 #include "output.hpp"
+#include "reserve_search_cli.hpp"
 #include "scenario.hpp"
 
 #include <CLI/CLI.hpp>
@@ -137,6 +138,8 @@ int main(int argc, char** argv) try {
   run->add_option("-o,--output", output, "Write the result to this file instead of stdout");
   run->add_option("--chunk-profiles", chunk, "CPU work unit (256 × a power of two); results do not depend on it");
   run->add_flag("--quiet,-q", quiet, "No progress bar or notes on stderr");
+  mcrev::ReserveSearchCommand reserve_search;  // `mcrev reserve-search` (docs/myerson.md)
+  reserve_search.add_to(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -149,6 +152,7 @@ int main(int argc, char** argv) try {
     app.exit(e);
     return 2;
   }
+  if (reserve_search.parsed()) return reserve_search.run();
   return run_command(file, samples, seed, backend, threads, confidence, format, output, chunk, quiet);
 } catch (const mcrev::ScenarioError& e) {
   std::fprintf(stderr, "mcrev: error: %s\n", e.what());

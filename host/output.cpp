@@ -1,6 +1,7 @@
 #include "output.hpp"
 #include "quantized_output.hpp"
 #include "incentives_output.hpp"
+#include "optimal_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
+    add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
   }
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
@@ -133,6 +135,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   }
   o << quantized_table_section(r);
   o << incentives_table(r);
+  o << optimal_table(sc);
   return o.str();
 }
 

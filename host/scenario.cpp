@@ -3,6 +3,8 @@
 #include "incentives_scenario.hpp"
 #include "strategy_table.hpp"
 
+#include "distribution_ext.hpp"
+
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
 
@@ -172,7 +174,7 @@ DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
   Distribution& d = spec.dist;
   const std::string kind = r.string("dist", "");
   MCREV_EXPECTS(!kind.empty(), r.key_path("dist"),
-                "is required (uniform, exponential, power, normal, empirical, beta, lognormal, pareto, gamma)");
+                "is required (uniform, exponential, power, normal, empirical, beta, lognormal, pareto, gamma, discrete, mixture)");
   if (kind == "uniform") {
     d.kind = DistKind::Uniform;
     d.low = r.number("low");
@@ -254,10 +256,31 @@ DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
     spec.describe = "empirical(" + std::to_string(spec.table_x.size()) + " points on [" + fmt_num(d.low) + ", " +
                     fmt_num(d.high) + "])";
   } else if (parse_distribution_more(kind, r, spec)) {
+  } else if (kind == "discrete") {
+    const std::string base = r.key_path("dist").substr(0, r.key_path("dist").size() - 5);  // strip ".dist"
+    spec = make_discrete(r.numbers("values"), r.numbers("probs"), base);
+  } else if (kind == "mixture") {
+    const std::string base = r.key_path("dist").substr(0, r.key_path("dist").size() - 5);
+    const std::vector<double> weights = r.numbers("weights");
+    const toml::node* n = r.node("components");
+    const std::string path = r.key_path("components");
+    const toml::array* a = n ? n->as_array() : nullptr;
+    MCREV_EXPECTS(a && !a->empty(), path,
+                  n ? "expected a non-empty array of distributions, e.g. [ { dist = \"uniform\", low = 0.0, high = 1.0 } ]"
+                    : "is required");
+    std::vector<DistributionSpec> components;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string pi = path + "[" + std::to_string(i) + "]";
+      const toml::table* t = a->get(i)->as_table();
+      MCREV_EXPECTS(t, pi, "expected a distribution table such as { dist = \"uniform\", low = 0.0, high = 1.0 }");
+      Reader cr(*t, pi);
+      components.push_back(parse_distribution(cr, base_dir));
+    }
+    spec = make_mixture(weights, std::move(components), base);
   } else {
     throw ScenarioError(r.key_path("dist"), "unknown distribution '" + kind +
                                                 "' (expected uniform, exponential, power, normal, empirical, beta, "
-                                                "lognormal, pareto, gamma)");
+                                                "lognormal, pareto, gamma, discrete, mixture)");
   }
   r.finish();
   return spec;
@@ -270,8 +293,10 @@ MechKind parse_kind(const std::string& k, const std::string& path) {
   if (k == "posted_price") return MechKind::PostedPrice;
   if (k == "random_offer") return MechKind::RandomOffer;
   if (k == "quantized") return MechKind::Quantized;
+  if (k == "myerson") return MechKind::Myerson;
   throw ScenarioError(path, "unknown mechanism kind '" + k +
-                                "' (expected second_price, first_price, all_pay, posted_price, random_offer, quantized)");
+                                "' (expected second_price, first_price, all_pay, posted_price, random_offer, quantized, "
+                                "myerson)");
 }
 
 const toml::array& array_of_tables(const toml::node* n, const std::string& path) {
@@ -336,14 +361,32 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     const bool auction = ms.kind == MechKind::SecondPrice || ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay;
     if (ms.kind == MechKind::Quantized) {
       for (const std::string& k : parse_quantized_keys(*mechs.get(m)->as_table(), path, ms.quantized)) r.node(k);
+    } else if (ms.kind == MechKind::Myerson) {
+      for (const char* k : {"reserve", "strategy", "factor", "price"})
+        MCREV_EXPECTS(!r.has(k), path + "." + k,
+                      "does not apply to myerson (bidders report truthfully; reserves are psi_g^{-1}(seller_value))");
+      const std::string vv = r.string("virtual_values", "auto");
+      MCREV_EXPECTS(vv == "auto" || vv == "table", path + ".virtual_values",
+                    "expected \"auto\" (closed forms where they exist) or \"table\", got '" + vv + "'");
+      ms.virtual_value_table = vv == "table";
     } else if (auction) {
       MCREV_EXPECTS(!r.has("price"), path + ".price", "applies to posted_price and random_offer only");
       if (r.has("reserve")) {
         const toml::node* n = r.node("reserve");
-        if (n->is_array())
+        if (n->is_array()) {
           ms.group_reserves = r.numbers("reserve");
-        else
+        } else if (const auto* rule = n->as_string()) {
+          MCREV_EXPECTS(ms.kind == MechKind::SecondPrice, path + ".reserve",
+                        "a reserve rule (\"" + rule->get() + "\") applies to second_price only; give a number");
+          if (rule->get() == "optimal") ms.reserve_rule = ReserveRule::Optimal;
+          else if (rule->get() == "optimal_personalized") ms.reserve_rule = ReserveRule::OptimalPersonalized;
+          else
+            throw ScenarioError(path + ".reserve", "unknown reserve rule '" + rule->get() +
+                                                       "' (expected a number, a list, \"optimal\" or "
+                                                       "\"optimal_personalized\")");
+        } else {
           ms.reserve = Reader::as_number(*n, path + ".reserve");
+        }
       }
       const std::string st = r.string("strategy", ms.kind == MechKind::SecondPrice ? "truthful" : "bne");
       if (st == "truthful") {

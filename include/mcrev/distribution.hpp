@@ -23,6 +23,8 @@ enum class DistKind : int {
   LogNormal,    ///< exp(N(mu, sigma²)) truncated to [low, high]; p = {mu, sigma, lower-tail mass, upper-tail mass}
   Pareto,       ///< Pareto(x_m = low, alpha) truncated at high (may be +inf); p = {alpha, mass below high}
   Gamma,        ///< gamma(shape k, scale θ) truncated to [low, high]; p = {k, θ, P(k, low/θ), Q(k, high/θ)}
+  Discrete,     ///< atoms x_k with P(V = x_k) = p_k; table = x[0..n), then cumulative F(x_k) (mcrev/distribution_mixture.hpp)
+  Mixture,      ///< Σ_k w_k F_k of non-mixture components (mcrev/distribution_mixture.hpp)
 };
 
 struct Distribution {
@@ -31,7 +33,7 @@ struct Distribution {
   double high = 1.0;  ///< upper end of the support (+inf for exponential)
   double p[4] = {0.0, 0.0, 0.0, 0.0};
   int table = -1;     ///< Empirical: arena offset of x[0..table_n), then F[0..table_n)
-  int table_n = 0;
+  int table_n = 0;    ///< Mixture: table = arena offset of its block, table_n = components, p = {K, atoms}
 
   /// Inverse CDF Q(u) for u in (0, 1); for Empirical the smallest x with F(x) >= u.
   MCREV_HD double quantile(double u, const double* arena) const {
@@ -45,11 +47,14 @@ struct Distribution {
       case DistKind::LogNormal: return dist_more::lognormal_quantile(low, high, p, u);
       case DistKind::Pareto: return dist_more::pareto_quantile(low, high, p, u);
       case DistKind::Gamma: return dist_more::gamma_quantile(low, high, p, u);
+      case DistKind::Discrete: return discrete_quantile(u, arena);
+      case DistKind::Mixture: return mixture_quantile(u, arena);
     }
     return low;
   }
 
-  /// CDF F(x).
+  /// CDF F(x). (Leaf = true: a mixture component, never itself a mixture; keeps the call graph acyclic.)
+  template <bool Leaf = false>
   MCREV_HD double cdf(double x, const double* arena) const {
     if (x < low) return 0.0;
     if (x >= high) return 1.0;
@@ -79,11 +84,17 @@ struct Distribution {
       case DistKind::LogNormal: return dist_more::lognormal_cdf(low, high, p, x);
       case DistKind::Pareto: return dist_more::pareto_cdf(low, high, p, x);
       case DistKind::Gamma: return dist_more::gamma_cdf(low, high, p, x);
+      case DistKind::Discrete: return discrete_cdf(x, arena);
+      case DistKind::Mixture:
+        if constexpr (!Leaf) return mixture_cdf(x, arena);
+        return 0.0;
     }
     return 0.0;
   }
 
-  /// Density f(x) (0 outside the support; Empirical: slope of the CDF segment, atoms excluded).
+  /// Density f(x) (0 outside the support; Empirical: slope of the CDF segment, atoms excluded; Discrete: 0;
+  /// Mixture: Σ_k w_k f_k, the density of its absolutely continuous part).
+  template <bool Leaf = false>
   MCREV_HD double pdf(double x, const double* arena) const {
     if (x < low || x > high) return 0.0;
     switch (kind) {
@@ -105,9 +116,16 @@ struct Distribution {
       case DistKind::LogNormal: return dist_more::lognormal_pdf(low, high, p, x);
       case DistKind::Pareto: return dist_more::pareto_pdf(low, high, p, x);
       case DistKind::Gamma: return dist_more::gamma_pdf(low, high, p, x);
+      case DistKind::Discrete: return 0.0;
+      case DistKind::Mixture:
+        if constexpr (!Leaf) return mixture_pdf(x, arena);
+        return 0.0;
     }
     return 0.0;
   }
+
+  /// Mixture component k (a copy of the Distribution stored in the mixture's arena block).
+  MCREV_HD Distribution mixture_component(int k, const double* arena) const;
 
  private:
   MCREV_HD double trunc_normal_quantile(double u) const {
@@ -137,8 +155,18 @@ struct Distribution {
     const double df = fs[hi] - fs[lo];
     return df > 0 ? xs[lo] + (xs[hi] - xs[lo]) * (u - fs[lo]) / df : xs[hi];
   }
+
+  // Discrete and Mixture bodies: mcrev/distribution_mixture.hpp.
+  MCREV_HD double discrete_quantile(double u, const double* arena) const;
+  MCREV_HD double discrete_cdf(double x, const double* arena) const;
+  MCREV_HD double mixture_quantile(double u, const double* arena) const;
+  MCREV_HD double mixture_cdf(double x, const double* arena) const;
+  MCREV_HD double mixture_pdf(double x, const double* arena) const;
 };
 
 static_assert(std::is_trivially_copyable_v<Distribution>);
 
 }  // namespace mcrev
+
+#include "mcrev/distribution_mixture.hpp"
+

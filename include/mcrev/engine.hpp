@@ -39,8 +39,10 @@ struct StrategySpec {
 /// Value distribution as written in the scenario; `dist` is ready to sample once `table` is placed.
 struct DistributionSpec {
   Distribution dist;
-  std::vector<double> table_x, table_f;  ///< Empirical CDF points
+  std::vector<double> table_x, table_f;  ///< Empirical CDF points; Discrete atoms and cumulative probabilities
   std::string describe;                  ///< e.g. "uniform[0, 1]"
+  std::vector<double> weights;                ///< Mixture: component weights (sum 1)
+  std::vector<DistributionSpec> components;   ///< Mixture: components (never mixtures themselves)
 };
 
 struct GroupSpec {
@@ -49,11 +51,18 @@ struct GroupSpec {
   DistributionSpec value;
 };
 
+/// How a second-price reserve is chosen (docs/myerson.md): the numbers given, the monopoly reserve
+/// ψ̄^{-1}(v0) of iid bidders (`reserve = "optimal"`) or one ψ̄_g^{-1}(v0) per group
+/// (`reserve = "optimal_personalized"`), resolved by build_model.
+enum class ReserveRule { Fixed, Optimal, OptimalPersonalized };
+
 struct MechanismSpec {
   std::string name;
   MechKind kind = MechKind::SecondPrice;
   double reserve = 0.0;
   std::vector<double> group_reserves;  ///< empty, or one per group
+  ReserveRule reserve_rule = ReserveRule::Fixed;
+  bool virtual_value_table = false;    ///< myerson: tabulate ψ̄ even where a closed form exists
   double price = 0.0;
   double seller_value = 0.0;
   StrategySpec strategy;

@@ -25,7 +25,7 @@ struct Group {
   Distribution dist;
 };
 
-enum class MechKind : int { SecondPrice, FirstPrice, AllPay, PostedPrice, RandomOffer, Quantized };
+enum class MechKind : int { SecondPrice, FirstPrice, AllPay, PostedPrice, RandomOffer, Quantized, Myerson };
 
 /// One mechanism's per-profile rules. Reserves apply to bids: a bid below its group's reserve does
 /// not take part. For all_pay the reserve is the minimum bid.
@@ -37,6 +37,7 @@ struct Mechanism {
   double seller_value = 0.0;   ///< v0: the seller's value of an unsold item
   int strategies = 0;          ///< index of this mechanism's first group strategy in Model::strategies
   int data = -1;               ///< arena offset of kind-specific data (tables, thresholds), or -1
+                               ///< myerson: one VirtualValue header per group (mcrev/virtual_value.hpp)
 };
 
 static_assert(std::is_trivially_copyable_v<Mechanism>);
@@ -161,6 +162,9 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
 
 }  // namespace detail
 
+/// Myerson's optimal auction on reports b (mcrev/myerson.hpp).
+MCREV_HD inline Outcome myerson_allocate(const Model& md, int m, std::uint64_t profile, const double* b);
+
 /// Reports of every bidder under mechanism m's prescribed strategies: bids β_g(v_i) for auctions,
 /// the values themselves for posted_price / random_offer (a buyer accepts iff its report >= price)
 /// and quantized (the cell is computed from the report in allocate, mcrev/quantized.hpp).
@@ -185,7 +189,8 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
 ///  posted_price: a uniformly random buyer among those reporting >= price buys at price (the first
 ///    such buyer in a uniformly random arrival order);
 ///  random_offer: one uniformly random buyer is offered price; buys iff its report >= price;
-///  quantized: the optimal mechanism for the reported threshold cells (mcrev/quantized.hpp).
+///  quantized: the optimal mechanism for the reported threshold cells (mcrev/quantized.hpp);
+///  myerson: highest ironed virtual value >= v0 wins, pays its (expected) threshold (mcrev/myerson.hpp).
 MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, const double* b) {
   const Mechanism& mech = md.mechanisms[m];
   Outcome o;
@@ -233,6 +238,7 @@ MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, 
       o.price = sale.price;
       break;
     }
+    case MechKind::Myerson: return myerson_allocate(md, m, profile, b);
   }
   return o;
 }
@@ -339,3 +345,4 @@ MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, in
 }  // namespace mcrev
 
 #include "mcrev/expost.hpp"
+#include "mcrev/myerson.hpp"
