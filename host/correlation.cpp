@@ -10,12 +10,13 @@ namespace mcrev {
 namespace {
 
 /// Mechanism kinds whose rule is derived for independent values (extend here).
-bool kind_assumes_independence(const std::string& kind) { return kind == "myerson"; }
+bool kind_assumes_independence(const std::string& kind) { return kind == "myerson" || kind == "quantized"; }
 
 }  // namespace
 
 bool assumes_independent_values(const MechanismSpec& ms) {
   if (kind_assumes_independence(kind_name(ms.kind))) return true;
+  if (ms.kind == MechKind::SecondPrice && ms.reserve_rule != ReserveRule::Fixed) return true;
   return ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay);
 }
 
@@ -27,7 +28,10 @@ std::vector<std::string> scenario_warnings(const Scenario& sc) {
     const MechanismSpec& ms = sc.mechanisms[m];
     if (!assumes_independent_values(ms)) continue;
     const std::string name = "mechanisms[" + std::to_string(m) + "] '" + ms.name + "'";
-    if (kind_assumes_independence(kind_name(ms.kind)))
+    if (ms.kind == MechKind::SecondPrice)
+      out.push_back(name + ": values are correlated (correlation.kind = \"" + what + "\") but the optimal reserve " +
+                    "psi^{-1}(v0) is derived for independent values; it is not optimal here");
+    else if (kind_assumes_independence(kind_name(ms.kind)))
       out.push_back(name + ": values are correlated (correlation.kind = \"" + what + "\") but " + kind_name(ms.kind) +
                     "'s construction assumes independent values; it is not optimal here and revenue equivalence fails");
     else
@@ -40,6 +44,10 @@ std::vector<std::string> scenario_warnings(const Scenario& sc) {
 void validate_correlation(const Scenario& sc) {
   const CorrelationSpec& c = sc.correlation;
   if (c.kind == CorrelationKind::Independent) return;
+  for (size_t m = 0; m < sc.mechanisms.size(); ++m)
+    MCREV_EXPECTS(!sc.mechanisms[m].incentives.interim_loss, "mechanisms[" + std::to_string(m) + "].incentives.interim_loss",
+                  "the interim utility loss draws the opponents' values independently of the own value, so it is not "
+                  "available with correlated values ([correlation]); ex-post regret is");
   long n = 0;
   for (const GroupSpec& g : sc.groups) n += g.count;
   if (c.kind == CorrelationKind::GaussianCopula) {
