@@ -1,0 +1,325 @@
+// Batched Philox draws and leaf accumulation for the CPU backend (see cpu_batch.hpp).
+//
+// Compiled with -ffp-contract=off (CMakeLists.txt): no multiply and add are ever fused, whatever the
+// instruction set of a function, so the AVX2, AVX-512 and portable paths give the same bits.
+#include "cpu_batch.hpp"
+
+#include <algorithm>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MCREV_X86 1
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized (_mm512_undefined_epi32, GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#else
+#define MCREV_X86 0
+#endif
+
+namespace mcrev::cpu {
+
+namespace {
+
+constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+constexpr int kRounds = 10;
+
+struct RoundKeys {
+  std::uint32_t x[kRounds], y[kRounds];
+  explicit RoundKeys(std::uint64_t seed) {
+    std::uint32_t kx = static_cast<std::uint32_t>(seed), ky = static_cast<std::uint32_t>(seed >> 32);
+    for (int r = 0; r < kRounds; ++r) {
+      x[r] = kx;
+      y[r] = ky;
+      kx += kW0;
+      ky += kW1;
+    }
+  }
+};
+
+void uniforms_portable(std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                       double* u, int stride) {
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; ++j)
+    for (int blk = 0; blk < blocks; ++blk) {
+      const uint4 w = philox_block(seed, first + j, lane, static_cast<std::uint32_t>(blk));
+      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q)
+        u[(4 * blk + q) * stride + j] = u32_to_open01(block_word(w, q));
+    }
+}
+
+#if MCREV_X86
+// Philox4x32-10 for W profiles at once: each 64-bit lane holds one profile's 32-bit counter word in
+// its low half. vpmuludq reads only the low halves, so the high halves may hold garbage until the
+// final mask. A word w becomes (w + 0.5) 2^-32 as ((2^52 + w) − (2^52 − 0.5)) · 2^-32: every step is
+// exact, so the result is bitwise u32_to_open01(w).
+constexpr std::uint64_t kLow32 = 0xFFFFFFFFull, kMagic = 0x4330000000000000ull;  // bits of 2^52
+constexpr double kMagicMinusHalf = 4503599627370495.5, kTwoM32 = 2.3283064365386962890625e-10;
+
+__attribute__((target("avx2"))) void uniforms_avx2(std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                                                   int count, int n_uniforms, double* u, int stride) {
+  const RoundKeys rk(seed);
+  __m256i kx[kRounds], ky[kRounds];
+  for (int r = 0; r < kRounds; ++r) {
+    kx[r] = _mm256_set1_epi64x(rk.x[r]);
+    ky[r] = _mm256_set1_epi64x(rk.y[r]);
+  }
+  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
+  const __m256i low = _mm256_set1_epi64x(static_cast<long long>(kLow32));
+  const __m256i magic = _mm256_set1_epi64x(static_cast<long long>(kMagic));
+  const __m256d off = _mm256_set1_pd(kMagicMinusHalf), scale = _mm256_set1_pd(kTwoM32);
+  const __m256i ln = _mm256_set1_epi64x(lane);
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; j += 4) {
+    const std::uint64_t p = first + static_cast<std::uint64_t>(j);
+    const __m256i prof = _mm256_set_epi64x(static_cast<long long>(p + 3), static_cast<long long>(p + 2),
+                                           static_cast<long long>(p + 1), static_cast<long long>(p));
+    const __m256i plo = _mm256_and_si256(prof, low), phi = _mm256_srli_epi64(prof, 32);
+    for (int blk = 0; blk < blocks; ++blk) {
+      __m256i c0 = _mm256_set1_epi64x(blk), c1 = ln, c2 = plo, c3 = phi;
+      for (int r = 0; r < kRounds; ++r) {
+        const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
+        c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), kx[r]);
+        c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), ky[r]);
+        c1 = p1;
+        c3 = p0;
+      }
+      const __m256i words[4] = {c0, c1, c2, c3};
+      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) {
+        const __m256i bits = _mm256_or_si256(_mm256_and_si256(words[q], low), magic);
+        const __m256d x = _mm256_mul_pd(_mm256_sub_pd(_mm256_castsi256_pd(bits), off), scale);
+        _mm256_storeu_pd(u + (4 * blk + q) * stride + j, x);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                                                        int count, int n_uniforms, double* u, int stride) {
+  const RoundKeys rk(seed);
+  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  const __m512i low = _mm512_set1_epi64(static_cast<long long>(kLow32));
+  const __m512i magic = _mm512_set1_epi64(static_cast<long long>(kMagic));
+  const __m512d off = _mm512_set1_pd(kMagicMinusHalf), scale = _mm512_set1_pd(kTwoM32);
+  const __m512i ln = _mm512_set1_epi64(lane);
+  const __m512i step = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  const int blocks = (n_uniforms + 3) / 4;
+  // Two groups of 8 profiles at a time: two independent multiply chains keep the multipliers busy.
+  for (int j = 0; j < count; j += 16) {
+    const __m512i pa = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + j)), step);
+    const __m512i pb = _mm512_add_epi64(pa, _mm512_set1_epi64(8));
+    const __m512i alo = _mm512_and_si512(pa, low), ahi = _mm512_srli_epi64(pa, 32);
+    const __m512i blo = _mm512_and_si512(pb, low), bhi = _mm512_srli_epi64(pb, 32);
+    for (int blk = 0; blk < blocks; ++blk) {
+      __m512i a0 = _mm512_set1_epi64(blk), a1 = ln, a2 = alo, a3 = ahi;
+      __m512i b0 = a0, b1 = ln, b2 = blo, b3 = bhi;
+      for (int r = 0; r < kRounds; ++r) {
+        const __m512i kx = _mm512_set1_epi64(rk.x[r]), ky = _mm512_set1_epi64(rk.y[r]);
+        const __m512i pa0 = _mm512_mul_epu32(a0, m0), pa1 = _mm512_mul_epu32(a2, m1);
+        const __m512i pb0 = _mm512_mul_epu32(b0, m0), pb1 = _mm512_mul_epu32(b2, m1);
+        a0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pa1, 32), a1), kx);
+        a2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pa0, 32), a3), ky);
+        b0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pb1, 32), b1), kx);
+        b2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pb0, 32), b3), ky);
+        a1 = pa1;
+        a3 = pa0;
+        b1 = pb1;
+        b3 = pb0;
+      }
+      const __m512i words[8] = {a0, a1, a2, a3, b0, b1, b2, b3};
+      for (int h = 0; h < 2 && j + 8 * h < count; ++h)
+        for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) {
+          const __m512i bits = _mm512_or_si512(_mm512_and_si512(words[4 * h + q], low), magic);
+          const __m512d x = _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(bits), off), scale);
+          _mm512_storeu_pd(u + (4 * blk + q) * stride + j + 8 * h, x);
+        }
+    }
+  }
+}
+#endif
+
+// Inverse CDFs of one bidder over the batch, with the distribution's kind fixed at compile time so
+// that the switch in Distribution::quantile folds away and the loop can vectorize.
+template <DistKind K>
+void quantiles_of(Distribution d, const double* arena, const double* u, int count, double* v, int v_stride) {
+  d.kind = K;
+  for (int j = 0; j < count; ++j) v[j * v_stride] = d.quantile(u[j], arena);
+}
+
+void quantiles(const Distribution& d, const double* arena, const double* u, int count, double* v, int v_stride) {
+  switch (d.kind) {
+    case DistKind::Uniform: return quantiles_of<DistKind::Uniform>(d, arena, u, count, v, v_stride);
+    case DistKind::Exponential: return quantiles_of<DistKind::Exponential>(d, arena, u, count, v, v_stride);
+    case DistKind::Power: return quantiles_of<DistKind::Power>(d, arena, u, count, v, v_stride);
+    case DistKind::TruncNormal: return quantiles_of<DistKind::TruncNormal>(d, arena, u, count, v, v_stride);
+    case DistKind::Empirical: return quantiles_of<DistKind::Empirical>(d, arena, u, count, v, v_stride);
+  }
+  for (int j = 0; j < count; ++j) v[j * v_stride] = d.quantile(u[j], arena);  // kinds added later
+}
+
+// Exactly leaf_add's arithmetic (d = x − shift; s1 += d; s2 += d·d, profile after profile), several
+// metrics per vector: each lane is one metric, so the bits do not depend on the instruction set.
+// x[j * row + k]: metric k (< padded, a multiple of 8) of the j-th profile.
+void accumulate_portable(const double* __restrict x, int row, int count, int padded, const double* __restrict shift,
+                         double* __restrict s1, double* __restrict s2) {
+  for (int j = 0; j < count; ++j)
+    for (int k = 0; k < padded; ++k) {
+      const double d = x[j * row + k] - shift[k];
+      s1[k] += d;
+      s2[k] += d * d;
+    }
+}
+
+#if MCREV_X86
+__attribute__((target("avx2"))) void accumulate_avx2(const double* __restrict x, int row, int count, int padded,
+                                                     const double* __restrict shift, double* __restrict s1,
+                                                     double* __restrict s2) {
+  for (int k = 0; k < padded; k += 4) {
+    const __m256d sh = _mm256_loadu_pd(shift + k);
+    __m256d a1 = _mm256_loadu_pd(s1 + k), a2 = _mm256_loadu_pd(s2 + k);
+    for (int j = 0; j < count; ++j) {
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(x + j * row + k), sh);
+      a1 = _mm256_add_pd(a1, d);
+      a2 = _mm256_add_pd(a2, _mm256_mul_pd(d, d));
+    }
+    _mm256_storeu_pd(s1 + k, a1);
+    _mm256_storeu_pd(s2 + k, a2);
+  }
+}
+
+__attribute__((target("avx512f"))) void accumulate_avx512(const double* __restrict x, int row, int count, int padded,
+                                                          const double* __restrict shift, double* __restrict s1,
+                                                          double* __restrict s2) {
+  for (int k = 0; k < padded; k += 8) {
+    const __m512d sh = _mm512_loadu_pd(shift + k);
+    __m512d a1 = _mm512_loadu_pd(s1 + k), a2 = _mm512_loadu_pd(s2 + k);
+    for (int j = 0; j < count; ++j) {
+      const __m512d d = _mm512_sub_pd(_mm512_loadu_pd(x + j * row + k), sh);
+      a1 = _mm512_add_pd(a1, d);
+      a2 = _mm512_add_pd(a2, _mm512_mul_pd(d, d));
+    }
+    _mm512_storeu_pd(s1 + k, a1);
+    _mm512_storeu_pd(s2 + k, a2);
+  }
+}
+#endif
+
+void accumulate_rows(Isa isa, const double* x, int row, int count, int padded, const double* shift, double* s1,
+                     double* s2) {
+#if MCREV_X86
+  if (isa == Isa::Avx512) return accumulate_avx512(x, row, count, padded, shift, s1, s2);
+  if (isa == Isa::Avx2) return accumulate_avx2(x, row, count, padded, shift, s1, s2);
+#endif
+  accumulate_portable(x, row, count, padded, shift, s1, s2);
+}
+
+}  // namespace
+
+bool isa_supported(Isa isa) {
+#if MCREV_X86
+  switch (isa) {
+    case Isa::Portable: return true;
+    case Isa::Avx2: return __builtin_cpu_supports("avx2");
+    case Isa::Avx512: return __builtin_cpu_supports("avx512f");
+  }
+  return false;
+#else
+  return isa == Isa::Portable;
+#endif
+}
+
+Isa best_isa() {
+  static const Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512 : isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Portable;
+  return best;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Portable: return "portable";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                     double* u, int stride) {
+#if MCREV_X86
+  if (isa == Isa::Avx512) return uniforms_avx512(seed, lane, first, count, n_uniforms, u, stride);
+  if (isa == Isa::Avx2) return uniforms_avx2(seed, lane, first, count, n_uniforms, u, stride);
+#endif
+  uniforms_portable(seed, lane, first, count, n_uniforms, u, stride);
+}
+
+void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v) {
+  const int n = md.n_bidders;
+  stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
+  int k = 0;  // the k-th uniform of the stream goes to the k-th bidder in group order, as in draw_values
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    for (int i = gr.first; i < gr.first + gr.count; ++i, ++k)
+      quantiles(gr.dist, md.arena, u + k * kMaxBatch, count, v + i, n);
+  }
+}
+
+namespace {
+
+// The shared per-profile model on a batch. With one bidder group the model is copied with the group
+// in a local variable and n_groups a constant, so the compiler folds the loops over groups.
+template <bool kOneGroup>
+__attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64_t first, int count, const double* v, double* b, double* xs,
+                       int row) {
+  Model md = shared;
+  Group group;
+  if (kOneGroup) {
+    group = shared.groups[0];
+    md.groups = &group;
+    md.n_groups = 1;
+  }
+  const int n = md.n_bidders;
+  for (int j = 0; j < count; ++j)
+    evaluate_values(md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
+}
+
+}  // namespace
+
+void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
+                    int row) {
+  if (md.n_groups == 1) return evaluate_profiles<true>(md, first, count, v, b, xs, row);
+  evaluate_profiles<false>(md, first, count, v, b, xs, row);
+}
+
+LeafAccumulator::LeafAccumulator(PartialShape shape, MechanismPairs pairs, Isa isa)
+    : shape_(shape), pairs_(pairs), isa_(isa), padded_(padded_metrics(shape.metrics)), shift_(padded_), s1_(padded_),
+      s2_(padded_), sxy_(shape.pairs) {}
+
+void LeafAccumulator::add(const double* x, int row, int count) {
+  if (count <= 0) return;
+  if (n_ == 0) {  // the leaf's first profile sets the shift and adds nothing (as leaf_add)
+    std::copy(x, x + padded_, shift_.begin());
+    std::fill(s1_.begin(), s1_.end(), 0.0);
+    std::fill(s2_.begin(), s2_.end(), 0.0);
+    std::fill(sxy_.begin(), sxy_.end(), 0.0);
+    x += row;
+    --count;
+    ++n_;
+  }
+  accumulate_rows(isa_, x, row, count, padded_, shift_.data(), s1_.data(), s2_.data());
+  for (int p = 0; p < shape_.pairs; ++p) {
+    int i, j;
+    pairs_(p, &i, &j);
+    const double si = shift_[i], sj = shift_[j];
+    double a = sxy_[p];
+    for (int q = 0; q < count; ++q) a += (x[q * row + i] - si) * (x[q * row + j] - sj);
+    sxy_[p] = a;
+  }
+  n_ += static_cast<std::uint64_t>(count);
+}
+
+void LeafAccumulator::finish(double* out) const {
+  const LeafSums s{const_cast<double*>(shift_.data()), const_cast<double*>(s1_.data()),
+                   const_cast<double*>(s2_.data()), const_cast<double*>(sxy_.data()), static_cast<double>(n_)};
+  leaf_finish(s, shape_, pairs_, out);
+}
+
+}  // namespace mcrev::cpu
