@@ -107,7 +107,7 @@ namespace detail {
 /// Highest eligible bid with uniform random tie-breaking from the mechanism's auxiliary stream.
 /// `second` is the highest bid among the other eligible bidders (kNoBid if none). The first pass is
 /// branch-free (max / second max); the winner's index is found in a second, short pass, also
-/// branch-free: it runs backwards, so its last hit is the first bidder with the highest bid.
+/// branch-free (a data-dependent branch there costs a misprediction per profile).
 MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, std::uint64_t profile,
                                const double* b, double* second_out) {
   double best = kNoBid, second = kNoBid;
@@ -124,12 +124,12 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
   *second_out = second;
   if (!(best > kNoBid)) return -1;
   int arg = -1, ties = 0;
-  for (int g = md.n_groups - 1; g >= 0; --g) {
+  for (int g = 0; g < md.n_groups; ++g) {
     const double r = md.reserve_of(mech, g);
     const Group& gr = md.groups[g];
-    for (int i = gr.first + gr.count - 1; i >= gr.first; --i) {
+    for (int i = gr.first; i < gr.first + gr.count; ++i) {
       const bool top = (b[i] == best) & (b[i] >= r);  // &, not &&: no data-dependent branch
-      arg = top ? i : arg;
+      arg = top ? i : arg;  // the winner when ties == 1; ties are drawn below
       ties += top;
     }
   }
