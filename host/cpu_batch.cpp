@@ -157,60 +157,145 @@ void quantiles(const Distribution& d, const double* arena, const double* u, int 
   for (int j = 0; j < count; ++j) v[j * v_stride] = d.quantile(u[j], arena);  // kinds added later
 }
 
-// Exactly leaf_add's arithmetic (d = x − shift; s1 += d; s2 += d·d, profile after profile), several
-// metrics per vector: each lane is one metric, so the bits do not depend on the instruction set.
-// x[j * row + k]: metric k (< padded, a multiple of 8) of the j-th profile.
-void accumulate_portable(const double* __restrict x, int row, int count, int padded, const double* __restrict shift,
-                         double* __restrict s1, double* __restrict s2) {
-  for (int j = 0; j < count; ++j)
-    for (int k = 0; k < padded; ++k) {
-      const double d = x[j * row + k] - shift[k];
-      s1[k] += d;
-      s2[k] += d * d;
-    }
-}
+// Exactly leaf_add's arithmetic (d = x − shift; s1 += d; s2 += d·d; sxy += d_i·d_j, profile after
+// profile), several metrics per vector: each lane is one metric, so the bits do not depend on the
+// instruction set. x[j * row + k]: metric k (< padded, a multiple of 8) of the j-th profile. Metric
+// blocks go two at a time and pair 0 rides along the first pass, so that several dependency chains
+// (one per accumulator) run side by side.
+struct RowSums {
+  const double* x;
+  int row, count, padded;
+  const double* shift;
+  double *s1, *s2;
+  int pair_i, pair_j;  // pair 0's metrics, or -1
+  double* sxy0;
+};
 
-#if MCREV_X86
-__attribute__((target("avx2"))) void accumulate_avx2(const double* __restrict x, int row, int count, int padded,
-                                                     const double* __restrict shift, double* __restrict s1,
-                                                     double* __restrict s2) {
-  for (int k = 0; k < padded; k += 4) {
-    const __m256d sh = _mm256_loadu_pd(shift + k);
-    __m256d a1 = _mm256_loadu_pd(s1 + k), a2 = _mm256_loadu_pd(s2 + k);
-    for (int j = 0; j < count; ++j) {
-      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(x + j * row + k), sh);
-      a1 = _mm256_add_pd(a1, d);
-      a2 = _mm256_add_pd(a2, _mm256_mul_pd(d, d));
+void accumulate_portable(const RowSums& r) {
+  for (int j = 0; j < r.count; ++j) {
+    const double* xj = r.x + j * r.row;
+    for (int k = 0; k < r.padded; ++k) {
+      const double d = xj[k] - r.shift[k];
+      r.s1[k] += d;
+      r.s2[k] += d * d;
     }
-    _mm256_storeu_pd(s1 + k, a1);
-    _mm256_storeu_pd(s2 + k, a2);
+    if (r.pair_i >= 0) *r.sxy0 += (xj[r.pair_i] - r.shift[r.pair_i]) * (xj[r.pair_j] - r.shift[r.pair_j]);
   }
 }
 
-__attribute__((target("avx512f"))) void accumulate_avx512(const double* __restrict x, int row, int count, int padded,
-                                                          const double* __restrict shift, double* __restrict s1,
-                                                          double* __restrict s2) {
-  for (int k = 0; k < padded; k += 8) {
-    const __m512d sh = _mm512_loadu_pd(shift + k);
-    __m512d a1 = _mm512_loadu_pd(s1 + k), a2 = _mm512_loadu_pd(s2 + k);
-    for (int j = 0; j < count; ++j) {
-      const __m512d d = _mm512_sub_pd(_mm512_loadu_pd(x + j * row + k), sh);
-      a1 = _mm512_add_pd(a1, d);
-      a2 = _mm512_add_pd(a2, _mm512_mul_pd(d, d));
-    }
-    _mm512_storeu_pd(s1 + k, a1);
-    _mm512_storeu_pd(s2 + k, a2);
+#if MCREV_X86
+template <int kBlocks, bool kRide>
+__attribute__((target("avx2"), always_inline)) inline void pass_avx2(const RowSums& r, int k) {
+  __m256d sh[2 * kBlocks], a1[2 * kBlocks], a2[2 * kBlocks];
+  for (int q = 0; q < 2 * kBlocks; ++q) {
+    sh[q] = _mm256_loadu_pd(r.shift + k + 4 * q);
+    a1[q] = _mm256_loadu_pd(r.s1 + k + 4 * q);
+    a2[q] = _mm256_loadu_pd(r.s2 + k + 4 * q);
   }
+  double axy = kRide ? *r.sxy0 : 0.0;
+  const double si = kRide ? r.shift[r.pair_i] : 0.0, sj = kRide ? r.shift[r.pair_j] : 0.0;
+  for (int j = 0; j < r.count; ++j) {
+    const double* xj = r.x + j * r.row;
+    for (int q = 0; q < 2 * kBlocks; ++q) {
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(xj + k + 4 * q), sh[q]);
+      a1[q] = _mm256_add_pd(a1[q], d);
+      a2[q] = _mm256_add_pd(a2[q], _mm256_mul_pd(d, d));
+    }
+    if (kRide) axy += (xj[r.pair_i] - si) * (xj[r.pair_j] - sj);
+  }
+  for (int q = 0; q < 2 * kBlocks; ++q) {
+    _mm256_storeu_pd(r.s1 + k + 4 * q, a1[q]);
+    _mm256_storeu_pd(r.s2 + k + 4 * q, a2[q]);
+  }
+  if (kRide) *r.sxy0 = axy;
+}
+
+__attribute__((target("avx2"))) void accumulate_avx2(const RowSums& r) {
+  int k = 0;
+  const bool ride = r.pair_i >= 0;
+  if (r.padded >= 16) {
+    ride ? pass_avx2<2, true>(r, 0) : pass_avx2<2, false>(r, 0);
+    k = 16;
+  } else {
+    ride ? pass_avx2<1, true>(r, 0) : pass_avx2<1, false>(r, 0);
+    k = 8;
+  }
+  for (; k + 16 <= r.padded; k += 16) pass_avx2<2, false>(r, k);
+  if (k < r.padded) pass_avx2<1, false>(r, k);
+}
+
+template <int kBlocks, bool kRide>
+__attribute__((target("avx512f"), always_inline)) inline void pass_avx512(const RowSums& r, int k) {
+  __m512d sh[kBlocks], a1[kBlocks], a2[kBlocks];
+  for (int q = 0; q < kBlocks; ++q) {
+    sh[q] = _mm512_loadu_pd(r.shift + k + 8 * q);
+    a1[q] = _mm512_loadu_pd(r.s1 + k + 8 * q);
+    a2[q] = _mm512_loadu_pd(r.s2 + k + 8 * q);
+  }
+  double axy = kRide ? *r.sxy0 : 0.0;
+  const double si = kRide ? r.shift[r.pair_i] : 0.0, sj = kRide ? r.shift[r.pair_j] : 0.0;
+  for (int j = 0; j < r.count; ++j) {
+    const double* xj = r.x + j * r.row;
+    for (int q = 0; q < kBlocks; ++q) {
+      const __m512d d = _mm512_sub_pd(_mm512_loadu_pd(xj + k + 8 * q), sh[q]);
+      a1[q] = _mm512_add_pd(a1[q], d);
+      a2[q] = _mm512_add_pd(a2[q], _mm512_mul_pd(d, d));
+    }
+    if (kRide) axy += (xj[r.pair_i] - si) * (xj[r.pair_j] - sj);
+  }
+  for (int q = 0; q < kBlocks; ++q) {
+    _mm512_storeu_pd(r.s1 + k + 8 * q, a1[q]);
+    _mm512_storeu_pd(r.s2 + k + 8 * q, a2[q]);
+  }
+  if (kRide) *r.sxy0 = axy;
+}
+
+__attribute__((target("avx512f"))) void accumulate_avx512(const RowSums& r) {
+  int k = 0;
+  const bool ride = r.pair_i >= 0;
+  if (r.padded >= 16) {
+    ride ? pass_avx512<2, true>(r, 0) : pass_avx512<2, false>(r, 0);
+    k = 16;
+  } else {
+    ride ? pass_avx512<1, true>(r, 0) : pass_avx512<1, false>(r, 0);
+    k = 8;
+  }
+  for (; k + 16 <= r.padded; k += 16) pass_avx512<2, false>(r, k);
+  if (k < r.padded) pass_avx512<1, false>(r, k);
 }
 #endif
 
-void accumulate_rows(Isa isa, const double* x, int row, int count, int padded, const double* shift, double* s1,
-                     double* s2) {
+void accumulate_rows(Isa isa, const RowSums& r) {
 #if MCREV_X86
-  if (isa == Isa::Avx512) return accumulate_avx512(x, row, count, padded, shift, s1, s2);
-  if (isa == Isa::Avx2) return accumulate_avx2(x, row, count, padded, shift, s1, s2);
+  if (isa == Isa::Avx512) return accumulate_avx512(r);
+  if (isa == Isa::Avx2) return accumulate_avx2(r);
 #endif
-  accumulate_portable(x, row, count, padded, shift, s1, s2);
+  accumulate_portable(r);
+}
+
+// Pairs after the first, four at a time.
+void accumulate_pairs(const double* x, int row, int count, const double* shift, const int* pi, const int* pj, int n,
+                      double* sxy) {
+  int p = 0;
+  for (; p + 4 <= n; p += 4) {
+    double a[4], si[4], sj[4];
+    for (int t = 0; t < 4; ++t) {
+      a[t] = sxy[p + t];
+      si[t] = shift[pi[p + t]];
+      sj[t] = shift[pj[p + t]];
+    }
+    for (int j = 0; j < count; ++j) {
+      const double* xj = x + j * row;
+      for (int t = 0; t < 4; ++t) a[t] += (xj[pi[p + t]] - si[t]) * (xj[pj[p + t]] - sj[t]);
+    }
+    for (int t = 0; t < 4; ++t) sxy[p + t] = a[t];
+  }
+  for (; p < n; ++p) {
+    double a = sxy[p];
+    const double si = shift[pi[p]], sj = shift[pj[p]];
+    for (int j = 0; j < count; ++j) a += (x[j * row + pi[p]] - si) * (x[j * row + pj[p]] - sj);
+    sxy[p] = a;
+  }
 }
 
 }  // namespace
@@ -266,11 +351,15 @@ namespace {
 
 // The shared per-profile model on a batch. With one bidder group the model is copied with the group
 // in a local variable and n_groups a constant, so the compiler folds the loops over groups.
-template <bool kOneGroup>
+template <bool kOneGroup, bool kOneMechanism>
 __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64_t first, int count, const double* v, double* b, double* xs,
                        int row) {
   Model md = shared;
   Group group;
+  Mechanism mechs[kMaxMechanisms];
+  for (int m = 0; m < shared.n_mechanisms; ++m) mechs[m] = shared.mechanisms[m];
+  md.mechanisms = mechs;
+  if (kOneMechanism) md.n_mechanisms = 1;
   if (kOneGroup) {
     group = shared.groups[0];
     md.groups = &group;
@@ -285,13 +374,17 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
 
 void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
                     int row) {
-  if (md.n_groups == 1) return evaluate_profiles<true>(md, first, count, v, b, xs, row);
-  evaluate_profiles<false>(md, first, count, v, b, xs, row);
+  if (md.n_groups == 1 && md.n_mechanisms == 1) return evaluate_profiles<true, true>(md, first, count, v, b, xs, row);
+  if (md.n_groups == 1) return evaluate_profiles<true, false>(md, first, count, v, b, xs, row);
+  if (md.n_mechanisms == 1) return evaluate_profiles<false, true>(md, first, count, v, b, xs, row);
+  evaluate_profiles<false, false>(md, first, count, v, b, xs, row);
 }
 
 LeafAccumulator::LeafAccumulator(PartialShape shape, MechanismPairs pairs, Isa isa)
     : shape_(shape), pairs_(pairs), isa_(isa), padded_(padded_metrics(shape.metrics)), shift_(padded_), s1_(padded_),
-      s2_(padded_), sxy_(shape.pairs) {}
+      s2_(padded_), sxy_(shape.pairs), pair_i_(shape.pairs), pair_j_(shape.pairs) {
+  for (int p = 0; p < shape.pairs; ++p) pairs(p, &pair_i_[p], &pair_j_[p]);
+}
 
 void LeafAccumulator::add(const double* x, int row, int count) {
   if (count <= 0) return;
@@ -304,15 +397,11 @@ void LeafAccumulator::add(const double* x, int row, int count) {
     --count;
     ++n_;
   }
-  accumulate_rows(isa_, x, row, count, padded_, shift_.data(), s1_.data(), s2_.data());
-  for (int p = 0; p < shape_.pairs; ++p) {
-    int i, j;
-    pairs_(p, &i, &j);
-    const double si = shift_[i], sj = shift_[j];
-    double a = sxy_[p];
-    for (int q = 0; q < count; ++q) a += (x[q * row + i] - si) * (x[q * row + j] - sj);
-    sxy_[p] = a;
-  }
+  const int P = shape_.pairs;
+  const RowSums r{x, row, count, padded_, shift_.data(), s1_.data(), s2_.data(), P > 0 ? pair_i_[0] : -1,
+                  P > 0 ? pair_j_[0] : -1, sxy_.data()};
+  accumulate_rows(isa_, r);
+  if (P > 1) accumulate_pairs(x, row, count, shift_.data(), pair_i_.data() + 1, pair_j_.data() + 1, P - 1, sxy_.data() + 1);
   n_ += static_cast<std::uint64_t>(count);
 }
 

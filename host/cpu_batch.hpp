@@ -71,6 +71,7 @@ class LeafAccumulator {
   int padded_;
   std::uint64_t n_ = 0;
   std::vector<double> shift_, s1_, s2_, sxy_;  // padded_, padded_, padded_, pairs
+  std::vector<int> pair_i_, pair_j_;           // the metrics of each pair
 };
 
 }  // namespace mcrev::cpu
