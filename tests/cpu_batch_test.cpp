@@ -67,6 +67,33 @@ factor = 0.5
   return sc;
 }
 
+// The limits: 64 groups of 16 bidders (1,024 per profile) and 32 mechanisms, 6,368 metrics per
+// profile: the backend's batches shrink to a single profile.
+Scenario largest_scenario(std::uint64_t samples, std::uint64_t seed) {
+  Scenario sc;
+  sc.samples = samples;
+  sc.seed = seed;
+  for (int g = 0; g < kMaxGroups; ++g) {
+    GroupSpec gs;
+    gs.name = "g" + std::to_string(g);
+    gs.count = kMaxBidders / kMaxGroups;
+    gs.value = g % 2 ? uniform(0.0, 1.0 + 0.01 * g) : exponential(1.0 + 0.1 * g);
+    sc.groups.push_back(gs);
+  }
+  const MechKind kinds[] = {MechKind::SecondPrice, MechKind::FirstPrice, MechKind::AllPay, MechKind::PostedPrice,
+                            MechKind::RandomOffer};
+  for (int m = 0; m < kMaxMechanisms; ++m) {
+    MechanismSpec ms = mech(kinds[m % 5], "m" + std::to_string(m), 0.05 * (m % 7));
+    ms.price = 0.5 + 0.1 * (m % 4);
+    if (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay) {
+      ms.strategy.kind = StrategySpec::Shade;
+      ms.strategy.factor = 0.9;
+    }
+    sc.mechanisms.push_back(ms);
+  }
+  return sc;
+}
+
 Scenario default_with(std::uint64_t samples, std::uint64_t seed) {
   Scenario sc = default_scenario();
   sc.samples = samples;
@@ -180,7 +207,7 @@ TEST(CpuBatch, LeafAccumulatorIsBitwiseLeafAdd) {
 TEST(CpuBatch, BackendIsBitwiseTheProfileByProfileLoop) {
   // The definition the batched backend must reproduce: every profile evaluated by itself, leaves of
   // kLeafProfiles summed by leaf_add, leaves merged by the canonical tree.
-  for (const Scenario& sc : {default_with(30011, 5), mixed_scenario(20005, 6)}) {
+  for (const Scenario& sc : {default_with(30011, 5), mixed_scenario(20005, 6), largest_scenario(300, 7)}) {
     const ModelData md = build_model(sc);
     const Model m = md.view();
     const PartialShape sh = md.shape();
