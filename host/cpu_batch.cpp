@@ -59,37 +59,42 @@ constexpr double kMagicMinusHalf = 4503599627370495.5, kTwoM32 = 2.3283064365386
 __attribute__((target("avx2"))) void uniforms_avx2(std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
                                                    int count, int n_uniforms, double* u, int stride) {
   const RoundKeys rk(seed);
-  __m256i kx[kRounds], ky[kRounds];
-  for (int r = 0; r < kRounds; ++r) {
-    kx[r] = _mm256_set1_epi64x(rk.x[r]);
-    ky[r] = _mm256_set1_epi64x(rk.y[r]);
-  }
   const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
   const __m256i low = _mm256_set1_epi64x(static_cast<long long>(kLow32));
   const __m256i magic = _mm256_set1_epi64x(static_cast<long long>(kMagic));
   const __m256d off = _mm256_set1_pd(kMagicMinusHalf), scale = _mm256_set1_pd(kTwoM32);
   const __m256i ln = _mm256_set1_epi64x(lane);
+  const __m256i step = _mm256_set_epi64x(3, 2, 1, 0);
   const int blocks = (n_uniforms + 3) / 4;
-  for (int j = 0; j < count; j += 4) {
-    const std::uint64_t p = first + static_cast<std::uint64_t>(j);
-    const __m256i prof = _mm256_set_epi64x(static_cast<long long>(p + 3), static_cast<long long>(p + 2),
-                                           static_cast<long long>(p + 1), static_cast<long long>(p));
-    const __m256i plo = _mm256_and_si256(prof, low), phi = _mm256_srli_epi64(prof, 32);
+  // Two groups of 4 profiles at a time: two independent multiply chains.
+  for (int j = 0; j < count; j += 8) {
+    const __m256i pa = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(first + j)), step);
+    const __m256i pb = _mm256_add_epi64(pa, _mm256_set1_epi64x(4));
+    const __m256i alo = _mm256_and_si256(pa, low), ahi = _mm256_srli_epi64(pa, 32);
+    const __m256i blo = _mm256_and_si256(pb, low), bhi = _mm256_srli_epi64(pb, 32);
     for (int blk = 0; blk < blocks; ++blk) {
-      __m256i c0 = _mm256_set1_epi64x(blk), c1 = ln, c2 = plo, c3 = phi;
+      __m256i a0 = _mm256_set1_epi64x(blk), a1 = ln, a2 = alo, a3 = ahi;
+      __m256i b0 = a0, b1 = ln, b2 = blo, b3 = bhi;
       for (int r = 0; r < kRounds; ++r) {
-        const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
-        c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), kx[r]);
-        c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), ky[r]);
-        c1 = p1;
-        c3 = p0;
+        const __m256i kx = _mm256_set1_epi64x(rk.x[r]), ky = _mm256_set1_epi64x(rk.y[r]);
+        const __m256i pa0 = _mm256_mul_epu32(a0, m0), pa1 = _mm256_mul_epu32(a2, m1);
+        const __m256i pb0 = _mm256_mul_epu32(b0, m0), pb1 = _mm256_mul_epu32(b2, m1);
+        a0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa1, 32), a1), kx);
+        a2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pa0, 32), a3), ky);
+        b0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pb1, 32), b1), kx);
+        b2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(pb0, 32), b3), ky);
+        a1 = pa1;
+        a3 = pa0;
+        b1 = pb1;
+        b3 = pb0;
       }
-      const __m256i words[4] = {c0, c1, c2, c3};
-      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) {
-        const __m256i bits = _mm256_or_si256(_mm256_and_si256(words[q], low), magic);
-        const __m256d x = _mm256_mul_pd(_mm256_sub_pd(_mm256_castsi256_pd(bits), off), scale);
-        _mm256_storeu_pd(u + (4 * blk + q) * stride + j, x);
-      }
+      const __m256i words[8] = {a0, a1, a2, a3, b0, b1, b2, b3};
+      for (int h = 0; h < 2 && j + 4 * h < count; ++h)
+        for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) {
+          const __m256i bits = _mm256_or_si256(_mm256_and_si256(words[4 * h + q], low), magic);
+          const __m256d x = _mm256_mul_pd(_mm256_sub_pd(_mm256_castsi256_pd(bits), off), scale);
+          _mm256_storeu_pd(u + (4 * blk + q) * stride + j + 4 * h, x);
+        }
     }
   }
 }
