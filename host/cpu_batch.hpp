@@ -1,14 +1,19 @@
-// mcrev CPU backend internals: random draws and leaf statistics for batches of consecutive profiles.
+// mcrev CPU backend internals: random draws, evaluation and leaf statistics for batches of
+// consecutive profiles (docs/cpu_backend.md).
 //
-// The CPU backend evaluates profiles in batches (at most kMaxBatch profiles of one leaf) so that the
-// parts of the work that do not depend on the mechanism run as vector loops over profiles:
+// The CPU backend evaluates each leaf's profiles in batches of at most kMaxBatch, so that the work
+// that does not depend on the mechanism runs as vector loops over profiles:
 //  * stream_uniforms: the first uniforms of one (seed, profile, lane) stream for every profile of the
-//    batch, with Philox4x32-10 computed for 4 (AVX2) or 8 (AVX-512) profiles at a time; bitwise the
-//    numbers Stream(seed, profile, lane).uniform() returns (see mcrev/rng.hpp).
+//    batch, Philox4x32-10 computed for 4 (AVX2) or 8 (AVX-512) profiles per vector; bitwise the
+//    numbers Stream(seed, profile, lane).uniform() returns (mcrev/rng.hpp).
+//  * draw_values_batch: those uniforms through each group's inverse CDF, with the distribution's
+//    switch hoisted out of the loop over profiles.
+//  * evaluate_batch: the shared per-profile model (evaluate_values) on each profile, compiled with a
+//    local copy of the model so that one-group and one-mechanism scenarios fold their loops.
 //  * LeafAccumulator: the shifted sums of one leaf (mcrev/stats.hpp) from a [profile][metric]
-//    buffer, eight metrics per vector, in leaf_add's order: bitwise the sums leaf_add gives.
-// The per-profile model (values from uniforms, mechanisms, metrics) is the shared code of
-// mcrev/model.hpp, so the CPU backend's partials are bitwise those of the profile-by-profile loop.
+//    buffer, eight metrics per vector, in leaf_add's order.
+// Every step is bitwise the per-profile reference (evaluate_profile, leaf_add, leaf_finish), for
+// every instruction set: the CPU backend's partials do not change, only how fast they come.
 #pragma once
 
 #include "mcrev/model.hpp"
@@ -22,7 +27,7 @@ namespace mcrev::cpu {
 /// Most profiles per batch.
 inline constexpr int kMaxBatch = 64;
 
-/// Implementations of stream_uniforms, chosen at run time (function multiversioning by hand).
+/// Vector code paths (Philox, leaf sums), chosen at run time: function multiversioning by hand.
 enum class Isa { Portable, Avx2, Avx512 };
 /// The best implementation this processor supports.
 Isa best_isa();
