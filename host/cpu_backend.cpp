@@ -5,6 +5,8 @@
 #include "mcrev/error.hpp"
 #include "mcrev/sketch.hpp"
 
+#include "cpu_batch.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -19,16 +21,33 @@ namespace {
 
 using Entries = std::vector<std::pair<int, std::vector<double>>>;
 
+// Profiles of a leaf are evaluated in batches: values drawn for the whole batch (cpu_batch.hpp), the
+// shared per-profile model run on each profile, its metrics written to row j of a [profile][metric]
+// buffer, and the buffer added to the leaf's sums eight metrics at a time.
 struct ChunkWorker {
   const Model model;
   const PartialShape shape;
   const MechanismPairs pairs;
-  std::vector<double> v, b, x, sums, leaf;
+  const cpu::Isa isa;
+  const int row;    // doubles per profile in xs
+  const int batch;  // profiles per batch
+  std::vector<double> u, v, b, xs, leaf;
+  cpu::LeafAccumulator acc;
   std::vector<double> sketches;  // quantile sketches: integer counts, min, max (exact, order-free merge)
 
+  static int batch_size(const Model& m, int row) {
+    // keep the batch's values and metrics within ~32 KiB (L1)
+    const int per_profile = 8 * (row + m.n_bidders);
+    int bsz = cpu::kMaxBatch;
+    while (bsz > 1 && bsz * per_profile > (32 << 10)) bsz /= 2;
+    return bsz;
+  }
+
   ChunkWorker(const Model& m, PartialShape s)
-      : model(m), shape(s), pairs{m.metrics_per_mechanism()}, v(m.n_bidders), b(m.n_bidders),
-        x(s.metrics), sums(3 * s.metrics + s.pairs), leaf(s.size()),
+      : model(m), shape(s), pairs{m.metrics_per_mechanism()}, isa(cpu::best_isa()),
+        row(cpu::padded_metrics(s.metrics)), batch(batch_size(m, row)),
+        u(static_cast<size_t>(m.n_bidders) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_bidders) * batch),
+        b(m.n_bidders), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa),
         sketches(static_cast<size_t>(m.n_sketches) * sketch::kDoubles) {
     for (int k = 0; k < m.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
   }
@@ -37,15 +56,18 @@ struct ChunkWorker {
     TreeReducer local(shape, pairs);
     for (std::uint64_t leaf_begin = begin; leaf_begin < end; leaf_begin += kLeafProfiles) {
       const std::uint64_t leaf_end = std::min(end, leaf_begin + kLeafProfiles);
-      LeafSums s = leaf_view(sums.data(), shape);
-      for (std::uint64_t p = leaf_begin; p < leaf_end; ++p) {
-        evaluate_profile(model, p, 0, model.n_mechanisms, v.data(), b.data(), x.data());
-        for_each_sketch_value(model, 0, model.n_mechanisms, x.data(), [&](int k, double value) {
-          sketch::add(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles, value);
-        });
-        leaf_add(s, shape, x.data(), pairs);
+      acc.reset();
+      for (std::uint64_t first = leaf_begin; first < leaf_end; first += static_cast<std::uint64_t>(batch)) {
+        const int count = static_cast<int>(std::min<std::uint64_t>(batch, leaf_end - first));
+        cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
+        cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
+        acc.add(xs.data(), row, count);
+        for (int j = 0; j < count && model.n_sketches > 0; ++j)
+          for_each_sketch_value(model, 0, model.n_mechanisms, xs.data() + static_cast<size_t>(j) * row, [&](int k, double value) {
+            sketch::add(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles, value);
+          });
       }
-      leaf_finish(s, shape, pairs, leaf.data());
+      acc.finish(leaf.data());
       local.push(0, leaf);
     }
     return local.take();

@@ -117,7 +117,8 @@ namespace detail {
 
 /// Highest eligible bid with uniform random tie-breaking from the mechanism's auxiliary stream.
 /// `second` is the highest bid among the other eligible bidders (kNoBid if none). The first pass is
-/// branch-free (max / second max); the winner's index is found in a second, short pass.
+/// branch-free (max / second max); the winner's index is found in a second, short pass, also
+/// branch-free (a data-dependent branch there costs a misprediction per profile).
 MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, std::uint64_t profile,
                                const double* b, double* second_out) {
   double best = kNoBid, second = kNoBid;
@@ -138,8 +139,8 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
     const double r = md.reserve_of(mech, g);
     const Group& gr = md.groups[g];
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
-      const bool top = b[i] == best && b[i] >= r;
-      arg = (top && ties == 0) ? i : arg;
+      const bool top = (b[i] == best) & (b[i] >= r);  // &, not &&: no data-dependent branch
+      arg = top ? i : arg;  // the winner when ties == 1; ties are drawn below
       ties += top;
     }
   }
@@ -172,11 +173,12 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
   const Mechanism& mech = md.mechanisms[m];
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
-    if (mech.kind == MechKind::PostedPrice || mech.kind == MechKind::RandomOffer || mech.kind == MechKind::Quantized) {
+    const Strategy& st = md.strategies[mech.strategies + g];
+    if (mech.kind == MechKind::PostedPrice || mech.kind == MechKind::RandomOffer || mech.kind == MechKind::Quantized ||
+        st.kind == StrategyKind::Truthful) {
       for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = v[i];
       continue;
     }
-    const Strategy& st = md.strategies[mech.strategies + g];
     for (int i = gr.first; i < gr.first + gr.count; ++i) b[i] = st.bid(v[i], gr.dist, md.arena);
   }
 }
