@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 using namespace mcrev;
@@ -61,6 +62,31 @@ seller_value = 0.4
 kind = "all_pay"
 strategy = "shade"
 factor = 0.5
+)");
+  sc.samples = samples;
+  sc.seed = seed;
+  return sc;
+}
+
+// Kinds with iterative inverses and joint draws: the batch falls back to the shared per-profile code.
+Scenario correlated_scenario(std::uint64_t samples, std::uint64_t seed, const std::string& correlation) {
+  Scenario sc = parse_scenario(correlation + R"(
+[[bidders]]
+count = 2
+value = { dist = "beta", alpha = 2.0, beta = 3.0 }
+[[bidders]]
+count = 1
+value = { dist = "gamma", shape = 2.5, scale = 0.4 }
+[[bidders]]
+count = 2
+value = { dist = "mixture", weights = [0.75, 0.25], components = [ { dist = "uniform", low = 0.0, high = 1.0 }, { dist = "uniform", low = 1.0, high = 2.0 } ] }
+[[bidders]]
+count = 1
+value = { dist = "discrete", values = [0.2, 0.5, 0.9], probs = [0.3, 0.3, 0.4] }
+[[mechanisms]]
+kind = "second_price"
+[[mechanisms]]
+kind = "myerson"
 )");
   sc.samples = samples;
   sc.seed = seed;
@@ -136,7 +162,8 @@ TEST(CpuBatch, StreamUniformsAreBitwiseStreamUniforms) {
 }
 
 TEST(CpuBatch, BatchValuesAreBitwiseDrawValues) {
-  for (const Scenario& sc : {mixed_scenario(1, 11), default_with(1, 12)}) {
+  for (const Scenario& sc : {mixed_scenario(1, 11), default_with(1, 12), correlated_scenario(1, 13, ""),
+                            correlated_scenario(1, 14, "[correlation]\nkind = \"gaussian_copula\"\nrho = 0.4\n")}) {
     const ModelData md = build_model(sc);
     const Model m = md.view();
     const int n = m.n_bidders;
@@ -207,7 +234,8 @@ TEST(CpuBatch, LeafAccumulatorIsBitwiseLeafAdd) {
 TEST(CpuBatch, BackendIsBitwiseTheProfileByProfileLoop) {
   // The definition the batched backend must reproduce: every profile evaluated by itself, leaves of
   // kLeafProfiles summed by leaf_add, leaves merged by the canonical tree.
-  for (const Scenario& sc : {default_with(30011, 5), mixed_scenario(20005, 6), largest_scenario(300, 7)}) {
+  for (const Scenario& sc : {default_with(30011, 5), mixed_scenario(20005, 6), largest_scenario(300, 7),
+                            correlated_scenario(3001, 8, "[correlation]\nkind = \"affiliated\"\nweight = 0.5\ncommon = { dist = \"uniform\", low = 0.0, high = 1.0 }\n")}) {
     const ModelData md = build_model(sc);
     const Model m = md.view();
     const PartialShape sh = md.shape();
