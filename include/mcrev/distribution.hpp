@@ -36,13 +36,24 @@ struct Distribution {
   int table_n = 0;    ///< Mixture: table = arena offset of its block, table_n = components, p = {K, atoms}
 
   /// Inverse CDF Q(u) for u in (0, 1); for Empirical the smallest x with F(x) >= u.
+  /// Q(u) for a kind known at compile time (the CPU backend's batched loops); K == kind required.
+  template <DistKind K>
+  MCREV_HD MCREV_INLINE double quantile_of(double u, const double* arena) const {
+    if constexpr (K == DistKind::Uniform) return low + (high - low) * u;
+    else if constexpr (K == DistKind::Exponential) return low - log1p(-u) / p[0];
+    else if constexpr (K == DistKind::Power) return low + (high - low) * pow(u, 1.0 / p[0]);
+    else if constexpr (K == DistKind::TruncNormal) return trunc_normal_quantile(u);
+    else if constexpr (K == DistKind::Empirical) return empirical_quantile(u, arena);
+    else return quantile(u, arena);
+  }
+
   MCREV_HD double quantile(double u, const double* arena) const {
     switch (kind) {
-      case DistKind::Uniform: return low + (high - low) * u;
-      case DistKind::Exponential: return low - log1p(-u) / p[0];
-      case DistKind::Power: return low + (high - low) * pow(u, 1.0 / p[0]);
-      case DistKind::TruncNormal: return trunc_normal_quantile(u);
-      case DistKind::Empirical: return empirical_quantile(u, arena);
+      case DistKind::Uniform: return quantile_of<DistKind::Uniform>(u, arena);
+      case DistKind::Exponential: return quantile_of<DistKind::Exponential>(u, arena);
+      case DistKind::Power: return quantile_of<DistKind::Power>(u, arena);
+      case DistKind::TruncNormal: return quantile_of<DistKind::TruncNormal>(u, arena);
+      case DistKind::Empirical: return quantile_of<DistKind::Empirical>(u, arena);
       case DistKind::Beta: return dist_more::beta_quantile(low, high, p, u);
       case DistKind::LogNormal: return dist_more::lognormal_quantile(low, high, p, u);
       case DistKind::Pareto: return dist_more::pareto_quantile(low, high, p, u);

@@ -119,8 +119,13 @@ namespace detail {
 /// `second` is the highest bid among the other eligible bidders (kNoBid if none). The first pass is
 /// branch-free (max / second max); the winner's index is found in a second, short pass, also
 /// branch-free (a data-dependent branch there costs a misprediction per profile).
-MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, std::uint64_t profile,
-                               const double* b, double* second_out) {
+struct TopBids {
+  int winner;     ///< -1 if no eligible bid
+  double second;  ///< highest bid among the other eligible bidders (kNoBid if none)
+};
+
+MCREV_HD inline TopBids argmax_bid(const Model& md, const Mechanism& mech, int m, std::uint64_t profile,
+                                   const double* b) {
   double best = kNoBid, second = kNoBid;
   for (int g = 0; g < md.n_groups; ++g) {
     const double r = md.reserve_of(mech, g);
@@ -132,8 +137,7 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
       best = x > best ? x : best;
     }
   }
-  *second_out = second;
-  if (!(best > kNoBid)) return -1;
+  if (!(best > kNoBid)) return {-1, second};
   int arg = -1, ties = 0;
   for (int g = 0; g < md.n_groups; ++g) {
     const double r = md.reserve_of(mech, g);
@@ -158,7 +162,7 @@ MCREV_HD inline int argmax_bid(const Model& md, const Mechanism& mech, int m, st
       }
     }
   }
-  return arg;
+  return {arg, second};
 }
 
 }  // namespace detail
@@ -200,8 +204,9 @@ MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, 
     case MechKind::SecondPrice:
     case MechKind::FirstPrice:
     case MechKind::AllPay: {
-      double second;
-      o.winner = detail::argmax_bid(md, mech, m, profile, b, &second);
+      const detail::TopBids top = detail::argmax_bid(md, mech, m, profile, b);
+      const double second = top.second;
+      o.winner = top.winner;
       if (o.winner >= 0) {
         if (mech.kind == MechKind::SecondPrice) {
           const double r = md.reserve_of(mech, md.group_of(o.winner));
