@@ -1,4 +1,5 @@
 // Scenario keys and output of quantized-bid mechanisms.
+#include "toml_util.hpp"
 #include "quantized_output.hpp"
 #include "quantized_scenario.hpp"
 
@@ -15,27 +16,16 @@ namespace mcrev {
 
 namespace {
 
-std::string node_type(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
-  }
-}
 
 double number_at(const toml::node& n, const std::string& path) {
   if (auto i = n.as_integer()) return static_cast<double>(i->get());
   if (auto f = n.as_floating_point()) return f->get();
-  throw ScenarioError(path, "expected a number, found " + node_type(n));
+  throw ScenarioError(path, "expected a number, found " + toml_type_name(n));
 }
 
 std::int64_t integer_at(const toml::node& n, const std::string& path) {
   if (auto i = n.as_integer()) return i->get();
-  throw ScenarioError(path, "expected an integer, found " + node_type(n));
+  throw ScenarioError(path, "expected an integer, found " + toml_type_name(n));
 }
 
 const char* mode_name(QuantizedSpec::Mode m) {
@@ -90,12 +80,12 @@ std::vector<std::string> parse_quantized_keys(const toml::table& t, const std::s
       } else if (n.is_number()) {
         thr.push_back(number_at(n, pe));
       } else {
-        throw ScenarioError(pe, "expected a threshold or an array of ascending thresholds, found " + node_type(n));
+        throw ScenarioError(pe, "expected a threshold or an array of ascending thresholds, found " + toml_type_name(n));
       }
       spec.thresholds.push_back(std::move(thr));
     }
   } else {
-    throw ScenarioError(pt, "expected an array of thresholds, \"optimal\" or \"random\", found " + node_type(*th));
+    throw ScenarioError(pt, "expected an array of thresholds, \"optimal\" or \"random\", found " + toml_type_name(*th));
   }
   const bool optimal = spec.mode == QuantizedSpec::Mode::Optimal;
   if (const toml::node* n = t.get("levels")) {
@@ -111,7 +101,7 @@ std::vector<std::string> parse_quantized_keys(const toml::table& t, const std::s
     used.push_back("threshold_search");
     MCREV_EXPECTS(optimal, path + ".threshold_search", "applies to thresholds = \"optimal\" only");
     auto s = n->as_string();
-    MCREV_EXPECTS(s, path + ".threshold_search", "expected a string, found " + node_type(*n));
+    MCREV_EXPECTS(s, path + ".threshold_search", "expected a string, found " + toml_type_name(*n));
     if (s->get() == "symmetric")
       spec.search = QuantizedSpec::Search::Symmetric;
     else if (s->get() == "per_bidder")
@@ -124,7 +114,7 @@ std::vector<std::string> parse_quantized_keys(const toml::table& t, const std::s
     used.push_back("threshold_eval");
     MCREV_EXPECTS(optimal, path + ".threshold_eval", "applies to thresholds = \"optimal\" only");
     auto s = n->as_string();
-    MCREV_EXPECTS(s, path + ".threshold_eval", "expected a string, found " + node_type(*n));
+    MCREV_EXPECTS(s, path + ".threshold_eval", "expected a string, found " + toml_type_name(*n));
     if (s->get() == "exact")
       spec.eval = QuantizedSpec::Eval::Exact;
     else if (s->get() == "monte_carlo")

@@ -8,6 +8,7 @@
 #include "mcrev/error.hpp"
 #include "mcrev/special.hpp"
 
+#include "toml_util.hpp"
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -20,17 +21,6 @@ namespace mcrev {
 
 namespace {
 
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
-  }
-}
 
 /// A table being read: records which keys were used, so leftovers are reported as unknown.
 class Reader {
@@ -53,7 +43,7 @@ class Reader {
   static double as_number(const toml::node& n, const std::string& path) {
     if (auto i = n.as_integer()) return static_cast<double>(i->get());
     if (auto f = n.as_floating_point()) return f->get();
-    throw ScenarioError(path, "expected a number, found " + type_name(n));
+    throw ScenarioError(path, "expected a number, found " + toml_type_name(n));
   }
 
   std::uint64_t count(const std::string& k, std::uint64_t fallback, std::uint64_t min_value) {
@@ -72,28 +62,28 @@ class Reader {
                     "must be at least " + std::to_string(min_value));
       return static_cast<std::uint64_t>(v);
     }
-    throw ScenarioError(key_path(k), "expected an integer, found " + type_name(*n));
+    throw ScenarioError(key_path(k), "expected an integer, found " + toml_type_name(*n));
   }
 
   std::string string(const std::string& k, const std::string& fallback) {
     if (!has(k)) return fallback;
     const toml::node* n = node(k);
     if (auto s = n->as_string()) return s->get();
-    throw ScenarioError(key_path(k), "expected a string, found " + type_name(*n));
+    throw ScenarioError(key_path(k), "expected a string, found " + toml_type_name(*n));
   }
 
   const toml::table& table(const std::string& k) {
     const toml::node* n = node(k);
     MCREV_EXPECTS(n, key_path(k), "is required");
     if (auto t = n->as_table()) return *t;
-    throw ScenarioError(key_path(k), "expected a table, found " + type_name(*n));
+    throw ScenarioError(key_path(k), "expected a table, found " + toml_type_name(*n));
   }
 
   std::vector<double> numbers(const std::string& k) {
     const toml::node* n = node(k);
     MCREV_EXPECTS(n, key_path(k), "is required");
     const toml::array* a = n->as_array();
-    MCREV_EXPECTS(a, key_path(k), "expected an array of numbers, found " + type_name(*n));
+    MCREV_EXPECTS(a, key_path(k), "expected an array of numbers, found " + toml_type_name(*n));
     std::vector<double> out;
     for (size_t i = 0; i < a->size(); ++i) out.push_back(as_number(*a->get(i), key_path(k) + "[" + std::to_string(i) + "]"));
     return out;

@@ -4,6 +4,8 @@
 #include "mcrev/engine.hpp"
 #include "mcrev/error.hpp"
 #include "mcrev/kernel_body.hpp"
+
+#include "cuda_check.cuh"
 #include "mcrev/sketch.hpp"
 
 #include <cub/block/block_reduce.cuh>
@@ -16,19 +18,6 @@ namespace mcrev {
 
 namespace {
 
-[[noreturn]] void cuda_fail(cudaError_t e, const char* call, const char* file, int line) {
-  if (e == cudaErrorMemoryAllocation)
-    throw BackendError(std::string("CUDA out of device memory in ") + call + " (" + file + ":" + std::to_string(line) +
-                       "); reduce the number of mechanisms or bidders");
-  throw BackendError(std::string("CUDA error in ") + call + ": " + cudaGetErrorString(e) + " (" + file + ":" +
-                     std::to_string(line) + ")");
-}
-
-#define MCREV_CUDA(call)                                           \
-  do {                                                             \
-    const cudaError_t e_ = (call);                                 \
-    if (e_ != cudaSuccess) cuda_fail(e_, #call, __FILE__, __LINE__); \
-  } while (0)
 
 constexpr int kBlock = 128;                  // fixed: part of the reduction order
 constexpr std::uint64_t kPerThread = 256;    // profiles per thread per chunk

@@ -7,6 +7,7 @@
 // across tiles in draw order. Units are written to a buffer and folded into their batches on the
 // host in unit order (interim_fold_units), the merge order the CPU backend uses too. No array of
 // size values × reports × draws exists anywhere: memory is units × reports × 2 doubles per wave.
+#include "cuda_check.cuh"
 #include "mcrev/engine.hpp"
 #include "mcrev/error.hpp"
 #include "mcrev/interim.hpp"
@@ -20,16 +21,6 @@ namespace mcrev {
 
 namespace {
 
-[[noreturn]] void interim_cuda_fail(cudaError_t e, const char* call, const char* file, int line) {
-  throw BackendError(std::string("CUDA error in ") + call + ": " + cudaGetErrorString(e) + " (" + file + ":" +
-                     std::to_string(line) + ")");
-}
-
-#define MCREV_INTERIM_CUDA(call)                                            \
-  do {                                                                      \
-    const cudaError_t e_ = (call);                                          \
-    if (e_ != cudaSuccess) interim_cuda_fail(e_, #call, __FILE__, __LINE__); \
-  } while (0)
 
 constexpr int kInterimBlock = 128;
 constexpr int kTileDoubles = 4096;  // shared memory per block: 32 KiB of draw reports
@@ -38,10 +29,10 @@ template <class T>
 struct Buffer {
   T* ptr = nullptr;
   explicit Buffer(size_t n) {
-    if (n) MCREV_INTERIM_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
+    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
   }
   explicit Buffer(const std::vector<T>& h) : Buffer(h.size()) {
-    if (!h.empty()) MCREV_INTERIM_CUDA(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
+    if (!h.empty()) MCREV_CUDA(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
   }
   ~Buffer() { cudaFree(ptr); }
   Buffer(const Buffer&) = delete;
@@ -87,9 +78,9 @@ void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayo
   Buffer<double> win(wave * nb), pay(wave * nb);
   std::vector<double> hw(wave * nb), hp(wave * nb);
   int device = 0, sms = 0, per_sm = 0;
-  MCREV_INTERIM_CUDA(cudaGetDevice(&device));
-  MCREV_INTERIM_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  MCREV_INTERIM_CUDA(
+  MCREV_CUDA(cudaGetDevice(&device));
+  MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  MCREV_CUDA(
       cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, interim_kernel<MaxN>, kInterimBlock, shared));
   const std::uint64_t resident = static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm)));
   const std::uint64_t bid_tiles = (static_cast<std::uint64_t>(nb) + kInterimBlock - 1) / kInterimBlock;
@@ -98,9 +89,9 @@ void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayo
     const unsigned blocks = static_cast<unsigned>(std::min(resident * 4, count * bid_tiles));
     interim_kernel<MaxN><<<blocks, kInterimBlock, shared>>>(dev, grid.mechanism, grid.bidder, bids, nb, layout, u0,
                                                             count, tile_draws, win.ptr, pay.ptr);
-    MCREV_INTERIM_CUDA(cudaGetLastError());
-    MCREV_INTERIM_CUDA(cudaMemcpy(hw.data(), win.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
-    MCREV_INTERIM_CUDA(cudaMemcpy(hp.data(), pay.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaGetLastError());
+    MCREV_CUDA(cudaMemcpy(hw.data(), win.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaMemcpy(hp.data(), pay.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
     interim_fold_units(layout, u0, count, nb, hw.data(), hp.data(), sums);
   }
 }
