@@ -4,7 +4,7 @@
 //   BM_InterimAnalysis/K/J: the host analysis (selection, cross-fitting, SEs) on 64 batches.
 //   BM_ExpostCpu/n: the fused per-profile pipeline with ex-post regret (grid 128, 6 × 8 refinement).
 #include "mcrev/engine.hpp"
-#include "mcrev/interim.hpp"
+#include "mcrev/incentives/interim.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -3,7 +3,7 @@
 //   1024 own values × 1024 deviations × 2^20 opponent draws. Wall time includes copies and the
 //   host's fixed-order fold of unit sums (the estimator as the CLI runs it).
 #include "mcrev/engine.hpp"
-#include "mcrev/interim.hpp"
+#include "mcrev/incentives/interim.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -4,7 +4,7 @@
 //   build/bin/mcrev_bench_myerson --benchmark_min_time=1
 #include "mcrev/engine.hpp"
 
-#include "scenario.hpp"
+#include "scenario/scenario.hpp"
 
 #include <benchmark/benchmark.h>
 

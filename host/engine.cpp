@@ -1,14 +1,14 @@
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/special.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/core/special.hpp"
 
-#include "asymmetric_bne.hpp"
-#include "bne.hpp"
-#include "incentives.hpp"
-#include "correlation_spec.hpp"
-#include "strategy_table.hpp"
-#include "distribution_ext.hpp"
-#include "myerson.hpp"
+#include "solvers/asymmetric_bne.hpp"
+#include "solvers/bne.hpp"
+#include "incentives/incentives.hpp"
+#include "scenario/correlation_spec.hpp"
+#include "scenario/strategy_table.hpp"
+#include "solvers/distribution_ext.hpp"
+#include "solvers/myerson.hpp"
 
 #include <chrono>
 #include <cmath>

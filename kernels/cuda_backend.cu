@@ -2,11 +2,11 @@
 // thread-local storage; each block reduces its chunk with cub::BlockReduce (a Chan merge per metric)
 // and writes one partial; the host merges chunk partials in chunk order (no float atomics).
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/kernel_body.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/model/kernel_body.hpp"
 
 #include "cuda_check.cuh"
-#include "mcrev/sketch.hpp"
+#include "mcrev/core/sketch.hpp"
 
 #include <cub/block/block_reduce.cuh>
 #include <cuda_runtime.h>

@@ -2,7 +2,7 @@
 // only the CLI's main turns it into a message and an exit code.
 #pragma once
 
-#include "mcrev/error.hpp"
+#include "mcrev/core/error.hpp"
 
 #include <cuda_runtime.h>
 

@@ -9,8 +9,8 @@
 // size values × reports × draws exists anywhere: memory is units × reports × 2 doubles per wave.
 #include "cuda_check.cuh"
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/interim.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/incentives/interim.hpp"
 
 #include <cuda_runtime.h>
 

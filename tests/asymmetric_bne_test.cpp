@@ -1,10 +1,10 @@
 // First-price Bayes–Nash equilibrium for asymmetric bidder groups (host/asymmetric_bne.hpp), its use
 // by `strategy = "bne"`, and bid functions read from a file (`strategy = "table"`).
-#include "asymmetric_bne.hpp"
-#include "bne.hpp"
+#include "solvers/asymmetric_bne.hpp"
+#include "solvers/bne.hpp"
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "scenario.hpp"
+#include "mcrev/core/error.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

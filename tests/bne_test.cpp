@@ -1,5 +1,5 @@
 // Tabulated Bayes–Nash equilibria against closed forms (THEORY.md, first price and all-pay).
-#include "bne.hpp"
+#include "solvers/bne.hpp"
 
 #include "test_util.hpp"
 

@@ -1,10 +1,10 @@
 // Correlated values (mcrev/correlation.hpp): the Gaussian copula and affiliated (common + private)
 // values, their scenario keys, warnings, and that the independent model's streams are unchanged.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/special.hpp"
-#include "output.hpp"
-#include "scenario.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/core/special.hpp"
+#include "output/output.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,9 +3,9 @@
 // leaf_add, batch evaluation vs evaluate_values, and the whole backend vs a profile-by-profile loop.
 // Every instruction set this processor supports is checked (portable always; AVX2 / AVX-512 when
 // present).
-#include "cpu_batch.hpp"
+#include "backends/cpu_batch.hpp"
 
-#include "scenario.hpp"
+#include "scenario/scenario.hpp"
 #include "test_util.hpp"
 
 #include <algorithm>

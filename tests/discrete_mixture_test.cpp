@@ -1,11 +1,11 @@
 // Discrete and mixture distributions: exact CDF / quantile values, round trips, atoms, gaps, unbounded
 // components, flattening, sampling frequencies, scenario errors.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/model.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/model/model.hpp"
 
-#include "distribution_ext.hpp"
-#include "scenario.hpp"
+#include "solvers/distribution_ext.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // Distributions: quantile/CDF round trips, Kolmogorov–Smirnov on sampled values, truncation,
 // moments against closed forms, empirical CDFs.
-#include "mcrev/distribution.hpp"
-#include "mcrev/rng.hpp"
+#include "mcrev/distributions/distribution.hpp"
+#include "mcrev/core/rng.hpp"
 
-#include "scenario.hpp"
+#include "scenario/scenario.hpp"
 #include "test_util.hpp"
 
 #include <algorithm>

@@ -2,9 +2,9 @@
 // gamma/beta functions behind them (mcrev/incomplete.hpp), their scenario keys, and the empirical
 // distribution read from a CSV file.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/incomplete.hpp"
-#include "scenario.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/core/incomplete.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,11 +2,11 @@
 // exact per-profile cases computed by hand, exact zeros for DSIC rules, closed forms within 5 SE,
 // determinism, the unchanged layout of the existing metrics, and the scenario/JSON contract.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/kernel_body.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/model/kernel_body.hpp"
 
-#include "output.hpp"
-#include "scenario.hpp"
+#include "output/output.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // Features working together: the incentive statistics on mechanisms added by other features.
-#include "scenario.hpp"
+#include "scenario/scenario.hpp"
 
 #include "test_util.hpp"
 

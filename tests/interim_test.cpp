@@ -9,7 +9,7 @@
 // Every expectation below is computed exactly on the estimator's own grid ("grid truth"), and its
 // distance to the continuum value (1/12, 1/6, ...) is bounded by the midpoint rule and the grid step.
 #include "mcrev/engine.hpp"
-#include "mcrev/interim.hpp"
+#include "mcrev/incentives/interim.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The CUDA kernel's per-thread body run over an emulated grid on the CPU: merged block partials must
 // match the CPU backend (only the CUB block reduction and the launch stay unproven without a device).
-#include "mcrev/kernel_body.hpp"
+#include "mcrev/model/kernel_body.hpp"
 
 #include "test_util.hpp"
 

@@ -1,5 +1,5 @@
 // Exact per-profile outcomes of every mechanism on hand-computed profiles, ties included.
-#include "mcrev/model.hpp"
+#include "mcrev/model/model.hpp"
 
 #include "test_util.hpp"
 

@@ -3,12 +3,12 @@
 // revenue against E[max(0, max_i ψ̄_i(V_i))] by quadrature, dominant-strategy IC and ex-post IR on
 // random profiles, the optimal reserve keys and the output.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/model.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/model/model.hpp"
 
-#include "myerson.hpp"
-#include "output.hpp"
-#include "scenario.hpp"
+#include "solvers/myerson.hpp"
+#include "output/output.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,12 +2,12 @@
 // cell virtual values, per-profile allocation and payments, exact seller utility (enumeration and
 // order statistics) against Monte Carlo, threshold search against closed forms, and incentives.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
-#include "mcrev/quantized.hpp"
-#include "mcrev/quantized_design.hpp"
+#include "mcrev/core/error.hpp"
+#include "mcrev/mechanisms/quantized.hpp"
+#include "mcrev/mechanisms/quantized_design.hpp"
 
-#include "output.hpp"
-#include "scenario.hpp"
+#include "output/output.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

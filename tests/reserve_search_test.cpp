@@ -1,10 +1,10 @@
 // Reserve search (host/reserve_search.cpp): common random numbers across candidates, the curve against
 // the second-price revenue by quadrature, the best reserve, the CSV.
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
+#include "mcrev/core/error.hpp"
 
-#include "reserve_search.hpp"
-#include "scenario.hpp"
+#include "solvers/reserve_search.hpp"
+#include "scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Philox streams: cuRAND's function as compiled by g++, the portable copy used by nvcc's host pass,
 // and Random123's reference implementation (tests/random123_kat.cpp, a separate translation unit).
-#include "mcrev/rng.hpp"
+#include "mcrev/core/rng.hpp"
 
 #include <gtest/gtest.h>
 

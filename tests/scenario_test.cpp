@@ -1,7 +1,7 @@
 // Scenario parsing: every key, and errors that name the key path and the problem.
-#include "scenario.hpp"
+#include "scenario/scenario.hpp"
 
-#include "mcrev/error.hpp"
+#include "mcrev/core/error.hpp"
 #include "test_util.hpp"
 
 #include <dirent.h>

@@ -1,8 +1,8 @@
 // The mergeable quantile sketch (mcrev/sketch.hpp): value-ordered buckets, exact ranges, ordered
 // keys, exact merges, and quantiles within the stated relative accuracy of the exact sample quantile.
-#include "mcrev/sketch.hpp"
+#include "mcrev/core/sketch.hpp"
 
-#include "incentives.hpp"
+#include "incentives/incentives.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Mergeable moments: leaf sums and Chan merges against a two-pass computation.
 #include "mcrev/engine.hpp"
-#include "mcrev/stats.hpp"
+#include "mcrev/core/stats.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "mcrev/engine.hpp"
-#include "mcrev/error.hpp"
+#include "mcrev/core/error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // Virtual values and ironing (host/virtual_value.cpp, mcrev/virtual_value.hpp): closed forms, tables
 // against closed forms, and ironed virtual values derived by hand.
-#include "mcrev/special.hpp"
+#include "mcrev/core/special.hpp"
 
-#include "distribution_ext.hpp"
-#include "virtual_value.hpp"
+#include "solvers/distribution_ext.hpp"
+#include "solvers/virtual_value.hpp"
 
 #include <gtest/gtest.h>
 

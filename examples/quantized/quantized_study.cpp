@@ -17,7 +17,7 @@
 // at optimal thresholds (beyond the letter). Every Monte Carlo column comes from one mcrev run per n
 // (common random values across mechanisms).
 #include "mcrev/engine.hpp"
-#include "mcrev/quantized_design.hpp"
+#include "mcrev/mechanisms/quantized_design.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -9,10 +9,10 @@
 // on the CPU backend, and for any grid size on the CUDA backend; CPU and CUDA agree to ~1e-12 relative.
 #pragma once
 
-#include "mcrev/incentives.hpp"
-#include "mcrev/model.hpp"
-#include "mcrev/quantized_design.hpp"
-#include "mcrev/stats.hpp"
+#include "mcrev/incentives/incentives.hpp"
+#include "mcrev/model/model.hpp"
+#include "mcrev/mechanisms/quantized_design.hpp"
+#include "mcrev/core/stats.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -1,0 +1,16 @@
+// Built instead of kernels/cuda_backend.cu when CMake finds no CUDA compiler.
+#include "mcrev/engine.hpp"
+#include "mcrev/core/error.hpp"
+
+namespace mcrev {
+
+bool cuda_available(std::string*, std::string* why_not) {
+  if (why_not) *why_not = "this build of mcrev has no CUDA backend (no CUDA compiler was found)";
+  return false;
+}
+
+std::vector<double> run_cuda(const ModelData&, std::uint64_t, const RunOptions&) {
+  throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
+}
+
+}  // namespace mcrev

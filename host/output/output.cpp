@@ -1,0 +1,142 @@
+#include "output/output.hpp"
+#include "output/quantized_output.hpp"
+#include "output/incentives_output.hpp"
+#include "output/optimal_output.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace mcrev {
+
+namespace {
+
+nlohmann::ordered_json est_json(const Estimate& e) {
+  auto num = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr); };
+  return {{"mean", num(e.mean)}, {"stderr", num(e.stderr_)}, {"ci_low", num(e.ci_low)}, {"ci_high", num(e.ci_high)}};
+}
+
+std::string cell(const Estimate& e, int digits = 5) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f ± %.*f", digits, e.mean, digits, e.stderr_);
+  return buf;
+}
+
+std::string pad(const std::string& s, size_t w) {
+  // ± is 2 bytes in UTF-8 but one column wide
+  size_t cols = 0;
+  for (unsigned char c : s) cols += (c & 0xC0) != 0x80;
+  return cols >= w ? s : s + std::string(w - cols, ' ');
+}
+
+}  // namespace
+
+std::string format_json(const Scenario& sc, const RunResult& r) {
+  nlohmann::ordered_json run = {{"samples", r.samples},
+                        {"seed", r.seed},
+                        {"backend", r.backend},
+                        {"device", r.device},
+                        {"seconds", r.seconds},
+                        {"profiles_per_second", r.profiles_per_second},
+                        {"confidence", r.confidence}};
+  if (!r.note.empty()) run["note"] = r.note;
+  nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+  for (const GroupSpec& g : sc.groups) groups.push_back({{"name", g.name}, {"count", g.count}, {"value", g.value.describe}});
+  nlohmann::ordered_json mechs = nlohmann::ordered_json::array();
+  for (const MechanismResult& m : r.mechanisms) {
+    nlohmann::ordered_json bidders = nlohmann::ordered_json::array();
+    for (const GroupResult& g : m.bidders)
+      bidders.push_back({{"group", g.name}, {"win", est_json(g.win)}, {"payment", est_json(g.payment)},
+                         {"utility", est_json(g.utility)}});
+    mechs.push_back({{"name", m.name},
+                     {"kind", m.kind},
+                     {"revenue", est_json(m.revenue)},
+                     {"welfare", est_json(m.welfare)},
+                     {"seller_utility", est_json(m.seller_utility)},
+                     {"efficiency", est_json(m.efficiency)},
+                     {"no_sale", est_json(m.no_sale)},
+                     {"revenue_diff", est_json(m.revenue_diff)},
+                     {"bidders", bidders}});
+    if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
+    add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
+  }
+  for (size_t m = 0; m < r.mechanisms.size(); ++m)
+    if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
+  nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
+  if (sc.correlation.kind != CorrelationKind::Independent) {  // only for correlated values
+    if (sc.correlation.kind == CorrelationKind::GaussianCopula)
+      out["correlation"] = {{"kind", "gaussian_copula"}, {"rho", sc.correlation.rho}};
+    else
+      out["correlation"] = {{"kind", "affiliated"}, {"weight", sc.correlation.weight},
+                            {"common", sc.correlation.common.describe}};
+  }
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;  // only when there is something to say
+  return out.dump(2) + "\n";
+}
+
+std::string format_csv(const Scenario&, const RunResult& r) {
+  std::ostringstream o;
+  o.precision(17);
+  o << "mechanism,kind,metric,group,mean,stderr,ci_low,ci_high\n";
+  auto row = [&](const MechanismResult& m, const char* metric, const std::string& group, const Estimate& e) {
+    o << m.name << ',' << m.kind << ',' << metric << ',' << group << ',' << e.mean << ',' << e.stderr_ << ','
+      << e.ci_low << ',' << e.ci_high << '\n';
+  };
+  for (const MechanismResult& m : r.mechanisms) {
+    row(m, "revenue", "", m.revenue);
+    row(m, "welfare", "", m.welfare);
+    row(m, "seller_utility", "", m.seller_utility);
+    row(m, "efficiency", "", m.efficiency);
+    row(m, "no_sale", "", m.no_sale);
+    row(m, "revenue_diff", "", m.revenue_diff);
+    for (const GroupResult& g : m.bidders) {
+      row(m, "win", g.name, g.win);
+      row(m, "payment", g.name, g.payment);
+      row(m, "utility", g.name, g.utility);
+    }
+    incentives_csv(m, o);
+  }
+  o << quantized_csv_rows(r);
+  return o.str();
+}
+
+std::string format_table(const Scenario& sc, const RunResult& r) {
+  std::ostringstream o;
+  char head[512];
+  std::snprintf(head, sizeof head, "mcrev: %llu profiles, seed %llu, %s backend (%s), %.2f s, %.3g profiles/s\n",
+                static_cast<unsigned long long>(r.samples), static_cast<unsigned long long>(r.seed), r.backend.c_str(),
+                r.device.c_str(), r.seconds, r.profiles_per_second);
+  o << head;
+  o << "bidders:";
+  for (const GroupSpec& g : sc.groups) o << "  " << g.name << " = " << g.count << " x " << g.value.describe;
+  if (sc.correlation.kind == CorrelationKind::GaussianCopula)
+    o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
+  else if (sc.correlation.kind == CorrelationKind::Affiliated)
+    o << "\ncorrelation: affiliated, value = " << sc.correlation.weight << " x common + private, common = "
+      << sc.correlation.common.describe;
+  o << "\nmean ± standard error; " << r.confidence * 100 << "% intervals in --format json/csv\n\n";
+  size_t wn = 9;
+  for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
+  const size_t w = 22;
+  o << pad("mechanism", wn) << pad("revenue", w) << pad("vs " + r.mechanisms[0].name, w) << pad("welfare", w)
+    << pad("efficiency", w) << pad("no sale", w) << "\n";
+  for (const MechanismResult& m : r.mechanisms) {
+    o << pad(m.name, wn) << pad(cell(m.revenue), w) << pad(&m == &r.mechanisms[0] ? "(baseline)" : cell(m.revenue_diff), w)
+      << pad(cell(m.welfare), w) << pad(cell(m.efficiency), w) << pad(cell(m.no_sale), w) << "\n";
+  }
+  if (sc.groups.size() > 1 || sc.mechanisms.size() > 0) {
+    o << "\nper bidder (group averages): win probability, payment, utility\n";
+    for (const MechanismResult& m : r.mechanisms)
+      for (const GroupResult& g : m.bidders)
+        o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
+          << pad(cell(g.utility), w) << "\n";
+  }
+  o << quantized_table_section(r);
+  o << incentives_table(r);
+  o << optimal_table(sc);
+  return o.str();
+}
+
+}  // namespace mcrev

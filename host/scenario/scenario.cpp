@@ -1,0 +1,435 @@
+#include "scenario/scenario.hpp"
+#include "scenario/quantized_scenario.hpp"
+#include "scenario/incentives_scenario.hpp"
+#include "scenario/strategy_table.hpp"
+
+#include "solvers/distribution_ext.hpp"
+
+#include "mcrev/core/error.hpp"
+#include "mcrev/core/special.hpp"
+
+#include "scenario/toml_util.hpp"
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mcrev {
+
+namespace {
+
+
+/// A table being read: records which keys were used, so leftovers are reported as unknown.
+class Reader {
+ public:
+  Reader(const toml::table& t, std::string path) : t_(t), path_(std::move(path)) {}
+
+  std::string key_path(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+  bool has(const std::string& k) const { return t_.contains(k); }
+  const toml::node* node(const std::string& k) {
+    used_.insert(k);
+    return t_.get(k);
+  }
+
+  double number(const std::string& k) {
+    const toml::node* n = node(k);
+    MCREV_EXPECTS(n, key_path(k), "is required");
+    return as_number(*n, key_path(k));
+  }
+  double number(const std::string& k, double fallback) { return has(k) ? number(k) : fallback; }
+  static double as_number(const toml::node& n, const std::string& path) {
+    if (auto i = n.as_integer()) return static_cast<double>(i->get());
+    if (auto f = n.as_floating_point()) return f->get();
+    throw ScenarioError(path, "expected a number, found " + toml_type_name(n));
+  }
+
+  std::uint64_t count(const std::string& k, std::uint64_t fallback, std::uint64_t min_value) {
+    if (!has(k)) return fallback;
+    const toml::node* n = node(k);
+    double v;
+    if (auto i = n->as_integer()) {
+      MCREV_EXPECTS(i->get() >= static_cast<std::int64_t>(min_value), key_path(k),
+                    "must be at least " + std::to_string(min_value) + ", got " + std::to_string(i->get()));
+      return static_cast<std::uint64_t>(i->get());
+    }
+    if (auto f = n->as_floating_point()) {
+      v = f->get();
+      MCREV_EXPECTS(std::isfinite(v) && v == std::floor(v), key_path(k), "must be a whole number");
+      MCREV_EXPECTS(v >= static_cast<double>(min_value) && v < 1.8e19, key_path(k),
+                    "must be at least " + std::to_string(min_value));
+      return static_cast<std::uint64_t>(v);
+    }
+    throw ScenarioError(key_path(k), "expected an integer, found " + toml_type_name(*n));
+  }
+
+  std::string string(const std::string& k, const std::string& fallback) {
+    if (!has(k)) return fallback;
+    const toml::node* n = node(k);
+    if (auto s = n->as_string()) return s->get();
+    throw ScenarioError(key_path(k), "expected a string, found " + toml_type_name(*n));
+  }
+
+  const toml::table& table(const std::string& k) {
+    const toml::node* n = node(k);
+    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (auto t = n->as_table()) return *t;
+    throw ScenarioError(key_path(k), "expected a table, found " + toml_type_name(*n));
+  }
+
+  std::vector<double> numbers(const std::string& k) {
+    const toml::node* n = node(k);
+    MCREV_EXPECTS(n, key_path(k), "is required");
+    const toml::array* a = n->as_array();
+    MCREV_EXPECTS(a, key_path(k), "expected an array of numbers, found " + toml_type_name(*n));
+    std::vector<double> out;
+    for (size_t i = 0; i < a->size(); ++i) out.push_back(as_number(*a->get(i), key_path(k) + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+
+  /// Throws for the first key that was never read.
+  void finish() const {
+    for (auto&& [k, v] : t_) {
+      const std::string key(k.str());
+      if (!used_.count(key)) throw ScenarioError(key_path(key), "unknown key");
+    }
+  }
+
+ private:
+  const toml::table& t_;
+  std::string path_;
+  std::set<std::string> used_;
+};
+
+std::string fmt_num(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+std::vector<double> read_values_file(const std::string& file, const std::string& path) {
+  std::ifstream in(file);
+  MCREV_EXPECTS(in, path, "cannot open file '" + file + "'");
+  std::vector<double> values;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const auto c = line.find_first_of(",;\t");
+    std::string field = c == std::string::npos ? line : line.substr(0, c);
+    field.erase(0, field.find_first_not_of(" \t\r"));
+    field.erase(field.find_last_not_of(" \t\r") + 1);
+    if (field.empty() || field[0] == '#') continue;
+    char* end = nullptr;
+    const double v = std::strtod(field.c_str(), &end);
+    if (end == field.c_str() || *end != '\0') {
+      MCREV_EXPECTS(values.empty() && lineno == 1, path,
+                    "'" + file + "' line " + std::to_string(lineno) + ": '" + field + "' is not a number");
+      continue;  // a header line
+    }
+    MCREV_EXPECTS(std::isfinite(v), path, "'" + file + "' line " + std::to_string(lineno) + ": value is not finite");
+    values.push_back(v);
+  }
+  return values;
+}
+
+/// Piecewise-linear CDF through the sorted observations: F(x_(k)) = k/(m − 1).
+void empirical_from_values(std::vector<double> values, DistributionSpec& spec, const std::string& path) {
+  MCREV_EXPECTS(values.size() >= 2, path, "an empirical distribution needs at least 2 observed values");
+  std::sort(values.begin(), values.end());
+  MCREV_EXPECTS(values.front() < values.back(), path, "all observed values are equal; use a degenerate range");
+  const size_t m = values.size();
+  spec.table_x = values;
+  spec.table_f.resize(m);
+  for (size_t k = 0; k < m; ++k) spec.table_f[k] = static_cast<double>(k) / static_cast<double>(m - 1);
+}
+
+#include "scenario/scenario_more.inl"
+
+}  // namespace
+
+Backend parse_backend(const std::string& name, const std::string& path) {
+  if (name == "auto") return Backend::Auto;
+  if (name == "cpu") return Backend::Cpu;
+  if (name == "cuda") return Backend::Cuda;
+  throw ScenarioError(path, "unknown backend '" + name + "' (expected auto, cpu or cuda)");
+}
+
+namespace {
+
+DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
+  DistributionSpec spec;
+  Distribution& d = spec.dist;
+  const std::string kind = r.string("dist", "");
+  MCREV_EXPECTS(!kind.empty(), r.key_path("dist"),
+                "is required (uniform, exponential, power, normal, empirical, beta, lognormal, pareto, gamma, discrete, mixture)");
+  if (kind == "uniform") {
+    d.kind = DistKind::Uniform;
+    d.low = r.number("low");
+    d.high = r.number("high");
+    MCREV_EXPECTS(std::isfinite(d.low) && std::isfinite(d.high) && d.low < d.high, r.key_path("low"),
+                  "low must be below high (low = " + fmt_num(d.low) + ", high = " + fmt_num(d.high) + ")");
+    spec.describe = "uniform[" + fmt_num(d.low) + ", " + fmt_num(d.high) + "]";
+  } else if (kind == "exponential") {
+    d.kind = DistKind::Exponential;
+    d.p[0] = r.number("rate");
+    MCREV_EXPECTS(std::isfinite(d.p[0]) && d.p[0] > 0, r.key_path("rate"), "must be positive, got " + fmt_num(d.p[0]));
+    d.low = r.number("shift", 0.0);
+    MCREV_EXPECTS(std::isfinite(d.low), r.key_path("shift"), "must be finite");
+    d.high = HUGE_VAL;
+    spec.describe = "exponential(rate " + fmt_num(d.p[0]) + (d.low != 0 ? ", shift " + fmt_num(d.low) : "") + ")";
+  } else if (kind == "power") {
+    d.kind = DistKind::Power;
+    d.low = r.number("low", 0.0);
+    d.high = r.number("high", 1.0);
+    d.p[0] = r.number("k");
+    MCREV_EXPECTS(std::isfinite(d.low) && std::isfinite(d.high) && d.low < d.high, r.key_path("low"),
+                  "low must be below high");
+    MCREV_EXPECTS(std::isfinite(d.p[0]) && d.p[0] > 0, r.key_path("k"), "must be positive, got " + fmt_num(d.p[0]));
+    spec.describe = "power(k " + fmt_num(d.p[0]) + ") on [" + fmt_num(d.low) + ", " + fmt_num(d.high) + "]";
+  } else if (kind == "normal" || kind == "truncated_normal") {
+    d.kind = DistKind::TruncNormal;
+    const double mean = r.number("mean"), sd = r.number("sd");
+    d.low = r.number("low");
+    d.high = r.number("high");
+    MCREV_EXPECTS(std::isfinite(mean), r.key_path("mean"), "must be finite");
+    MCREV_EXPECTS(std::isfinite(sd) && sd > 0, r.key_path("sd"), "must be positive, got " + fmt_num(sd));
+    MCREV_EXPECTS(std::isfinite(d.low) && std::isfinite(d.high) && d.low < d.high, r.key_path("low"),
+                  "low must be below high (the normal is truncated to [low, high])");
+    d.p[0] = mean;
+    d.p[1] = sd;
+    d.p[2] = normal_cdf((d.low - mean) / sd);
+    d.p[3] = normal_sf((d.high - mean) / sd);
+    MCREV_EXPECTS(1.0 - d.p[2] - d.p[3] > 1e-12, r.key_path("low"),
+                  "[low, high] holds (almost) no mass of N(mean, sd^2); move the interval or widen sd");
+    spec.describe = "normal(" + fmt_num(mean) + ", sd " + fmt_num(sd) + ") truncated to [" + fmt_num(d.low) + ", " +
+                    fmt_num(d.high) + "]";
+  } else if (kind == "empirical") {
+    d.kind = DistKind::Empirical;
+    const int sources = r.has("points") + r.has("values") + r.has("file");
+    MCREV_EXPECTS(sources == 1, r.key_path("dist"), "an empirical distribution needs exactly one of points, values, file");
+    if (r.has("points")) {
+      const toml::node* n = r.node("points");
+      const toml::array* a = n->as_array();
+      const std::string path = r.key_path("points");
+      MCREV_EXPECTS(a && a->size() >= 2, path, "expected an array of at least two [x, F] pairs");
+      for (size_t i = 0; i < a->size(); ++i) {
+        const std::string pi = path + "[" + std::to_string(i) + "]";
+        const toml::array* pair = a->get(i)->as_array();
+        MCREV_EXPECTS(pair && pair->size() == 2, pi, "expected a pair [x, F]");
+        const double x = Reader::as_number(*pair->get(0), pi + "[0]");
+        const double f = Reader::as_number(*pair->get(1), pi + "[1]");
+        MCREV_EXPECTS(std::isfinite(x), pi, "x must be finite");
+        MCREV_EXPECTS(f >= 0 && f <= 1, pi, "F must lie in [0, 1], got " + fmt_num(f));
+        if (i > 0) {
+          MCREV_EXPECTS(x >= spec.table_x.back(), pi, "x must not decrease");
+          MCREV_EXPECTS(f >= spec.table_f.back(), pi, "F must not decrease");
+        }
+        spec.table_x.push_back(x);
+        spec.table_f.push_back(f);
+      }
+      MCREV_EXPECTS(spec.table_f.front() == 0.0, path + "[0]", "the first point must have F = 0");
+      MCREV_EXPECTS(spec.table_f.back() == 1.0, path + "[" + std::to_string(a->size() - 1) + "]",
+                    "the last point must have F = 1");
+      MCREV_EXPECTS(spec.table_x.front() < spec.table_x.back(), path, "the points span no range of values");
+    } else if (r.has("values")) {
+      empirical_from_values(r.numbers("values"), spec, r.key_path("values"));
+    } else {
+      std::string file = r.string("file", "");
+      if (!file.empty() && file[0] != '/') file = base_dir + "/" + file;
+      empirical_from_values(read_values_file(file, r.key_path("file")), spec, r.key_path("file"));
+    }
+    d.low = spec.table_x.front();
+    d.high = spec.table_x.back();
+    spec.describe = "empirical(" + std::to_string(spec.table_x.size()) + " points on [" + fmt_num(d.low) + ", " +
+                    fmt_num(d.high) + "])";
+  } else if (parse_distribution_more(kind, r, spec)) {
+  } else if (kind == "discrete") {
+    const std::string base = r.key_path("dist").substr(0, r.key_path("dist").size() - 5);  // strip ".dist"
+    spec = make_discrete(r.numbers("values"), r.numbers("probs"), base);
+  } else if (kind == "mixture") {
+    const std::string base = r.key_path("dist").substr(0, r.key_path("dist").size() - 5);
+    const std::vector<double> weights = r.numbers("weights");
+    const toml::node* n = r.node("components");
+    const std::string path = r.key_path("components");
+    const toml::array* a = n ? n->as_array() : nullptr;
+    MCREV_EXPECTS(a && !a->empty(), path,
+                  n ? "expected a non-empty array of distributions, e.g. [ { dist = \"uniform\", low = 0.0, high = 1.0 } ]"
+                    : "is required");
+    std::vector<DistributionSpec> components;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string pi = path + "[" + std::to_string(i) + "]";
+      const toml::table* t = a->get(i)->as_table();
+      MCREV_EXPECTS(t, pi, "expected a distribution table such as { dist = \"uniform\", low = 0.0, high = 1.0 }");
+      Reader cr(*t, pi);
+      components.push_back(parse_distribution(cr, base_dir));
+    }
+    spec = make_mixture(weights, std::move(components), base);
+  } else {
+    throw ScenarioError(r.key_path("dist"), "unknown distribution '" + kind +
+                                                "' (expected uniform, exponential, power, normal, empirical, beta, "
+                                                "lognormal, pareto, gamma, discrete, mixture)");
+  }
+  r.finish();
+  return spec;
+}
+
+MechKind parse_kind(const std::string& k, const std::string& path) {
+  if (k == "second_price") return MechKind::SecondPrice;
+  if (k == "first_price") return MechKind::FirstPrice;
+  if (k == "all_pay") return MechKind::AllPay;
+  if (k == "posted_price") return MechKind::PostedPrice;
+  if (k == "random_offer") return MechKind::RandomOffer;
+  if (k == "quantized") return MechKind::Quantized;
+  if (k == "myerson") return MechKind::Myerson;
+  throw ScenarioError(path, "unknown mechanism kind '" + k +
+                                "' (expected second_price, first_price, all_pay, posted_price, random_offer, quantized, "
+                                "myerson)");
+}
+
+const toml::array& array_of_tables(const toml::node* n, const std::string& path) {
+  const toml::array* a = n ? n->as_array() : nullptr;
+  MCREV_EXPECTS(a, path, n ? "expected an array of tables ([[" + path + "]])" : "is required");
+  for (size_t i = 0; i < a->size(); ++i)
+    MCREV_EXPECTS(a->get(i)->is_table(), path + "[" + std::to_string(i) + "]", "expected a table");
+  return *a;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& base_dir, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax error: "
+        << e.description();
+    throw ScenarioError("", msg.str());
+  }
+  Scenario sc;
+  Reader top(root, "");
+  sc.samples = top.count("samples", sc.samples, 1);
+  sc.seed = top.count("seed", sc.seed, 0);
+  sc.backend = parse_backend(top.string("backend", "auto"), "backend");
+  sc.confidence = top.number("confidence", sc.confidence);
+  MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
+  top.string("description", "");
+  if (top.has("correlation")) {
+    Reader cr(top.table("correlation"), "correlation");
+    sc.correlation = parse_correlation(cr, base_dir);
+  }
+
+  const toml::array& groups = array_of_tables(top.node("bidders"), "bidders");
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::string path = "bidders[" + std::to_string(g) + "]";
+    Reader r(*groups.get(g)->as_table(), path);
+    GroupSpec gs;
+    gs.name = r.string("name", groups.size() == 1 ? "bidders" : "group" + std::to_string(g));
+    const std::uint64_t count = r.count("count", 1, 1);
+    MCREV_EXPECTS(count <= static_cast<std::uint64_t>(kMaxBidders), path + ".count",
+                  std::to_string(count) + " bidders; at most " + std::to_string(kMaxBidders) + " per profile are supported");
+    gs.count = static_cast<int>(count);
+    Reader vr(r.table("value"), path + ".value");
+    gs.value = parse_distribution(vr, base_dir);
+    r.finish();
+    sc.groups.push_back(std::move(gs));
+  }
+
+  const toml::array& mechs = array_of_tables(top.node("mechanisms"), "mechanisms");
+  for (size_t m = 0; m < mechs.size(); ++m) {
+    const std::string path = "mechanisms[" + std::to_string(m) + "]";
+    Reader r(*mechs.get(m)->as_table(), path);
+    MechanismSpec ms;
+    const std::string kind = r.string("kind", "");
+    MCREV_EXPECTS(!kind.empty(), path + ".kind", "is required");
+    ms.kind = parse_kind(kind, path + ".kind");
+    ms.name = r.string("name", kind);
+    ms.seller_value = r.number("seller_value", 0.0);
+    const bool auction = ms.kind == MechKind::SecondPrice || ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay;
+    if (ms.kind == MechKind::Quantized) {
+      for (const std::string& k : parse_quantized_keys(*mechs.get(m)->as_table(), path, ms.quantized)) r.node(k);
+    } else if (ms.kind == MechKind::Myerson) {
+      for (const char* k : {"reserve", "strategy", "factor", "price"})
+        MCREV_EXPECTS(!r.has(k), path + "." + k,
+                      "does not apply to myerson (bidders report truthfully; reserves are psi_g^{-1}(seller_value))");
+      const std::string vv = r.string("virtual_values", "auto");
+      MCREV_EXPECTS(vv == "auto" || vv == "table", path + ".virtual_values",
+                    "expected \"auto\" (closed forms where they exist) or \"table\", got '" + vv + "'");
+      ms.virtual_value_table = vv == "table";
+    } else if (auction) {
+      MCREV_EXPECTS(!r.has("price"), path + ".price", "applies to posted_price and random_offer only");
+      if (r.has("reserve")) {
+        const toml::node* n = r.node("reserve");
+        if (n->is_array()) {
+          ms.group_reserves = r.numbers("reserve");
+        } else if (const auto* rule = n->as_string()) {
+          MCREV_EXPECTS(ms.kind == MechKind::SecondPrice, path + ".reserve",
+                        "a reserve rule (\"" + rule->get() + "\") applies to second_price only; give a number");
+          if (rule->get() == "optimal") ms.reserve_rule = ReserveRule::Optimal;
+          else if (rule->get() == "optimal_personalized") ms.reserve_rule = ReserveRule::OptimalPersonalized;
+          else
+            throw ScenarioError(path + ".reserve", "unknown reserve rule '" + rule->get() +
+                                                       "' (expected a number, a list, \"optimal\" or "
+                                                       "\"optimal_personalized\")");
+        } else {
+          ms.reserve = Reader::as_number(*n, path + ".reserve");
+        }
+      }
+      const std::string st = r.string("strategy", ms.kind == MechKind::SecondPrice ? "truthful" : "bne");
+      if (st == "truthful") {
+        ms.strategy.kind = StrategySpec::Truthful;
+      } else if (st == "shade") {
+        ms.strategy.kind = StrategySpec::Shade;
+        ms.strategy.factor = r.number("factor");
+      } else if (st == "bne") {
+        ms.strategy.kind = StrategySpec::Bne;
+      } else if (st == "table") {
+        ms.strategy.kind = StrategySpec::Table;
+        std::string file = r.string("file", "");
+        MCREV_EXPECTS(!file.empty(), path + ".file", "is required for strategy = \"table\" (a CSV of value,bid rows)");
+        if (file[0] != '/') file = base_dir + "/" + file;
+        std::vector<std::string> names;
+        for (const GroupSpec& g : sc.groups) names.push_back(g.name);
+        read_strategy_table(file, names, ms.strategy, path + ".file");
+      } else {
+        throw ScenarioError(path + ".strategy",
+                            "unknown strategy '" + st + "' (expected truthful, shade, bne or table)");
+      }
+      MCREV_EXPECTS(st == "shade" || !r.has("factor"), path + ".factor", "applies to strategy = \"shade\" only");
+      MCREV_EXPECTS(st == "table" || !r.has("file"), path + ".file", "applies to strategy = \"table\" only");
+    } else {
+      for (const char* k : {"reserve", "strategy", "factor", "file"})
+        MCREV_EXPECTS(!r.has(k), path + "." + k, std::string("does not apply to ") + kind);
+      ms.price = r.number("price");
+    }
+    if (r.has("incentives")) ms.incentives = parse_incentive_options(*r.node("incentives"), path + ".incentives");
+    r.finish();
+    sc.mechanisms.push_back(std::move(ms));
+  }
+  // Names must be unique: they key the output.
+  for (size_t a = 0; a < sc.mechanisms.size(); ++a)
+    for (size_t b = 0; b < a; ++b)
+      if (sc.mechanisms[a].name == sc.mechanisms[b].name) {
+        if (mechs.get(a)->as_table()->contains("name"))
+          throw ScenarioError("mechanisms[" + std::to_string(a) + "].name",
+                              "'" + sc.mechanisms[a].name + "' is already used by mechanisms[" + std::to_string(b) + "]");
+        sc.mechanisms[a].name += "_" + std::to_string(a);
+      }
+  top.finish();
+  validate(sc);
+  return sc;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  MCREV_EXPECTS(in, "", "cannot open scenario file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto slash = path.find_last_of('/');
+  return parse_scenario(ss.str(), slash == std::string::npos ? "." : path.substr(0, slash), path);
+}
+
+}  // namespace mcrev
