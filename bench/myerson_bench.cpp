@@ -31,7 +31,7 @@ void profiles(benchmark::State& state, const char* value, const char* mechanism)
   // CPU time of the benchmark is the work itself (the machine may be shared).
   const mcrev::PartialShape shape = md.shape();
   const mcrev::MechanismPairs pairs{model.metrics_per_mechanism()};
-  std::vector<double> v(model.n_bidders), b(model.n_bidders), x(shape.metrics), sums(3 * shape.metrics + shape.pairs),
+  std::vector<double> v(model.n_values), b(model.scratch_doubles()), x(shape.metrics), sums(3 * shape.metrics + shape.pairs),
       leaf(shape.size());
   std::uint64_t next = 0;
   for (auto _ : state) {

@@ -20,13 +20,18 @@ namespace mcrev {
 
 const char* kind_name(MechKind k) {
   switch (k) {
-    case MechKind::SecondPrice: return "second_price";
-    case MechKind::FirstPrice: return "first_price";
-    case MechKind::AllPay: return "all_pay";
-    case MechKind::PostedPrice: return "posted_price";
-    case MechKind::RandomOffer: return "random_offer";
-    case MechKind::Quantized: return "quantized";
-    case MechKind::Myerson: return "myerson";
+#define MCREV_KIND_NAME(name, market, toml, family) \
+  case MechKind::name: return toml;
+    MCREV_MECHANISMS(MCREV_KIND_NAME)
+#undef MCREV_KIND_NAME
+  }
+  return "?";
+}
+
+const char* market_name(MarketKind k) {
+  switch (k) {
+    case MarketKind::SingleItem: return "single_item";
+    case MarketKind::Units: return "units";
   }
   return "?";
 }
@@ -85,21 +90,43 @@ void validate(const Scenario& sc) {
   MCREV_EXPECTS(!sc.groups.empty(), "bidders", "at least one [[bidders]] group is required");
   MCREV_EXPECTS(static_cast<int>(sc.groups.size()) <= kMaxGroups, "bidders",
                 "at most " + std::to_string(kMaxGroups) + " groups are supported");
-  long total = 0;
+  const bool units = sc.market.kind == MarketKind::Units;
+  if (units) MCREV_EXPECTS(sc.market.units >= 1, "market.units", "must be at least 1");
+  long total = 0, values = 0;
   for (size_t g = 0; g < sc.groups.size(); ++g) {
     const std::string path = "bidders[" + std::to_string(g) + "]";
     MCREV_EXPECTS(sc.groups[g].count >= 1, path + ".count", "must be at least 1");
+    MCREV_EXPECTS(sc.groups[g].demand >= 1 && sc.groups[g].demand <= kMaxDemand, path + ".demand",
+                  "must be between 1 and " + std::to_string(kMaxDemand) + ", got " + std::to_string(sc.groups[g].demand));
+    MCREV_EXPECTS(units || sc.groups[g].demand == 1, path + ".demand",
+                  "applies to [market] kind = \"units\" only (a single item is worth one value)");
+    MCREV_EXPECTS(sc.groups[g].demand == 1 || sc.correlation.kind == CorrelationKind::Independent, path + ".demand",
+                  "multi-unit demand is not supported with a [correlation] table");
     total += sc.groups[g].count;
+    values += static_cast<long>(sc.groups[g].count) * sc.groups[g].demand;
   }
   MCREV_EXPECTS(total <= kMaxBidders, "bidders",
                 std::to_string(total) + " bidders per profile; at most " + std::to_string(kMaxBidders) +
                     " are supported");
+  MCREV_EXPECTS(values <= kMaxBidders, "bidders",
+                std::to_string(values) + " values per profile (count x demand); at most " +
+                    std::to_string(kMaxBidders) + " are supported");
+  if (units)
+    MCREV_EXPECTS(sc.market.units <= values, "market.units",
+                  std::to_string(sc.market.units) + " units but only " + std::to_string(values) +
+                      " marginal values (count x demand) in all: at most that many units can be sold");
   MCREV_EXPECTS(!sc.mechanisms.empty(), "mechanisms", "at least one [[mechanisms]] entry is required");
   MCREV_EXPECTS(static_cast<int>(sc.mechanisms.size()) <= kMaxMechanisms, "mechanisms",
                 "at most " + std::to_string(kMaxMechanisms) + " mechanisms are supported");
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const MechanismSpec& ms = sc.mechanisms[m];
     const std::string path = "mechanisms[" + std::to_string(m) + "]";
+    MCREV_EXPECTS(market_of(ms.kind) == sc.market.kind, path + ".kind",
+                  std::string("'") + kind_name(ms.kind) + "' runs in [market] kind = \"" + market_name(market_of(ms.kind)) +
+                      "\", but the scenario's market is \"" + market_name(sc.market.kind) + "\"");
+    if (units)
+      MCREV_EXPECTS(ms.strategy.kind != StrategySpec::Bne, path + ".strategy",
+                    "no equilibrium bid function is implemented for multi-unit auctions; use truthful, shade or table");
     MCREV_EXPECTS(std::isfinite(ms.reserve), path + ".reserve", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.price), path + ".price", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.seller_value), path + ".seller_value", "must be a finite number");
@@ -135,6 +162,8 @@ Model ModelData::view() const {
   Model m;
   m.seed = seed;
   m.n_bidders = n_bidders;
+  m.n_values = n_values;
+  m.market = market;
   m.n_groups = static_cast<int>(groups.size());
   m.n_mechanisms = static_cast<int>(mechanisms.size());
   m.groups = groups.data();
@@ -159,11 +188,16 @@ ModelData build_model(const Scenario& sc) {
   validate(sc);
   ModelData md;
   md.seed = sc.seed;
-  int first = 0;
+  md.market.kind = sc.market.kind;
+  md.market.units = sc.market.kind == MarketKind::Units ? sc.market.units : 1;
+  int first = 0, first_value = 0;
   for (const GroupSpec& gs : sc.groups) {
     Group g;
     g.first = first;
     g.count = gs.count;
+    g.demand = gs.demand;
+    g.first_value = first_value;
+    first_value += gs.count * gs.demand;
     g.dist = gs.value.dist;
     if (g.dist.kind == DistKind::Empirical) {
       g.dist.table = static_cast<int>(md.arena.size());
@@ -177,6 +211,7 @@ ModelData build_model(const Scenario& sc) {
     first += gs.count;
   }
   md.n_bidders = first;
+  md.n_values = first_value;
   md.correlation = place_correlation(sc.correlation, md.arena);
   const int G = static_cast<int>(md.groups.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
@@ -186,6 +221,7 @@ ModelData build_model(const Scenario& sc) {
     mech.reserve = ms.reserve;
     mech.price = ms.price;
     mech.seller_value = ms.seller_value;
+    mech.rule = ms.rule;
     mech.strategies = static_cast<int>(md.strategies.size());
     if (!ms.group_reserves.empty()) {
       mech.group_reserves = static_cast<int>(md.arena.size());

@@ -3,7 +3,7 @@
 // and writes one partial; the host merges chunk partials in chunk order (no float atomics).
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
-#include "mcrev/model/kernel_body.hpp"
+#include "mcrev/pipeline/kernel_body.hpp"
 
 #include "cuda_check.cuh"
 #include "mcrev/core/sketch.hpp"
@@ -73,7 +73,7 @@ struct SketchBuffers {
   unsigned long long *counts = nullptr, *min_keys = nullptr, *max_keys = nullptr;
 };
 
-// MaxN bidders, MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
+// MaxN values (and agents) per profile; b is the pipeline scratch (Model::scratch_doubles()); MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
 template <int MaxN, int MaxK>
 __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_t samples, std::uint64_t chunk_first,
                                                           std::uint64_t chunk_count, int m_begin, int m_end,
@@ -85,7 +85,7 @@ __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_
     typename CoMomentReduce::TempStorage c;
   } temp;
   constexpr int MaxP = MaxK / metric::kPerGroupBase + 1;
-  double v[MaxN], b[MaxN], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
+  double v[MaxN], b[3 * MaxN + 4 * MaxN + 2], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
   const PartialShape sh = pass_shape(md, m_begin, m_end);
   const MechanismPairs pairs{md.metrics_per_mechanism()};
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
@@ -216,7 +216,7 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
   const SketchBuffers sketches{sk_counts.ptr, sk_min.ptr, sk_max.ptr};
   std::vector<double> full(md.shape().size(), 0.0);
   // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
-  const bool small_n = md.n_bidders <= 32, small_k = B <= 64;
+  const bool small_n = md.n_values <= 32, small_k = B <= 64;
   if (small_n && small_k)
     launch_passes<32, 64>(md, dev, samples, options, full, sketches);
   else if (small_n)

@@ -44,9 +44,9 @@ __global__ void __launch_bounds__(kInterimBlock)
     interim_kernel(Model md, int m, int bidder, const double* bids, int nb, InterimLayout layout,
                    std::uint64_t unit_first, std::uint64_t unit_count, int tile_draws, double* win_out, double* pay_out) {
   extern __shared__ double tile[];
-  const int n = md.n_bidders;
+  const int n = md.n_values;
   const std::uint64_t bid_tiles = (static_cast<std::uint64_t>(nb) + kInterimBlock - 1) / kInterimBlock;
-  double v[MaxN], b[MaxN];
+  double v[MaxN], b[7 * MaxN + 2];  // scratch: Model::scratch_doubles() with unit demand
   for (std::uint64_t item = blockIdx.x; item < unit_count * bid_tiles; item += gridDim.x) {
     const std::uint64_t rel = item / bid_tiles, u = unit_first + rel;
     const int j = static_cast<int>(item % bid_tiles) * kInterimBlock + static_cast<int>(threadIdx.x);
@@ -71,8 +71,8 @@ template <int MaxN>
 void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayout& layout, const double* bids,
                     InterimSums& sums) {
   const int nb = static_cast<int>(grid.bids.size());
-  const int tile_draws = std::max(1, std::min(256, kTileDoubles / std::max(1, dev.n_bidders)));
-  const size_t shared = static_cast<size_t>(tile_draws) * dev.n_bidders * sizeof(double);
+  const int tile_draws = std::max(1, std::min(256, kTileDoubles / std::max(1, dev.n_values)));
+  const size_t shared = static_cast<size_t>(tile_draws) * dev.n_values * sizeof(double);
   const std::uint64_t units = layout.units();
   const std::uint64_t wave = std::min<std::uint64_t>(units, std::max<std::uint64_t>(1, (std::uint64_t{64} << 20) / (16ull * nb)));
   Buffer<double> win(wave * nb), pay(wave * nb);
@@ -117,7 +117,7 @@ InterimSums interim_sums_cuda(const ModelData& md, const InterimGrid& grid, cons
   sums.layout = layout;
   sums.win.assign(static_cast<size_t>(layout.batches) * grid.bids.size(), 0.0);
   sums.pay.assign(sums.win.size(), 0.0);
-  if (md.n_bidders <= 32)
+  if (md.n_values <= 32)
     launch_interim<32>(dev, grid, layout, bids.ptr, sums);
   else
     launch_interim<kMaxBidders>(dev, grid, layout, bids.ptr, sums);

@@ -190,7 +190,7 @@ TEST(CpuBatch, BatchEvaluationIsBitwiseEvaluateValues) {
     const int n = m.n_bidders, K = md.shape().metrics, row = cpu::padded_metrics(K);
     const std::uint64_t first = 4242;
     const int count = 64;
-    std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * count), b(n),
+    std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * count), b(m.scratch_doubles()),
         xs(static_cast<size_t>(row) * count), x(K);
     cpu::draw_values_batch(m, cpu::Isa::Portable, first, count, u.data(), v.data());
     cpu::evaluate_batch(m, first, count, v.data(), b.data(), xs.data(), row);
@@ -209,7 +209,7 @@ TEST(CpuBatch, LeafAccumulatorIsBitwiseLeafAdd) {
   const int K = sh.metrics, row = cpu::padded_metrics(K), n = m.n_bidders;
   // Rows from real profiles, plus scaled copies so that the shift matters (large mean, small spread).
   const int leaf = static_cast<int>(kLeafProfiles);
-  std::vector<double> xs(static_cast<size_t>(row) * leaf, 0.0), v(n), b(n);
+  std::vector<double> xs(static_cast<size_t>(row) * leaf, 0.0), v(n), b(m.scratch_doubles());
   for (int j = 0; j < leaf; ++j) {
     evaluate_profile(m, 100 + j, 0, m.n_mechanisms, v.data(), b.data(), xs.data() + j * row);
     xs[j * row + 1] = 1e6 + 1e-3 * xs[j * row + 1];
@@ -240,7 +240,7 @@ TEST(CpuBatch, BackendIsBitwiseTheProfileByProfileLoop) {
     const Model m = md.view();
     const PartialShape sh = md.shape();
     const MechanismPairs pairs{m.metrics_per_mechanism()};
-    std::vector<double> v(m.n_bidders), b(m.n_bidders), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
+    std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
         leaf(sh.size());
     TreeReducer tree(sh, pairs);
     for (std::uint64_t begin = 0; begin < sc.samples; begin += kLeafProfiles) {
@@ -272,7 +272,7 @@ TEST(CpuBatch, WinnerSearchMatchesADirectReference) {
   const ModelData md = build_model(sc);
   const Model m = md.view();
   const int n = m.n_bidders;
-  std::vector<double> bids(n);
+  std::vector<double> bids(m.scratch_doubles());
   int tied_profiles = 0;
   for (std::uint64_t p = 0; p < 4000; ++p) {
     Stream grid(99, p, 0);

@@ -66,7 +66,7 @@ TEST(Determinism, PrefixOfProfilesIsStable) {
   sc.mechanisms = {mech(MechKind::SecondPrice)};
   const ModelData md = build_model(sc);
   const Model m = md.view();
-  std::vector<double> v(3), b(3), x(m.metrics_per_mechanism());
+  std::vector<double> v(3), b(m.scratch_doubles()), x(m.metrics_per_mechanism());
   double s = 0;
   for (std::uint64_t p = 0; p < 1000; ++p) {
     evaluate_profile(m, p, 0, 1, v.data(), b.data(), x.data());

@@ -2,7 +2,7 @@
 // components, flattening, sampling frequencies, scenario errors.
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 
 #include "solvers/distribution_ext.hpp"
 #include "scenario/scenario.hpp"

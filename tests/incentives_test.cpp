@@ -3,7 +3,7 @@
 // determinism, the unchanged layout of the existing metrics, and the scenario/JSON contract.
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
-#include "mcrev/model/kernel_body.hpp"
+#include "mcrev/pipeline/kernel_body.hpp"
 
 #include "output/output.hpp"
 #include "scenario/scenario.hpp"
@@ -55,10 +55,13 @@ struct Profile3 {
   ModelData md;
   Model view;
   double v[3] = {0.8, 0.45, 0.3};
-  double b[3];
+  std::vector<double> scratch;
+  double* b = nullptr;
   Outcome o;
   std::vector<double> out;
   explicit Profile3(Scenario sc) : md(build_model(sc)), view(md.view()) {
+    scratch.assign(view.scratch_doubles(), 0.0);
+    b = scratch.data();
     o = run_mechanism(view, 0, 0, v, b);
     out.assign(incentive_metric::per_mechanism(1), -1.0);
     write_incentive_metrics(view, 0, 0, v, b, o, out.data());
@@ -303,7 +306,7 @@ TEST(ExpostRegret, PassesOfTheCudaKernelSeeTheSameBlocks) {
   const Model view = md.view();
   const int B = view.metrics_per_mechanism(), M = view.n_mechanisms;
   ASSERT_EQ(B, metric::per_mechanism(1) + incentive_metric::per_mechanism(1));
-  std::vector<double> v(view.n_bidders), b(view.n_bidders), full(M * B), pass(B);
+  std::vector<double> v(view.n_values), b(view.scratch_doubles()), full(M * B), pass(B);
   for (std::uint64_t p = 0; p < 50; ++p) {
     evaluate_profile(view, p, 0, M, v.data(), b.data(), full.data());
     for (int m = 0; m < M; ++m) {

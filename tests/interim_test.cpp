@@ -236,7 +236,7 @@ TEST(InterimKernelBody, EmulatedGridMatchesCpuBitwise) {
 
   const int block = 5, tile_draws = 7, n = view.n_bidders, nb = static_cast<int>(grid.bids.size());
   std::vector<double> unit_win(layout.units() * nb), unit_pay(layout.units() * nb);
-  std::vector<double> tile(tile_draws * n), v(n), b(n), w(block), p(block);
+  std::vector<double> tile(tile_draws * n), v(n), b(view.scratch_doubles()), w(block), p(block);
   for (std::uint64_t u = 0; u < layout.units(); ++u) {
     const std::uint64_t d0 = layout.unit_begin(u), d1 = layout.unit_end(u);
     for (int bt = 0; bt * block < nb; ++bt) {

@@ -1,6 +1,6 @@
 // The CUDA kernel's per-thread body run over an emulated grid on the CPU: merged block partials must
 // match the CPU backend (only the CUB block reduction and the launch stay unproven without a device).
-#include "mcrev/model/kernel_body.hpp"
+#include "mcrev/pipeline/kernel_body.hpp"
 
 #include "test_util.hpp"
 
@@ -18,7 +18,7 @@ std::vector<double> emulate(const ModelData& md, std::uint64_t samples, int m0, 
   const Model m = md.view();
   const PartialShape sh = pass_shape(m, m0, m1);
   const MechanismPairs pairs{m.metrics_per_mechanism()};
-  std::vector<double> v(m.n_bidders), b(m.n_bidders), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
+  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
       part(sh.size());
   const std::uint64_t chunk_profiles = block * per_thread;
   TreeReducer chunks(sh, pairs);

@@ -1,5 +1,5 @@
 // Exact per-profile outcomes of every mechanism on hand-computed profiles, ties included.
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 
 #include "test_util.hpp"
 
@@ -27,16 +27,17 @@ struct Fixture {
     md = build_model(sc);
     model = md.view();
   }
+  std::vector<double> b;  // scratch of the last outcome (dense outcomes point into it)
   Outcome at(int m, std::vector<double> v, std::uint64_t profile = 0) {
-    std::vector<double> b(v.size());
+    b.assign(model.scratch_doubles(), 0.0);
     return run_mechanism(model, m, profile, v.data(), b.data());
   }
   std::vector<double> metrics(int m, std::vector<double> v, double baseline = 0.0) {
-    std::vector<double> b(v.size()), out(model.metrics_per_mechanism());
+    std::vector<double> b(model.scratch_doubles()), out(model.metrics_per_mechanism());
     const Outcome o = run_mechanism(model, m, 0, v.data(), b.data());
     double vmax = v[0];
     for (double x : v) vmax = std::max(vmax, x);
-    write_metrics(model, m, o, v.data(), b.data(), baseline, vmax, out.data());
+    write_metrics(model, m, o, v.data(), baseline, vmax, out.data());
     return out;
   }
 };

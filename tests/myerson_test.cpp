@@ -4,7 +4,7 @@
 // random profiles, the optimal reserve keys and the output.
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 
 #include "solvers/myerson.hpp"
 #include "output/output.hpp"
@@ -31,6 +31,7 @@ struct Built {
   explicit Built(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
   Built(const Built&) = delete;
   Outcome outcome(int mech, std::vector<double> b, std::uint64_t profile = 0) const {
+    b.resize(m.scratch_doubles());  // reports first, then the pipeline's scratch (sparse outcomes: unused)
     return allocate(m, mech, profile, b.data());
   }
 };
@@ -131,7 +132,9 @@ virtual_values = "table"
 )");
     const double r = b.md.mechanisms[0].reserve;
     ASSERT_TRUE(std::isfinite(r));
-    double v[4], bids[4];
+    double v[4];
+    std::vector<double> scratch(b.m.scratch_doubles());
+    double* bids = scratch.data();
     int sold = 0;
     for (std::uint64_t p = 0; p < 20000; ++p) {
       draw_values(b.m, p, v);

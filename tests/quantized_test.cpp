@@ -211,9 +211,9 @@ Built build(std::vector<GroupSpec> groups, std::vector<MechanismSpec> mechs, std
 
 Outcome outcome(const Built& b, int m, std::uint64_t profile, std::vector<double> v) {
   const Model md = b.md.view();
-  std::vector<double> reports(v.size());
+  std::vector<double> reports(md.scratch_doubles());
   compute_reports(md, m, v.data(), reports.data());
-  EXPECT_EQ(reports, v);  // truthful value reports
+  EXPECT_EQ(std::vector<double>(reports.begin(), reports.begin() + v.size()), v);  // truthful value reports
   return allocate(md, m, profile, reports.data());
 }
 
@@ -293,7 +293,7 @@ TEST(QuantizedProfile, RandomThresholdsComeFromTheirOwnLane) {
       const double t = 2.0 * stream_uniform_at(b.sc.seed, p, quantized_threshold_lane(0), i);
       q.push_back(quantize_bidder(uniform(0, 2), nullptr, {t}));
     }
-    std::vector<double> reports(3);
+    std::vector<double> reports(md.scratch_doubles());
     compute_reports(md, 0, v.data(), reports.data());
     const Outcome o = allocate(md, 0, p, reports.data());
     int best = -1;
@@ -634,7 +634,7 @@ TEST(QuantizedIncentives, ExPostNoGainFromAnyReport) {
   const Model md = b.md.view();
   const std::vector<double> alternatives = {kNoBid, 0.0, 0.35, 0.5, 0.75, 0.9, 1.2, 1.7};
   for (std::uint64_t p = 0; p < 3000; ++p) {
-    std::vector<double> v(3), rep(3);
+    std::vector<double> v(3), rep(md.scratch_doubles());
     draw_values(md, p, v.data());
     compute_reports(md, 0, v.data(), rep.data());
     const Outcome truth = allocate(md, 0, p, rep.data());

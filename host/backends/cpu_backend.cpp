@@ -37,7 +37,7 @@ struct ChunkWorker {
 
   static int batch_size(const Model& m, int row) {
     // keep the batch's values and metrics within ~32 KiB (L1)
-    const int per_profile = 8 * (row + m.n_bidders);
+    const int per_profile = 8 * (row + m.n_values);
     int bsz = cpu::kMaxBatch;
     while (bsz > 1 && bsz * per_profile > (32 << 10)) bsz /= 2;
     return bsz;
@@ -46,8 +46,8 @@ struct ChunkWorker {
   ChunkWorker(const Model& m, PartialShape s)
       : model(m), shape(s), pairs{m.metrics_per_mechanism()}, isa(cpu::best_isa()),
         row(cpu::padded_metrics(s.metrics)), batch(batch_size(m, row)),
-        u(static_cast<size_t>(m.n_bidders) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_bidders) * batch),
-        b(m.n_bidders), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa),
+        u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_values) * batch),
+        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa),
         sketches(static_cast<size_t>(m.n_sketches) * sketch::kDoubles) {
     for (int k = 0; k < m.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
   }

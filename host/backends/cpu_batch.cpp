@@ -342,17 +342,20 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
 }
 
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v) {
-  const int n = md.n_bidders;
+  const int n = md.n_values;
   if (md.correlation.kind != CorrelationKind::Independent) {  // joint draws: the shared per-profile code
     for (int j = 0; j < count; ++j) draw_values(md, first + static_cast<std::uint64_t>(j), v + j * n);
     return;
   }
   stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
-  int k = 0;  // the k-th uniform of the stream goes to the k-th bidder in group order, as in draw_values
+  // the k-th uniform of the stream goes to value slot k, as in draw_values
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
-    for (int i = gr.first; i < gr.first + gr.count; ++i, ++k)
-      quantiles(gr.dist, md.arena, u + k * kMaxBatch, count, v + i, n);
+    const int end = gr.first_value + gr.count * gr.demand;
+    for (int k = gr.first_value; k < end; ++k) quantiles(gr.dist, md.arena, u + k * kMaxBatch, count, v + k, n);
+    if (gr.demand > 1)
+      for (int j = 0; j < count; ++j)
+        for (int k = gr.first_value; k < end; k += gr.demand) sort_decreasing(v + j * n + k, gr.demand);
   }
 }
 
@@ -374,7 +377,7 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
     md.groups = &group;
     md.n_groups = 1;
   }
-  const int n = md.n_bidders;
+  const int n = md.n_values;
   for (int j = 0; j < count; ++j)
     evaluate_values(md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
 }

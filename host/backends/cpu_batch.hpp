@@ -16,7 +16,7 @@
 // every instruction set: the CPU backend's partials do not change, only how fast they come.
 #pragma once
 
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 #include "mcrev/core/stats.hpp"
 
 #include <cstdint>
@@ -41,14 +41,14 @@ const char* isa_name(Isa isa);
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count,
                      int n_uniforms, double* u, int stride);
 
-/// Values of count consecutive profiles starting at `first`, laid out for the model: v[j * n_bidders + i]
-/// is bidder i's value in profile first + j, bitwise equal to what draw_values (mcrev/model.hpp)
-/// writes. Scratch u holds n_bidders * kMaxBatch doubles.
+/// Values of count consecutive profiles starting at `first`, laid out for the model: v[j * n_values + k]
+/// is value slot k in profile first + j, bitwise equal to what draw_values (mcrev/model/model.hpp)
+/// writes. Scratch u holds n_values * kMaxBatch doubles.
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v);
 
 /// Runs every mechanism of md on count consecutive profiles starting at `first` whose values are
-/// v[j * n_bidders + i] (evaluate_values of mcrev/model.hpp); the j-th profile's metrics go to
-/// xs + j * row. Scratch: b (n_bidders doubles).
+/// v[j * n_values + k] (evaluate_values of mcrev/pipeline/evaluate.hpp); the j-th profile's metrics go
+/// to xs + j * row. Scratch: b (Model::scratch_doubles() doubles).
 void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
                     int row);
 

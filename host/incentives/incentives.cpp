@@ -43,6 +43,12 @@ void validate_incentives(const Scenario& sc) {
     MCREV_EXPECTS(o.opponent_samples <= (std::uint64_t{1} << 40), p + ".opponent_samples", "must be at most 2^40");
     MCREV_EXPECTS(o.crossfit_alpha > 0 && o.crossfit_alpha < 1, p + ".crossfit_alpha",
                   "must lie strictly between 0 and 1");
+    if (o.interim_loss)
+      for (size_t g = 0; g < sc.groups.size(); ++g)
+        MCREV_EXPECTS(sc.groups[g].demand == 1, p + ".interim_loss",
+                      "the interim loss estimator varies one report per bidder; bidders[" + std::to_string(g) +
+                          "] has demand " + std::to_string(sc.groups[g].demand) +
+                          " (use ex-post regret, or interim_loss = false)");
   }
 }
 

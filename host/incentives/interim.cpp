@@ -41,11 +41,11 @@ InterimGrid make_interim_grid(const ModelData& md, int m, int g, const Incentive
   for (int j = 0; j < J; ++j) grid.bids.push_back(j == J - 1 ? hi : lo + (hi - lo) * (static_cast<double>(j) / (J - 1)));
   // Prescribed reports through the generic compute_reports (every bidder given the type v_k).
   const Model view = md.view();
-  std::vector<double> v(md.n_bidders), b(md.n_bidders);
+  std::vector<double> v(md.view().n_values), b(md.view().scratch_doubles());
   for (int k = 0; k < K; ++k) {
     std::fill(v.begin(), v.end(), grid.values[k]);
     compute_reports(view, m, v.data(), b.data());
-    grid.bids.push_back(b[grid.bidder]);
+    grid.bids.push_back(b[view.value_index(grid.bidder)]);
   }
   for (double a : grid.shading)
     for (int k = 0; k < K; ++k) grid.bids.push_back(std::min(hi, std::max(lo, a * grid.values[k])));
@@ -67,7 +67,7 @@ void interim_fold_units(const InterimLayout& layout, std::uint64_t unit_first, s
 
 InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const InterimLayout& layout, int threads) {
   const Model model = md.view();
-  const int n = model.n_bidders, nb = static_cast<int>(grid.bids.size());
+  const int n = model.n_values, nb = static_cast<int>(grid.bids.size());
   InterimSums out;
   out.layout = layout;
   out.win.assign(static_cast<size_t>(layout.batches) * nb, 0.0);
@@ -81,7 +81,7 @@ InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const
   std::exception_ptr error;
   auto work = [&] {
     try {
-      std::vector<double> tile(kInterimUnitDraws * n), v(n), b(n), uw(nb), up(nb);
+      std::vector<double> tile(kInterimUnitDraws * n), v(n), b(model.scratch_doubles()), uw(nb), up(nb);
       for (;;) {
         const int c = next.fetch_add(1);
         if (c >= layout.batches || failed) break;

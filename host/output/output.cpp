@@ -43,7 +43,11 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                         {"confidence", r.confidence}};
   if (!r.note.empty()) run["note"] = r.note;
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
-  for (const GroupSpec& g : sc.groups) groups.push_back({{"name", g.name}, {"count", g.count}, {"value", g.value.describe}});
+  const bool units = sc.market.kind == MarketKind::Units;
+  for (const GroupSpec& g : sc.groups) {
+    groups.push_back({{"name", g.name}, {"count", g.count}, {"value", g.value.describe}});
+    if (units) groups.back()["demand"] = g.demand;
+  }
   nlohmann::ordered_json mechs = nlohmann::ordered_json::array();
   for (const MechanismResult& m : r.mechanisms) {
     nlohmann::ordered_json bidders = nlohmann::ordered_json::array();
@@ -65,6 +69,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
+  if (units) out["market"] = {{"kind", market_name(sc.market.kind)}, {"units", sc.market.units}};
   if (sc.correlation.kind != CorrelationKind::Independent) {  // only for correlated values
     if (sc.correlation.kind == CorrelationKind::GaussianCopula)
       out["correlation"] = {{"kind", "gaussian_copula"}, {"rho", sc.correlation.rho}};
@@ -109,8 +114,13 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
                 static_cast<unsigned long long>(r.samples), static_cast<unsigned long long>(r.seed), r.backend.c_str(),
                 r.device.c_str(), r.seconds, r.profiles_per_second);
   o << head;
+  const bool units = sc.market.kind == MarketKind::Units;
+  if (units) o << "market: " << sc.market.units << " identical units\n";
   o << "bidders:";
-  for (const GroupSpec& g : sc.groups) o << "  " << g.name << " = " << g.count << " x " << g.value.describe;
+  for (const GroupSpec& g : sc.groups) {
+    o << "  " << g.name << " = " << g.count << " x " << g.value.describe;
+    if (g.demand > 1) o << " (demand " << g.demand << ")";
+  }
   if (sc.correlation.kind == CorrelationKind::GaussianCopula)
     o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
   else if (sc.correlation.kind == CorrelationKind::Affiliated)
@@ -121,13 +131,14 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
   const size_t w = 22;
   o << pad("mechanism", wn) << pad("revenue", w) << pad("vs " + r.mechanisms[0].name, w) << pad("welfare", w)
-    << pad("efficiency", w) << pad("no sale", w) << "\n";
+    << pad("efficiency", w) << pad(units ? "unsold units" : "no sale", w) << "\n";
   for (const MechanismResult& m : r.mechanisms) {
     o << pad(m.name, wn) << pad(cell(m.revenue), w) << pad(&m == &r.mechanisms[0] ? "(baseline)" : cell(m.revenue_diff), w)
       << pad(cell(m.welfare), w) << pad(cell(m.efficiency), w) << pad(cell(m.no_sale), w) << "\n";
   }
   if (sc.groups.size() > 1 || sc.mechanisms.size() > 0) {
-    o << "\nper bidder (group averages): win probability, payment, utility\n";
+    o << (units ? "\nper bidder (group averages): units won, payment, utility\n"
+                : "\nper bidder (group averages): win probability, payment, utility\n");
     for (const MechanismResult& m : r.mechanisms)
       for (const GroupResult& g : m.bidders)
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)

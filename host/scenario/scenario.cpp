@@ -276,17 +276,95 @@ DistributionSpec parse_distribution(Reader& r, const std::string& base_dir) {
   return spec;
 }
 
-MechKind parse_kind(const std::string& k, const std::string& path) {
-  if (k == "second_price") return MechKind::SecondPrice;
-  if (k == "first_price") return MechKind::FirstPrice;
-  if (k == "all_pay") return MechKind::AllPay;
-  if (k == "posted_price") return MechKind::PostedPrice;
-  if (k == "random_offer") return MechKind::RandomOffer;
-  if (k == "quantized") return MechKind::Quantized;
-  if (k == "myerson") return MechKind::Myerson;
-  throw ScenarioError(path, "unknown mechanism kind '" + k +
-                                "' (expected second_price, first_price, all_pay, posted_price, random_offer, quantized, "
-                                "myerson)");
+/// The kind named `k` in `market` (mcrev/mechanisms/kinds.hpp).
+MechKind parse_kind(const std::string& k, MarketKind market, const std::string& path) {
+  std::string names;
+#define MCREV_KIND_LOOKUP(name, mk, toml, family)                    \
+  if (MarketKind::mk == market) {                                   \
+    if (k == toml) return MechKind::name;                           \
+    names += names.empty() ? toml : std::string(", ") + toml;      \
+  }
+  MCREV_MECHANISMS(MCREV_KIND_LOOKUP)
+#undef MCREV_KIND_LOOKUP
+  std::string elsewhere;
+#define MCREV_KIND_ELSEWHERE(name, mk, toml, family) \
+  if (MarketKind::mk != market && k == toml && elsewhere.empty()) elsewhere = market_name(MarketKind::mk);
+  MCREV_MECHANISMS(MCREV_KIND_ELSEWHERE)
+#undef MCREV_KIND_ELSEWHERE
+  if (!elsewhere.empty())
+    throw ScenarioError(path, "'" + k + "' runs in [market] kind = \"" + elsewhere + "\"; the scenario's market is \"" +
+                                  market_name(market) + "\" (expected " + names + ")");
+  throw ScenarioError(path, "unknown mechanism kind '" + k + "' for [market] kind = \"" + market_name(market) +
+                                "\" (expected " + names + ")");
+}
+
+/// What a mechanism family's `read` sees of its [[mechanisms]] table (docs/architecture.md): the
+/// scenario reader plus the services shared by several families (strategies, quantized keys).
+class MechanismKeys {
+ public:
+  MechanismKeys(Reader& r, const toml::table& t, std::string kind, const Scenario& sc, std::string base_dir)
+      : r_(r), t_(t), kind_(std::move(kind)), sc_(sc), base_dir_(std::move(base_dir)) {}
+  bool has(const std::string& k) const { return r_.has(k); }
+  double number(const std::string& k) { return r_.number(k); }
+  double number(const std::string& k, double fallback) { return r_.number(k, fallback); }
+  std::string string(const std::string& k, const std::string& fallback) { return r_.string(k, fallback); }
+  std::vector<double> numbers(const std::string& k) { return r_.numbers(k); }
+  bool is_array(const std::string& k) const { return has(k) && t_.get(k)->is_array(); }
+  bool is_string(const std::string& k) const { return has(k) && t_.get(k)->is_string(); }
+  std::string key_path(const std::string& k) const { return r_.key_path(k); }
+  const std::string& kind_name() const { return kind_; }
+  void forbid(const std::string& k, const std::string& why) const { MCREV_EXPECTS(!has(k), key_path(k), why); }
+  void expect(bool ok, const std::string& k, const std::string& why) const { MCREV_EXPECTS(ok, key_path(k), why); }
+  [[noreturn]] void fail(const std::string& k, const std::string& why) const { throw ScenarioError(key_path(k), why); }
+
+  /// strategy (+ factor, file): truthful | shade | table, and bne where allowed.
+  void strategy(StrategySpec& out, const std::string& fallback, bool allow_bne) {
+    const std::string st = r_.string("strategy", fallback);
+    if (st == "truthful") {
+      out.kind = StrategySpec::Truthful;
+    } else if (st == "shade") {
+      out.kind = StrategySpec::Shade;
+      out.factor = r_.number("factor");
+    } else if (st == "bne" && allow_bne) {
+      out.kind = StrategySpec::Bne;
+    } else if (st == "table") {
+      out.kind = StrategySpec::Table;
+      std::string file = r_.string("file", "");
+      MCREV_EXPECTS(!file.empty(), key_path("file"), "is required for strategy = \"table\" (a CSV of value,bid rows)");
+      if (file[0] != '/') file = base_dir_ + "/" + file;
+      std::vector<std::string> names;
+      for (const GroupSpec& g : sc_.groups) names.push_back(g.name);
+      read_strategy_table(file, names, out, key_path("file"));
+    } else {
+      throw ScenarioError(key_path("strategy"), "unknown strategy '" + st + "' (expected truthful, shade, " +
+                                                    (allow_bne ? "bne or table)" : "or table; no equilibrium is implemented for " + kind_ + ")"));
+    }
+    MCREV_EXPECTS(st == "shade" || !r_.has("factor"), key_path("factor"), "applies to strategy = \"shade\" only");
+    MCREV_EXPECTS(st == "table" || !r_.has("file"), key_path("file"), "applies to strategy = \"table\" only");
+  }
+
+  /// kind = "quantized": its keys (docs/quantized.md).
+  void quantized(QuantizedSpec& q) {
+    const std::string path = key_path("kind").substr(0, key_path("kind").size() - 5);
+    for (const std::string& k : parse_quantized_keys(t_, path, q)) r_.node(k);
+  }
+
+ private:
+  Reader& r_;
+  const toml::table& t_;
+  std::string kind_;
+  const Scenario& sc_;
+  std::string base_dir_;
+};
+
+/// The family's TOML keys through the registry.
+void read_mechanism_keys(MechanismKeys& keys, MechanismSpec& ms) {
+  switch (ms.kind) {
+#define MCREV_KIND_READ(name, market, toml, family) \
+  case MechKind::name: return family::read(keys, ms);
+    MCREV_MECHANISMS(MCREV_KIND_READ)
+#undef MCREV_KIND_READ
+  }
 }
 
 const toml::array& array_of_tables(const toml::node* n, const std::string& path) {
@@ -322,6 +400,26 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     sc.correlation = parse_correlation(cr, base_dir);
   }
 
+  if (top.has("market")) {
+    Reader mr(top.table("market"), "market");
+    const std::string kind = mr.string("kind", "single_item");
+    if (kind == "single_item") {
+      sc.market.kind = MarketKind::SingleItem;
+    } else if (kind == "units") {
+      sc.market.kind = MarketKind::Units;
+      const std::uint64_t units = mr.count("units", 0, 1);
+      MCREV_EXPECTS(mr.has("units"), "market.units", "is required for kind = \"units\" (the number of identical units)");
+      MCREV_EXPECTS(units <= static_cast<std::uint64_t>(kMaxBidders), "market.units",
+                    "at most " + std::to_string(kMaxBidders) + " units are supported");
+      sc.market.units = static_cast<int>(units);
+    } else if (kind == "double_auction" || kind == "public_project" || kind == "combinatorial" || kind == "divisible") {
+      throw ScenarioError("market.kind", "'" + kind + "' is not implemented yet (implemented: single_item, units)");
+    } else {
+      throw ScenarioError("market.kind", "unknown market '" + kind + "' (expected single_item or units)");
+    }
+    mr.finish();
+  }
+
   const toml::array& groups = array_of_tables(top.node("bidders"), "bidders");
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::string path = "bidders[" + std::to_string(g) + "]";
@@ -332,6 +430,12 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MCREV_EXPECTS(count <= static_cast<std::uint64_t>(kMaxBidders), path + ".count",
                   std::to_string(count) + " bidders; at most " + std::to_string(kMaxBidders) + " per profile are supported");
     gs.count = static_cast<int>(count);
+    const std::uint64_t demand = r.count("demand", 1, 1);
+    MCREV_EXPECTS(demand <= static_cast<std::uint64_t>(kMaxDemand), path + ".demand",
+                  "at most " + std::to_string(kMaxDemand) + " units per bidder are supported, got " + std::to_string(demand));
+    MCREV_EXPECTS(demand == 1 || sc.market.kind == MarketKind::Units, path + ".demand",
+                  "applies to [market] kind = \"units\" only (a single item is worth one value)");
+    gs.demand = static_cast<int>(demand);
     Reader vr(r.table("value"), path + ".value");
     gs.value = parse_distribution(vr, base_dir);
     r.finish();
@@ -345,66 +449,11 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MechanismSpec ms;
     const std::string kind = r.string("kind", "");
     MCREV_EXPECTS(!kind.empty(), path + ".kind", "is required");
-    ms.kind = parse_kind(kind, path + ".kind");
+    ms.kind = parse_kind(kind, sc.market.kind, path + ".kind");
     ms.name = r.string("name", kind);
     ms.seller_value = r.number("seller_value", 0.0);
-    const bool auction = ms.kind == MechKind::SecondPrice || ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay;
-    if (ms.kind == MechKind::Quantized) {
-      for (const std::string& k : parse_quantized_keys(*mechs.get(m)->as_table(), path, ms.quantized)) r.node(k);
-    } else if (ms.kind == MechKind::Myerson) {
-      for (const char* k : {"reserve", "strategy", "factor", "price"})
-        MCREV_EXPECTS(!r.has(k), path + "." + k,
-                      "does not apply to myerson (bidders report truthfully; reserves are psi_g^{-1}(seller_value))");
-      const std::string vv = r.string("virtual_values", "auto");
-      MCREV_EXPECTS(vv == "auto" || vv == "table", path + ".virtual_values",
-                    "expected \"auto\" (closed forms where they exist) or \"table\", got '" + vv + "'");
-      ms.virtual_value_table = vv == "table";
-    } else if (auction) {
-      MCREV_EXPECTS(!r.has("price"), path + ".price", "applies to posted_price and random_offer only");
-      if (r.has("reserve")) {
-        const toml::node* n = r.node("reserve");
-        if (n->is_array()) {
-          ms.group_reserves = r.numbers("reserve");
-        } else if (const auto* rule = n->as_string()) {
-          MCREV_EXPECTS(ms.kind == MechKind::SecondPrice, path + ".reserve",
-                        "a reserve rule (\"" + rule->get() + "\") applies to second_price only; give a number");
-          if (rule->get() == "optimal") ms.reserve_rule = ReserveRule::Optimal;
-          else if (rule->get() == "optimal_personalized") ms.reserve_rule = ReserveRule::OptimalPersonalized;
-          else
-            throw ScenarioError(path + ".reserve", "unknown reserve rule '" + rule->get() +
-                                                       "' (expected a number, a list, \"optimal\" or "
-                                                       "\"optimal_personalized\")");
-        } else {
-          ms.reserve = Reader::as_number(*n, path + ".reserve");
-        }
-      }
-      const std::string st = r.string("strategy", ms.kind == MechKind::SecondPrice ? "truthful" : "bne");
-      if (st == "truthful") {
-        ms.strategy.kind = StrategySpec::Truthful;
-      } else if (st == "shade") {
-        ms.strategy.kind = StrategySpec::Shade;
-        ms.strategy.factor = r.number("factor");
-      } else if (st == "bne") {
-        ms.strategy.kind = StrategySpec::Bne;
-      } else if (st == "table") {
-        ms.strategy.kind = StrategySpec::Table;
-        std::string file = r.string("file", "");
-        MCREV_EXPECTS(!file.empty(), path + ".file", "is required for strategy = \"table\" (a CSV of value,bid rows)");
-        if (file[0] != '/') file = base_dir + "/" + file;
-        std::vector<std::string> names;
-        for (const GroupSpec& g : sc.groups) names.push_back(g.name);
-        read_strategy_table(file, names, ms.strategy, path + ".file");
-      } else {
-        throw ScenarioError(path + ".strategy",
-                            "unknown strategy '" + st + "' (expected truthful, shade, bne or table)");
-      }
-      MCREV_EXPECTS(st == "shade" || !r.has("factor"), path + ".factor", "applies to strategy = \"shade\" only");
-      MCREV_EXPECTS(st == "table" || !r.has("file"), path + ".file", "applies to strategy = \"table\" only");
-    } else {
-      for (const char* k : {"reserve", "strategy", "factor", "file"})
-        MCREV_EXPECTS(!r.has(k), path + "." + k, std::string("does not apply to ") + kind);
-      ms.price = r.number("price");
-    }
+    MechanismKeys keys(r, *mechs.get(m)->as_table(), kind, sc, base_dir);
+    read_mechanism_keys(keys, ms);
     if (r.has("incentives")) ms.incentives = parse_incentive_options(*r.node("incentives"), path + ".incentives");
     r.finish();
     sc.mechanisms.push_back(std::move(ms));

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "mcrev/incentives/incentives.hpp"
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 #include "mcrev/mechanisms/quantized_design.hpp"
 #include "mcrev/core/stats.hpp"
 
@@ -48,7 +48,14 @@ struct DistributionSpec {
 struct GroupSpec {
   std::string name;
   int count = 1;
+  int demand = 1;  ///< units market: marginal values per agent (sorted iid draws of `value`)
   DistributionSpec value;
+};
+
+/// The `[market]` table (mcrev/model/model.hpp): single_item (default) or units with `units` = k.
+struct MarketSpec {
+  MarketKind kind = MarketKind::SingleItem;
+  int units = 1;
 };
 
 /// How a second-price reserve is chosen (docs/myerson.md): the numbers given, the monopoly reserve
@@ -65,6 +72,7 @@ struct MechanismSpec {
   bool virtual_value_table = false;    ///< myerson: tabulate ψ̄ even where a closed form exists
   double price = 0.0;
   double seller_value = 0.0;
+  int rule = 0;  ///< a kind's discrete option (uniform_price: UniformPriceRule)
   StrategySpec strategy;
   QuantizedSpec quantized;  ///< kind = quantized: thresholds (docs/quantized.md)
   IncentiveOptions incentives;  ///< the `incentives` table (docs/incentives.md)
@@ -83,6 +91,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   Backend backend = Backend::Auto;
   double confidence = 0.95;
+  MarketSpec market;
   std::vector<GroupSpec> groups;
   std::vector<MechanismSpec> mechanisms;
   CorrelationSpec correlation;
@@ -108,6 +117,8 @@ std::vector<std::string> scenario_warnings(const Scenario& sc);
 struct ModelData {
   std::uint64_t seed = 0;
   int n_bidders = 0;
+  int n_values = 0;
+  Market market;
   std::vector<Group> groups;
   std::vector<Mechanism> mechanisms;
   std::vector<Strategy> strategies;
@@ -165,6 +176,7 @@ RunResult run(const Scenario& sc, const RunOptions& options = {});
 std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence);
 
 const char* kind_name(MechKind k);
+const char* market_name(MarketKind k);
 const char* backend_name(Backend b);
 
 // Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles,

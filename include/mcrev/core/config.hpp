@@ -13,8 +13,11 @@
 
 namespace mcrev {
 
-/// Most bidders one profile may hold (sum of all groups' counts).
+/// Most agents one profile may hold (sum of all groups' counts); also the most values per profile
+/// (Σ_g count_g · demand_g).
 inline constexpr int kMaxBidders = 1024;
+/// Most values (marginal values) one agent may hold: a group's `demand` in the units market.
+inline constexpr int kMaxDemand = 16;
 /// Most bidder groups one scenario may declare.
 inline constexpr int kMaxGroups = 64;
 /// Most mechanisms one scenario may compare.

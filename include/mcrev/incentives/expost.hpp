@@ -1,39 +1,51 @@
 // mcrev: per-profile incentive statistics — ex-post regret over a deviation set, IR and budget —
-// written into the incentive metric block (mcrev/incentive_spec.hpp) by evaluate_profile on both
-// backends (THEORY.md, "Incentive statistics (deviation gains)"; docs/incentives.md).
+// written into the incentive metric block (mcrev/model/incentive_spec.hpp) by evaluate_profile on
+// both backends (THEORY.md, "Incentive statistics (deviation gains)"; docs/incentives.md).
 //
-// Works for every MechKind through the generic mechanism interface of mcrev/model.hpp: a deviation
-// of bidder i replaces the report b_i, re-runs allocate (tie-breaks from the profile's auxiliary
-// stream, so every deviation of a profile sees the same tie-break uniform) and scores
-//   u_i = v_i · 1{winner == i} − bidder_payment.
+// Works for every registered mechanism through the generic outcome (mcrev/model/outcome.hpp): a
+// deviation of agent i replaces its reports, re-runs allocate into the deviation outcome storage
+// (tie-breaks from the profile's auxiliary stream, so every deviation of a profile sees the same
+// tie-break uniforms) and scores u_i = value_i(x_i) − t_i.
+//
+// Deviation set of an agent with one value: the reports of IncentiveSpec (grid, shading, refine).
+// With demand d > 1 (units market) each such report r stands for the bids (r, min(r, b_2), ...,
+// min(r, b_d)) (the first bid moved, the others capped at it), and the set also holds demand
+// reduction: the prescribed bids on the first j units and 0 on the rest, j = 1 .. d − 1.
 //
 // Exactness: the prescribed report is the incumbent of the search and a deviation replaces it only
-// when its utility is strictly larger, so a bidder's gain is max(0, u(best) − u(prescribed)) where
+// when its utility is strictly larger, so an agent's gain is max(0, u(best) − u(prescribed)) where
 // both utilities come from the same expression; when no deviation is strictly better the gain is
 // exactly 0.0 (no float noise). For a DSIC mechanism whose payments do not depend on the own report
-// (second price: the winner pays max(reserve, highest other bid), computed from the others' reports
-// alone) every deviation's utility is <= the truthful one in floating point too, so its regret is
-// exactly zero at every profile.
+// (second price, VCG: the payment is computed from the others' reports alone) a deviation that
+// keeps the allocation gives the same utility to the bit, so its regret is exactly zero.
 #pragma once
 
+#include "mcrev/mechanisms/registry.hpp"
 #include "mcrev/model/model.hpp"
 
 namespace mcrev {
 
-/// u_i = v_i · 1{winner == i} − M_i of an outcome.
-MCREV_HD MCREV_INLINE double bidder_utility(const Model& md, int m, const Outcome& o, const double* v, const double* b,
-                                            int i) {
-  return (o.winner == i ? v[i] : 0.0) - bidder_payment(md, m, o, b, i);
+/// u_i = value_i(x_i) − t_i of an outcome.
+MCREV_HD MCREV_INLINE double bidder_utility(const Model& md, const Outcome& o, const double* v, int i) {
+  const int d = md.n_values == md.n_bidders ? 1 : md.groups[md.group_of(i)].demand;
+  return holding_value(v + md.value_index(i), d, o.x(i)) - o.t(i);
 }
 
-/// Bidder i's utility when it reports `report` and the others keep b (b is restored on return).
+/// Agent i's utility under the reports now in b (deviation outcome storage; b's reports unchanged).
+MCREV_HD inline double current_utility(const Model& md, int m, std::uint64_t profile, const double* v, double* b, int i) {
+  Outcome o = md.deviation_storage(b);
+  allocate(md, m, profile, b, o);
+  return bidder_utility(md, o, v, i);
+}
+
+/// Bidder i (one value) reports `report`, the others keep b (b is restored on return).
 MCREV_HD inline double deviation_utility(const Model& md, int m, std::uint64_t profile, const double* v, double* b,
                                          int i, double report) {
-  const double keep = b[i];
-  b[i] = report;
-  const Outcome o = allocate(md, m, profile, b);
-  const double u = bidder_utility(md, m, o, v, b, i);
-  b[i] = keep;
+  const int k = md.value_index(i);
+  const double keep = b[k];
+  b[k] = report;
+  const double u = current_utility(md, m, profile, v, b, i);
+  b[k] = keep;
   return u;
 }
 
@@ -55,18 +67,24 @@ MCREV_HD MCREV_INLINE void deviation_range(const Model& md, const IncentiveSpec&
 MCREV_HD inline Deviation best_deviation(const Model& md, int m, std::uint64_t profile, const double* v, double* b,
                                          int i, double u_prescribed) {
   const IncentiveSpec& s = md.incentives[m];
+  const int g = md.group_of(i);
+  const int d = md.groups[g].demand, k0 = md.value_index(i);
   double lo, hi;
-  deviation_range(md, s, md.group_of(i), &lo, &hi);
-  Deviation best{b[i], u_prescribed};
+  deviation_range(md, s, g, &lo, &hi);
+  double keep[kMaxDemand];
+  for (int q = 0; q < d; ++q) keep[q] = b[k0 + q];
+  Deviation best{b[k0], u_prescribed};
   auto consider = [&](double report) {
-    const double u = deviation_utility(md, m, profile, v, b, i, report);
+    b[k0] = report;
+    for (int q = 1; q < d; ++q) b[k0 + q] = keep[q] < report ? keep[q] : report;
+    const double u = current_utility(md, m, profile, v, b, i);
     if (u > best.utility) best = Deviation{report, u};
   };
   const int K = s.grid;
   for (int k = 0; k < K; ++k) consider(k == K - 1 ? hi : lo + (hi - lo) * (static_cast<double>(k) / (K - 1)));
   for (int a = 0; a < s.n_shading; ++a) {
-    const double d = s.shading[a] * v[i];
-    consider(d < lo ? lo : (d > hi ? hi : d));
+    const double dv = s.shading[a] * v[k0];
+    consider(dv < lo ? lo : (dv > hi ? hi : dv));
   }
   double center = best.report < lo ? lo : (best.report > hi ? hi : best.report);
   if (!(center == center)) center = lo;
@@ -75,12 +93,18 @@ MCREV_HD inline Deviation best_deviation(const Model& md, int m, std::uint64_t p
   for (int l = 0; l < s.refine_levels; ++l) {
     const double step = 2.0 * h / (P + 1);
     for (int j = 1; j <= P; ++j) {
-      const double d = center - h + step * j;
-      if (d >= lo && d <= hi) consider(d);
+      const double dv = center - h + step * j;
+      if (dv >= lo && dv <= hi) consider(dv);
     }
     if (best.report >= lo && best.report <= hi) center = best.report;
     h = step;
   }
+  for (int j = 1; j < d; ++j) {  // demand reduction: prescribed bids on the first j units, 0 after
+    for (int q = 0; q < d; ++q) b[k0 + q] = q < j ? keep[q] : 0.0;
+    const double u = current_utility(md, m, profile, v, b, i);
+    if (u > best.utility) best = Deviation{keep[0], u};
+  }
+  for (int q = 0; q < d; ++q) b[k0 + q] = keep[q];
   return best;
 }
 
@@ -92,13 +116,15 @@ MCREV_HD inline void write_incentive_metrics(const Model& md, int m, std::uint64
   for (int k = 0; k < incentive_metric::per_mechanism(G); ++k) out[k] = 0.0;
   if (md.incentives == nullptr || !md.incentives[m].enabled) return;
   const IncentiveSpec& s = md.incentives[m];
-  out[incentive_metric::kDeficit] = outcome_revenue(md, m, o, b) < 0.0 ? 1.0 : 0.0;
+  double revenue = 0.0;
+  for (int i = 0; i < md.n_bidders; ++i) revenue += o.t(i);
+  out[incentive_metric::kDeficit] = revenue < 0.0 ? 1.0 : 0.0;
   double total = 0.0, largest = 0.0;
   for (int g = 0; g < G; ++g) {
     const Group& gr = md.groups[g];
     double gain_sum = 0.0, above = 0.0, negative = 0.0, shortfall = 0.0;
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
-      const double u = bidder_utility(md, m, o, v, b, i);
+      const double u = bidder_utility(md, o, v, i);
       if (u < 0.0) {
         negative += 1.0;
         shortfall -= u;

@@ -27,7 +27,7 @@
 #pragma once
 
 #include "mcrev/engine.hpp"
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -60,31 +60,32 @@ struct InterimLayout {
 /// samples rounded up to a multiple of batches; units of at most kInterimUnitDraws draws.
 InterimLayout interim_layout(std::uint64_t samples, int batches);
 
-/// Draw `draw` of the interim estimator: values of all bidders (lane kInterimLane, bidder i uses the
-/// i-th uniform) and their prescribed reports under mechanism m, written to reports[0..n_bidders).
-/// Scratch v: n_bidders.
+/// Draw `draw` of the interim estimator: values of all agents (lane kInterimLane, value slot k uses
+/// the k-th uniform; unit demand) and their prescribed reports under mechanism m, written to
+/// reports[0..n_values). Scratch v: n_values.
 MCREV_HD inline void interim_draw_reports(const Model& md, int m, std::uint64_t draw, double* v, double* reports) {
   Stream s(md.seed, draw, kInterimLane);
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
-    for (int i = gr.first; i < gr.first + gr.count; ++i) v[i] = gr.dist.quantile(s.uniform(), md.arena);
+    const int end = gr.first_value + gr.count * gr.demand;
+    for (int k = gr.first_value; k < end; ++k) v[k] = gr.dist.quantile(s.uniform(), md.arena);
   }
   compute_reports(md, m, v, reports);
 }
 
-/// The per-thread body: adds to *win and *pay bidder `bidder`'s wins and payments when it reports
-/// `bid` against `count` draws (first, first + 1, ...) whose prescribed reports are the rows of
-/// `tile` (n_bidders doubles each), sequentially in draw order. Scratch b: n_bidders.
+/// The per-thread body: adds to *win and *pay agent `bidder`'s allocation and transfer when it
+/// reports `bid` against `count` draws (first, first + 1, ...) whose prescribed reports are the rows
+/// of `tile` (n_values doubles each), sequentially in draw order. Scratch b: md.scratch_doubles().
 MCREV_HD inline void interim_accumulate(const Model& md, int m, int bidder, double bid, const double* tile, int count,
                                         std::uint64_t first, double* b, double* win, double* pay) {
-  const int n = md.n_bidders;
+  const int n = md.n_values, k = md.value_index(bidder);
   for (int t = 0; t < count; ++t) {
     const double* row = tile + static_cast<std::uint64_t>(t) * n;
-    for (int k = 0; k < n; ++k) b[k] = row[k];
-    b[bidder] = bid;
+    for (int q = 0; q < n; ++q) b[q] = row[q];
+    b[k] = bid;
     const Outcome o = allocate(md, m, first + t, b);
-    if (o.winner == bidder) *win += 1.0;
-    *pay += bidder_payment(md, m, o, b, bidder);
+    *win += o.x(bidder);
+    *pay += o.t(bidder);
   }
 }
 

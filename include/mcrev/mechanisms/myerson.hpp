@@ -20,12 +20,15 @@
 //    dominant strategy because ψ̄ is non-decreasing.
 #pragma once
 
-#include "mcrev/model/model.hpp"
+#include "mcrev/mechanisms/kinds.hpp"
 #include "mcrev/mechanisms/virtual_value.hpp"
+#include "mcrev/model/model.hpp"
+
+#include <string>
 
 namespace mcrev {
 
-MCREV_HD inline Outcome myerson_allocate(const Model& md, int m, std::uint64_t profile, const double* b) {
+MCREV_HD inline void myerson_allocate(const Model& md, int m, std::uint64_t profile, const double* b, Outcome& o) {
   const Mechanism& mech = md.mechanisms[m];
   const double v0 = mech.seller_value;
   double best = -HUGE_VAL, second = -HUGE_VAL;
@@ -52,8 +55,8 @@ MCREV_HD inline Outcome myerson_allocate(const Model& md, int m, std::uint64_t p
       }
     }
   }
-  Outcome o;
-  if (!(best >= v0) || arg < 0) return o;
+  o.set_sale(-1, 0.0);
+  if (!(best >= v0) || arg < 0) return;
   if (n_best > 1) {  // uniform tie-break among the bidders at the top level
     int j = Stream(md.seed, profile, aux_lane(m)).below(n_best);
     for (int g = 0; g < md.n_groups && j >= 0; ++g) {
@@ -79,9 +82,25 @@ MCREV_HD inline Outcome myerson_allocate(const Model& md, int m, std::uint64_t p
     w.thresholds(second, &a, &e);
     price = a == e ? a : e - (e - a) / (n_second + 1);
   }
-  o.winner = arg;
-  o.price = price < b[arg] ? price : b[arg];
-  return o;
+  o.set_sale(arg, price < b[arg] ? price : b[arg]);
 }
+
+/// Registry family of kind "myerson" (market single_item; reports are the values).
+/// TOML keys: virtual_values = "auto" (closed forms where they exist) | "table", seller_value.
+struct MyersonFamily {
+  static constexpr bool kReportsAreValues = true;
+  MCREV_HD static void allocate(const Model& md, int m, std::uint64_t profile, const double* b, double*, Outcome& o) {
+    myerson_allocate(md, m, profile, b, o);
+  }
+  template <class Keys, class Spec>
+  static void read(Keys& r, Spec& ms) {
+    for (const char* k : {"reserve", "strategy", "factor", "price"})
+      r.forbid(k, "does not apply to myerson (bidders report truthfully; reserves are psi_g^{-1}(seller_value))");
+    const std::string vv = r.string("virtual_values", "auto");
+    r.expect(vv == "auto" || vv == "table", "virtual_values",
+             "expected \"auto\" (closed forms where they exist) or \"table\", got '" + vv + "'");
+    ms.virtual_value_table = vv == "table";
+  }
+};
 
 }  // namespace mcrev

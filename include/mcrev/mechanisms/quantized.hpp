@@ -36,6 +36,7 @@
 #include "mcrev/core/config.hpp"
 #include "mcrev/distributions/distribution.hpp"
 #include "mcrev/core/rng.hpp"
+#include "mcrev/model/outcome.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -252,5 +253,20 @@ MCREV_HD inline QuantizedSale quantized_allocate(const ModelT& md, int m, std::u
   QuantizedModelView<ModelT> view(md, m, profile, b);
   return quantized_sale(view, md.mechanisms[m].seller_value);
 }
+
+/// Registry family of kind "quantized" (market single_item; reports are the values, the cell is
+/// computed from the report). TOML keys: docs/quantized.md (thresholds, levels, ...), seller_value.
+struct QuantizedFamily {
+  static constexpr bool kReportsAreValues = true;
+  template <class ModelT>
+  MCREV_HD static void allocate(const ModelT& md, int m, std::uint64_t profile, const double* b, double*, Outcome& o) {
+    const QuantizedSale sale = quantized_allocate(md, m, profile, b);
+    o.set_sale(sale.winner, sale.price);
+  }
+  template <class Keys, class Spec>
+  static void read(Keys& r, Spec& ms) {
+    r.quantized(ms.quantized);
+  }
+};
 
 }  // namespace mcrev

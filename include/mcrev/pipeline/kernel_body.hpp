@@ -6,7 +6,7 @@
 // Each chunk is reduced by one block, so results do not depend on the grid size.
 #pragma once
 
-#include "mcrev/model/model.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
 #include "mcrev/core/stats.hpp"
 
 namespace mcrev {

@@ -1,0 +1,90 @@
+// mcrev: the mechanism registry — static dispatch from MechKind to each family's rule, generated from
+// the list in mcrev/mechanisms/kinds.hpp (docs/architecture.md, "Adding a mechanism").
+//
+//   compute_reports(md, m, v, b)  reports of every agent under mechanism m's prescribed strategies
+//   allocate(md, m, profile, b, o) the outcome (mcrev/model/outcome.hpp) of mechanism m on reports b
+//
+// A family is a struct with
+//   static constexpr bool kReportsAreValues;   // true: reports are the values (strategies unused)
+//   MCREV_HD static void allocate(const Model&, int m, std::uint64_t profile, const double* b,
+//                                 double* work, Outcome& o);   // a function of b and the
+//                                 // profile's auxiliary stream alone, so deviations re-run it
+//   template <class Keys, class Spec> static void read(Keys&, Spec&);  // its TOML keys (host)
+#pragma once
+
+#include "mcrev/mechanisms/kinds.hpp"
+#include "mcrev/mechanisms/multi_unit.hpp"
+#include "mcrev/mechanisms/myerson.hpp"
+#include "mcrev/mechanisms/price_offer.hpp"
+#include "mcrev/mechanisms/quantized.hpp"
+#include "mcrev/mechanisms/standard_auction.hpp"
+#include "mcrev/model/model.hpp"
+
+namespace mcrev {
+
+/// True when mechanism kind k takes the values themselves as reports.
+MCREV_HD inline bool reports_are_values(MechKind k) {
+  switch (k) {
+#define MCREV_KIND_CASE(name, market, toml, family) \
+  case MechKind::name: return family::kReportsAreValues;
+    MCREV_MECHANISMS(MCREV_KIND_CASE)
+#undef MCREV_KIND_CASE
+  }
+  return true;
+}
+
+/// The market a kind runs in.
+MCREV_HD inline MarketKind market_of(MechKind k) {
+  switch (k) {
+#define MCREV_KIND_CASE(name, market, toml, family) \
+  case MechKind::name: return MarketKind::market;
+    MCREV_MECHANISMS(MCREV_KIND_CASE)
+#undef MCREV_KIND_CASE
+  }
+  return MarketKind::SingleItem;
+}
+
+/// Reports of every agent under mechanism m's prescribed strategies, one per value slot: bids
+/// β_g(v) for the auctions (per marginal value), the values themselves where the family says so.
+MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b) {
+  const Mechanism& mech = md.mechanisms[m];
+  const bool values = reports_are_values(mech.kind);
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    const Strategy& st = md.strategies[mech.strategies + g];
+    const int end = gr.first_value + gr.count * gr.demand;
+    if (values || st.kind == StrategyKind::Truthful) {
+      for (int k = gr.first_value; k < end; ++k) b[k] = v[k];
+      continue;
+    }
+    for (int k = gr.first_value; k < end; ++k) b[k] = st.bid(v[k], gr.dist, md.arena);
+  }
+}
+
+/// Mechanism m's outcome on reports b (b: md.scratch_doubles() doubles whose first n_values are the
+/// reports; the family may use the work space behind them). o's dense storage must be set
+/// (Model::outcome_storage / deviation_storage).
+MCREV_HD inline void allocate(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
+  double* work = md.work(b);
+  switch (md.mechanisms[m].kind) {
+#define MCREV_KIND_CASE(name, market, toml, family) \
+  case MechKind::name: return family::allocate(md, m, profile, b, work, o);
+    MCREV_MECHANISMS(MCREV_KIND_CASE)
+#undef MCREV_KIND_CASE
+  }
+}
+
+/// Convenience: the outcome in the scratch's main outcome storage.
+MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, double* b) {
+  Outcome o = md.outcome_storage(b);
+  allocate(md, m, profile, b, o);
+  return o;
+}
+
+/// Runs mechanism m on values v under its prescribed strategies (reports written to b).
+MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t profile, const double* v, double* b) {
+  compute_reports(md, m, v, b);
+  return allocate(md, m, profile, b);
+}
+
+}  // namespace mcrev

@@ -1,0 +1,133 @@
+// mcrev: the per-profile pipeline that both backends run — draw values, run every mechanism, derive
+// the metric block from each generic outcome (docs/architecture.md, "Data path").
+//
+//   evaluate_profile(md, profile, m_begin, m_end, v, b, out)
+//     v: n_values doubles (the profile's values), b: md.scratch_doubles() doubles of scratch,
+//     out: (m_end − m_begin) metric blocks of md.metrics_per_mechanism() doubles (metric:: layout,
+//     then the incentive block of mcrev/model/incentive_spec.hpp when enabled).
+// Deterministic: a pure function of (model, profile); no state crosses profiles.
+#pragma once
+
+#include "mcrev/incentives/expost.hpp"
+#include "mcrev/mechanisms/registry.hpp"
+#include "mcrev/model/model.hpp"
+
+namespace mcrev {
+
+/// Revenue Σ_i t_i of an outcome (the mechanism's budget surplus).
+MCREV_HD inline double outcome_revenue(const Model& md, const Outcome& o) {
+  if (!o.dense) return o.winner >= 0 ? o.price : 0.0;
+  double total = 0.0;
+  for (int i = 0; i < md.n_bidders; ++i) total += o.transfer[i];
+  return total;
+}
+
+/// First-best surplus of the units market at seller value v0: Σ_{j<k} max(v0, v_(j)) over the
+/// profile's marginal values in decreasing order (v0 for units beyond the values). O(n_values · k).
+MCREV_HD inline double first_best_units(const Model& md, const double* v, double v0) {
+  const int k = md.market.units;
+  double total = 0.0, prev = HUGE_VAL;
+  int taken = 0;
+  while (taken < k) {
+    double top = -HUGE_VAL;
+    int mult = 0;
+    for (int s = 0; s < md.n_values; ++s) {
+      const double x = v[s];
+      if (!(x < prev)) continue;
+      if (x > top) {
+        top = x;
+        mult = 1;
+      } else if (x == top) {
+        ++mult;
+      }
+    }
+    if (mult == 0 || !(top > v0)) break;
+    for (int c = 0; c < mult && taken < k; ++c, ++taken) total += top;
+    prev = top;
+  }
+  for (; taken < k; ++taken) total += v0;
+  return total;
+}
+
+/// Writes mechanism m's metric block (metric:: layout) for one profile, from the generic outcome.
+/// opt_single: max_i v_i (single-item first best before the seller's value).
+MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, const double* v, double baseline_revenue,
+                                   double opt_single, double* out) {
+  const Mechanism& mech = md.mechanisms[m];
+  const double revenue = outcome_revenue(md, o);
+  double welfare = 0.0, allocated = 0.0;
+  for (int g = 0; g < md.n_groups; ++g) {
+    out[metric::win(g)] = 0.0;
+    out[metric::payment(g)] = 0.0;
+    out[metric::utility(g)] = 0.0;
+  }
+  if (!o.dense) {  // only the winner holds or pays anything: the dense sums below, without the zeros
+    if (o.winner >= 0) {
+      const int g = md.group_of(o.winner);
+      const double value = holding_value(v + md.value_index(o.winner), md.groups[g].demand, o.quantity);
+      const double inv = 1.0 / md.groups[g].count;
+      welfare = value;
+      allocated = o.quantity;
+      out[metric::win(g)] = o.quantity * inv;
+      out[metric::payment(g)] = o.price * inv;
+      out[metric::utility(g)] = (value - o.price) * inv;
+    }
+  } else {
+    for (int g = 0; g < md.n_groups; ++g) {
+      const Group& gr = md.groups[g];
+      double held = 0.0, paid = 0.0, util = 0.0;
+      for (int i = gr.first; i < gr.first + gr.count; ++i) {
+        const double x = o.alloc[i], t = o.transfer[i];
+        const double value = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, x);
+        welfare += value;
+        allocated += x;
+        held += x;
+        paid += t;
+        util += value - t;
+      }
+      const double inv = 1.0 / gr.count;
+      out[metric::win(g)] = held * inv;
+      out[metric::payment(g)] = paid * inv;
+      out[metric::utility(g)] = util * inv;
+    }
+  }
+  const double unsold = md.supply() - allocated;
+  const double kept = unsold == 0.0 ? 0.0 : mech.seller_value * unsold;
+  out[metric::kRevenue] = revenue;
+  out[metric::kWelfare] = welfare;
+  out[metric::kSellerUtility] = revenue + kept;
+  out[metric::kNoSale] = unsold;
+  out[metric::kRevenueDiff] = revenue - baseline_revenue;
+  out[metric::kSurplus] = welfare + kept;
+  out[metric::kOptSurplus] = md.market.kind == MarketKind::Units
+                                 ? first_best_units(md, v, mech.seller_value)
+                                 : (opt_single > mech.seller_value ? opt_single : mech.seller_value);
+}
+
+/// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
+/// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
+/// when m_begin > 0, for the revenue differences.
+MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
+                                     double* b, double* out) {
+  double v_max = v[0];
+  for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
+  double baseline = 0.0;
+  if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism(md, 0, profile, v, b));
+  const int block = md.metrics_per_mechanism();
+  for (int m = m_begin; m < m_end; ++m) {
+    const Outcome o = run_mechanism(md, m, profile, v, b);
+    if (m == 0) baseline = outcome_revenue(md, o);
+    write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block);
+    if (md.extra_metrics > 0)
+      write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + metric::per_mechanism(md.n_groups));
+  }
+}
+
+/// Draws profile's values into v and evaluates mechanisms [m_begin, m_end) (see evaluate_values).
+MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, int m_begin, int m_end, double* v,
+                                      double* b, double* out) {
+  draw_values(md, profile, v);
+  evaluate_values(md, profile, m_begin, m_end, v, b, out);
+}
+
+}  // namespace mcrev
