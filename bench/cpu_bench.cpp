@@ -1,4 +1,5 @@
-// CPU backend throughput (profiles/s): second price and first price at the BNE, n = 2, 5, 10, 100.
+// CPU backend throughput (profiles/s): second price and first price at the BNE, n = 2, 5, 10, 100;
+// the built-in default scenario (five mechanisms); multi-unit VCG and uniform price.
 #include "bench_common.hpp"
 
 namespace {
@@ -17,8 +18,39 @@ void run_bench(benchmark::State& state, mcrev::MechKind kind) {
 void BM_SecondPrice(benchmark::State& s) { run_bench(s, mcrev::MechKind::SecondPrice); }
 void BM_FirstPriceBne(benchmark::State& s) { run_bench(s, mcrev::MechKind::FirstPrice); }
 
+void run_model(benchmark::State& state, const mcrev::ModelData& md, std::uint64_t samples) {
+  mcrev::RunOptions opt;
+  opt.backend = mcrev::Backend::Cpu;
+  double sink = 0;
+  for (auto _ : state) sink += mcrev::run_cpu(md, samples, opt)[1];
+  mcrev::bench::report_profiles(state, samples, sink);
+}
+
+void BM_DefaultScenario(benchmark::State& s) { run_model(s, mcrev::build_model(mcrev::default_scenario()), 1u << 20); }
+
+/// k = 3 units, n bidders of demand 2, U[0,1] marginal values: VCG and uniform price.
+void BM_MultiUnit(benchmark::State& s) {
+  mcrev::Scenario sc;
+  sc.market.kind = mcrev::MarketKind::Units;
+  sc.market.units = 3;
+  mcrev::GroupSpec g;
+  g.count = static_cast<int>(s.range(0));
+  g.demand = 2;
+  g.value.dist.kind = mcrev::DistKind::Uniform;
+  sc.groups.push_back(g);
+  for (mcrev::MechKind k : {mcrev::MechKind::UnitsVcg, mcrev::MechKind::UniformPrice}) {
+    mcrev::MechanismSpec m;
+    m.kind = k;
+    m.name = mcrev::kind_name(k);
+    sc.mechanisms.push_back(m);
+  }
+  run_model(s, mcrev::build_model(sc), 1u << 20);
+}
+
 }  // namespace
 
+BENCHMARK(BM_DefaultScenario)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MultiUnit)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SecondPrice)->ArgName("n")->Arg(2)->Arg(5)->Arg(10)->Arg(100)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FirstPriceBne)->ArgName("n")->Arg(2)->Arg(5)->Arg(10)->Arg(100)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -28,6 +28,14 @@ const char* kind_name(MechKind k) {
   return "?";
 }
 
+const char* activity_name(MarketKind k) {
+  switch (k) {
+    case MarketKind::SingleItem: return "sale_prob";
+    case MarketKind::Units: return "sale_prob";
+  }
+  return "activity";
+}
+
 const char* market_name(MarketKind k) {
   switch (k) {
     case MarketKind::SingleItem: return "single_item";
@@ -179,7 +187,7 @@ Model ModelData::view() const {
 
 PartialShape ModelData::shape() const {
   PartialShape s;
-  s.metrics = static_cast<int>(mechanisms.size()) * (metric::per_mechanism(static_cast<int>(groups.size())) + extra_metrics);
+  s.metrics = static_cast<int>(mechanisms.size()) * view().metrics_per_mechanism();
   s.pairs = static_cast<int>(mechanisms.size());
   return s;
 }
@@ -322,7 +330,8 @@ std::string cpu_name() {
 
 std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence) {
   const int G = static_cast<int>(sc.groups.size());
-  const int B = metric::per_mechanism(G) + incentive_extra_metrics(sc);
+  const bool single = sc.market.kind == MarketKind::SingleItem;
+  const int B = metric::outcome_metrics(G, single) + incentive_extra_metrics(sc);
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;
   const double n = partial[0];
@@ -364,7 +373,15 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
       gr.win = est(metric::win(g));
       gr.payment = est(metric::payment(g));
       gr.utility = est(metric::utility(g));
+      if (!single) gr.ir_violation = est(metric::per_mechanism(G) + metric::ir_violation(g));
       r.bidders.push_back(gr);
+    }
+    if (!single) {
+      const int x = metric::per_mechanism(G);
+      r.has_budget = true;
+      r.budget_surplus = est(x + metric::kBudget);
+      r.deficit_prob = est(x + metric::kDeficit);
+      r.activity = est(x + metric::kActive);
     }
     out.push_back(r);
   }

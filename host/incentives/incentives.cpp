@@ -155,7 +155,7 @@ void summarize_incentives(const Scenario& sc, const std::vector<double>& partial
   const int E = incentive_extra_metrics(sc);
   if (E == 0) return;
   const int G = static_cast<int>(sc.groups.size());
-  const int base = metric::per_mechanism(G);
+  const int base = metric::outcome_metrics(G, sc.market.kind == MarketKind::SingleItem);
   const int B = base + E;
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;

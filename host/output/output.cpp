@@ -51,9 +51,11 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   nlohmann::ordered_json mechs = nlohmann::ordered_json::array();
   for (const MechanismResult& m : r.mechanisms) {
     nlohmann::ordered_json bidders = nlohmann::ordered_json::array();
-    for (const GroupResult& g : m.bidders)
+    for (const GroupResult& g : m.bidders) {
       bidders.push_back({{"group", g.name}, {"win", est_json(g.win)}, {"payment", est_json(g.payment)},
                          {"utility", est_json(g.utility)}});
+      if (m.has_budget) bidders.back()["ir_violation"] = est_json(g.ir_violation);
+    }
     mechs.push_back({{"name", m.name},
                      {"kind", m.kind},
                      {"revenue", est_json(m.revenue)},
@@ -63,6 +65,12 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                      {"no_sale", est_json(m.no_sale)},
                      {"revenue_diff", est_json(m.revenue_diff)},
                      {"bidders", bidders}});
+    if (m.has_budget) {  // markets other than single_item
+      auto& j = mechs.back();
+      j["budget_surplus"] = est_json(m.budget_surplus);
+      j["deficit_prob"] = est_json(m.deficit_prob);
+      j[activity_name(sc.market.kind)] = est_json(m.activity);
+    }
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
     add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
   }
@@ -81,7 +89,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   return out.dump(2) + "\n";
 }
 
-std::string format_csv(const Scenario&, const RunResult& r) {
+std::string format_csv(const Scenario& sc, const RunResult& r) {
   std::ostringstream o;
   o.precision(17);
   o << "mechanism,kind,metric,group,mean,stderr,ci_low,ci_high\n";
@@ -96,10 +104,16 @@ std::string format_csv(const Scenario&, const RunResult& r) {
     row(m, "efficiency", "", m.efficiency);
     row(m, "no_sale", "", m.no_sale);
     row(m, "revenue_diff", "", m.revenue_diff);
+    if (m.has_budget) {
+      row(m, "budget_surplus", "", m.budget_surplus);
+      row(m, "deficit_prob", "", m.deficit_prob);
+      row(m, activity_name(sc.market.kind), "", m.activity);
+    }
     for (const GroupResult& g : m.bidders) {
       row(m, "win", g.name, g.win);
       row(m, "payment", g.name, g.payment);
       row(m, "utility", g.name, g.utility);
+      if (m.has_budget) row(m, "ir_violation", g.name, g.ir_violation);
     }
     incentives_csv(m, o);
   }
@@ -142,7 +156,13 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
     for (const MechanismResult& m : r.mechanisms)
       for (const GroupResult& g : m.bidders)
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
-          << pad(cell(g.utility), w) << "\n";
+          << pad(cell(g.utility), w) << (m.has_budget ? "P(u < 0) " + cell(g.ir_violation, 4) : std::string()) << "\n";
+  }
+  if (!r.mechanisms.empty() && r.mechanisms[0].has_budget) {
+    o << "\nbudget: surplus (transfers − cost), P(deficit), " << activity_name(sc.market.kind) << "\n";
+    for (const MechanismResult& m : r.mechanisms)
+      o << pad(m.name, wn) << pad(cell(m.budget_surplus), w) << pad(cell(m.deficit_prob), w) << pad(cell(m.activity), w)
+        << "\n";
   }
   o << quantized_table_section(r);
   o << incentives_table(r);

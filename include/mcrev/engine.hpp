@@ -146,12 +146,17 @@ struct RunOptions {
 struct GroupResult {
   std::string name;
   Estimate win, payment, utility;  ///< per bidder of the group
+  Estimate ir_violation;           ///< markets other than single_item: P(ex-post utility < 0), per agent
 };
 
 struct MechanismResult {
   std::string name;
   std::string kind;
   Estimate revenue, welfare, seller_utility, efficiency, no_sale, revenue_diff;
+  /// Markets other than single_item: budget surplus Σ t_i − cost, P(budget < 0), and the probability
+  /// that anything is allocated (named by activity_name(market): a sale, a trade, a build).
+  bool has_budget = false;
+  Estimate budget_surplus, deficit_prob, activity;
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
@@ -177,6 +182,8 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
 
 const char* kind_name(MechKind k);
 const char* market_name(MarketKind k);
+/// Output key of MechanismResult::activity in market k ("sale_prob" for units).
+const char* activity_name(MarketKind k);
 const char* backend_name(Backend b);
 
 // Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles,

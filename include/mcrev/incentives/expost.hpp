@@ -154,7 +154,7 @@ MCREV_HD inline void write_incentive_metrics(const Model& md, int m, std::uint64
 template <class F>
 MCREV_HD inline void for_each_sketch_value(const Model& md, int m_begin, int m_end, const double* x, F&& f) {
   if (md.n_sketches == 0 || md.incentives == nullptr) return;
-  const int B = md.metrics_per_mechanism(), base = metric::per_mechanism(md.n_groups);
+  const int B = md.metrics_per_mechanism(), base = md.outcome_metrics();
   for (int m = m_begin; m < m_end; ++m) {
     const int sk = md.incentives[m].sketch;
     if (sk < 0) continue;

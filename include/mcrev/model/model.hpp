@@ -77,6 +77,17 @@ MCREV_HD MCREV_INLINE constexpr int per_mechanism(int groups) { return kPerGroup
 MCREV_HD MCREV_INLINE constexpr int win(int g) { return kPerGroupBase + 3 * g; }
 MCREV_HD MCREV_INLINE constexpr int payment(int g) { return kPerGroupBase + 3 * g + 1; }
 MCREV_HD MCREV_INLINE constexpr int utility(int g) { return kPerGroupBase + 3 * g + 2; }
+/// Markets other than single_item append the budget block after the per-group metrics:
+inline constexpr int kBudget = 0;   ///< Σ_i t_i − cost (the mechanism's budget surplus; < 0: deficit)
+inline constexpr int kDeficit = 1;  ///< 1{budget < 0}
+inline constexpr int kActive = 2;   ///< 1{some agent's allocation is non-zero} (a sale, a trade, a build)
+/// then per group g: 1{u_i < 0} averaged over the group's agents (ex-post IR violation)
+MCREV_HD MCREV_INLINE constexpr int ir_violation(int g) { return 3 + g; }
+MCREV_HD MCREV_INLINE constexpr int budget_block(int groups) { return 3 + groups; }
+/// Metrics of the outcome block (before any incentive block) in a market.
+MCREV_HD MCREV_INLINE constexpr int outcome_metrics(int groups, bool single_item) {
+  return per_mechanism(groups) + (single_item ? 0 : budget_block(groups));
+}
 }  // namespace metric
 
 /// Pairs whose co-moment the estimator tracks: mechanism m's (surplus, optimal surplus).
@@ -104,7 +115,11 @@ struct Model {
   int n_sketches = 0;     ///< quantile sketches filled next to the moments (mcrev/sketch.hpp)
   Correlation correlation;                ///< joint law of the values (default: independent)
 
-  MCREV_HD int metrics_per_mechanism() const { return metric::per_mechanism(n_groups) + extra_metrics; }
+  /// Metrics of a mechanism's outcome block (metric:: layout), then its incentive block.
+  MCREV_HD int outcome_metrics() const {
+    return metric::outcome_metrics(n_groups, market.kind == MarketKind::SingleItem);
+  }
+  MCREV_HD int metrics_per_mechanism() const { return outcome_metrics() + extra_metrics; }
   MCREV_HD int group_of(int agent) const {
     int g = 0;
     while (g + 1 < n_groups && agent >= groups[g + 1].first) ++g;

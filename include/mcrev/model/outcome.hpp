@@ -29,6 +29,7 @@ struct Outcome {
   int winner = -1;        ///< sparse: the only agent with a non-zero allocation or transfer (−1: none)
   double price = 0.0;     ///< sparse: the winner's transfer
   double quantity = 1.0;  ///< sparse: the winner's allocation
+  double cost = 0.0;      ///< resource cost the mechanism incurs (e.g. a public project built); 0 here
   double* alloc = nullptr;     ///< dense: n_bidders allocations
   double* transfer = nullptr;  ///< dense: n_bidders transfers
 
@@ -44,12 +45,14 @@ struct Outcome {
     winner = w;
     price = w >= 0 ? p : 0.0;
     quantity = 1.0;
+    cost = 0.0;
   }
   /// Dense form with every entry zero (n agents); the rule then fills alloc and transfer.
   MCREV_HD MCREV_INLINE void clear_dense(int n) {
     dense = true;
     winner = -1;
     price = 0.0;
+    cost = 0.0;
     for (int i = 0; i < n; ++i) {
       alloc[i] = 0.0;
       transfer[i] = 0.0;

@@ -91,6 +91,26 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
       out[metric::utility(g)] = util * inv;
     }
   }
+  if (md.market.kind != MarketKind::SingleItem) {  // budget block
+    double* x = out + metric::per_mechanism(md.n_groups);
+    const double budget = revenue - o.cost;
+    bool active = false;
+    for (int g = 0; g < md.n_groups; ++g) {
+      const Group& gr = md.groups[g];
+      double negative = 0.0;
+      for (int i = gr.first; i < gr.first + gr.count; ++i) {
+        const double xi = o.x(i);
+        active = active || xi != 0.0;
+        const double u = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, xi) - o.t(i);
+        negative += u < 0.0 ? 1.0 : 0.0;
+      }
+      x[metric::ir_violation(g)] = negative / gr.count;
+    }
+    x[metric::kBudget] = budget;
+    x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
+    x[metric::kActive] = active ? 1.0 : 0.0;
+    welfare -= o.cost;
+  }
   const double unsold = md.supply() - allocated;
   const double kept = unsold == 0.0 ? 0.0 : mech.seller_value * unsold;
   out[metric::kRevenue] = revenue;
@@ -119,7 +139,7 @@ MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int
     if (m == 0) baseline = outcome_revenue(md, o);
     write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block);
     if (md.extra_metrics > 0)
-      write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + metric::per_mechanism(md.n_groups));
+      write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + md.outcome_metrics());
   }
 }
 
