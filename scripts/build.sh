@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Configures and builds mcrev in build/ (CUDA backend when nvcc is found; sm_90 by default,
 # override with MCREV_CUDA_ARCH="80;90"). The CLI lands at build/bin/mcrev.
+#   scripts/build.sh                 everything (library, CLI, tests, benchmarks, examples)
+#   scripts/build.sh mcrev_cli ...   only the named targets (and what they need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
 args=(--preset default)
 [ -n "${MCREV_CUDA_ARCH:-}" ] && args+=("-DCMAKE_CUDA_ARCHITECTURES=${MCREV_CUDA_ARCH}")
 cmake "${args[@]}" >/dev/null
-cmake --build build -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build build -j "$(nproc)" "${targets[@]}"
