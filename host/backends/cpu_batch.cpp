@@ -362,8 +362,9 @@ void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count,
 namespace {
 
 // The shared per-profile model on a batch. With one bidder group the model is copied with the group
-// in a local variable and n_groups a constant, so the compiler folds the loops over groups.
-template <bool kOneGroup, bool kOneMechanism>
+// in a local variable and n_groups a constant, so the compiler folds the loops over groups; in the
+// single-item market the market kind, unit demand and value slots are constants too.
+template <bool kOneGroup, bool kOneMechanism, bool kSingleItem>
 __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64_t first, int count, const double* v, double* b, double* xs,
                        int row) {
   Model md = shared;
@@ -377,6 +378,15 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
     md.groups = &group;
     md.n_groups = 1;
   }
+  if (kSingleItem) {  // what the single-item market implies (build_model lays it out so)
+    md.market = Market{};
+    md.n_values = md.n_bidders;
+    if (kOneGroup) {
+      group.first = 0;
+      group.demand = 1;
+      group.first_value = 0;
+    }
+  }
   const int n = md.n_values;
   for (int j = 0; j < count; ++j)
     evaluate_values(md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
@@ -386,10 +396,12 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
 
 void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
                     int row) {
-  if (md.n_groups == 1 && md.n_mechanisms == 1) return evaluate_profiles<true, true>(md, first, count, v, b, xs, row);
-  if (md.n_groups == 1) return evaluate_profiles<true, false>(md, first, count, v, b, xs, row);
-  if (md.n_mechanisms == 1) return evaluate_profiles<false, true>(md, first, count, v, b, xs, row);
-  evaluate_profiles<false, false>(md, first, count, v, b, xs, row);
+  if (md.market.kind != MarketKind::SingleItem)
+    return evaluate_profiles<false, false, false>(md, first, count, v, b, xs, row);
+  if (md.n_groups == 1 && md.n_mechanisms == 1) return evaluate_profiles<true, true, true>(md, first, count, v, b, xs, row);
+  if (md.n_groups == 1) return evaluate_profiles<true, false, true>(md, first, count, v, b, xs, row);
+  if (md.n_mechanisms == 1) return evaluate_profiles<false, true, true>(md, first, count, v, b, xs, row);
+  evaluate_profiles<false, false, true>(md, first, count, v, b, xs, row);
 }
 
 LeafAccumulator::LeafAccumulator(PartialShape shape, MechanismPairs pairs, Isa isa)

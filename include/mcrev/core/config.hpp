@@ -6,9 +6,11 @@
 #ifdef __CUDACC__
 #define MCREV_HD __host__ __device__
 #define MCREV_INLINE __forceinline__
+#define MCREV_NOINLINE __noinline__
 #else
 #define MCREV_HD
 #define MCREV_INLINE inline
+#define MCREV_NOINLINE __attribute__((noinline))
 #endif
 
 namespace mcrev {

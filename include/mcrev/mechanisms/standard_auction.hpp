@@ -77,20 +77,24 @@ MCREV_HD inline TopBids argmax_bid(const Model& md, const Mechanism& mech, int m
 struct StandardAuction {
   static constexpr bool kReportsAreValues = false;  ///< reports are bids β(v) under the strategy
 
+  /// All-pay: every eligible bidder pays its bid (dense); kept out of line so the winner-pays
+  /// auctions' hot path stays small.
+  MCREV_HD static MCREV_NOINLINE void all_pay_outcome(const Model& md, const Mechanism& mech, const double* b,
+                                                      int winner, Outcome& o) {
+    o.clear_dense(md.n_bidders);
+    for (int g = 0; g < md.n_groups; ++g) {
+      const double r = md.reserve_of(mech, g);
+      const Group& gr = md.groups[g];
+      for (int i = gr.first; i < gr.first + gr.count; ++i) o.transfer[i] = (b[i] > kNoBid && !(b[i] < r)) ? b[i] : 0.0;
+    }
+    o.winner = winner;
+    if (winner >= 0) o.alloc[winner] = 1.0;
+  }
+
   MCREV_HD static void allocate(const Model& md, int m, std::uint64_t profile, const double* b, double*, Outcome& o) {
     const Mechanism& mech = md.mechanisms[m];
     const detail::TopBids top = detail::argmax_bid(md, mech, m, profile, b);
-    if (mech.kind == MechKind::AllPay) {
-      o.clear_dense(md.n_bidders);
-      for (int g = 0; g < md.n_groups; ++g) {
-        const double r = md.reserve_of(mech, g);
-        const Group& gr = md.groups[g];
-        for (int i = gr.first; i < gr.first + gr.count; ++i) o.transfer[i] = (b[i] > kNoBid && !(b[i] < r)) ? b[i] : 0.0;
-      }
-      o.winner = top.winner;
-      if (top.winner >= 0) o.alloc[top.winner] = 1.0;
-      return;
-    }
+    if (mech.kind == MechKind::AllPay) return all_pay_outcome(md, mech, b, top.winner, o);
     if (top.winner < 0) return o.set_sale(-1, 0.0);
     if (mech.kind == MechKind::SecondPrice) {
       const double r = md.reserve_of(mech, md.group_of(top.winner));

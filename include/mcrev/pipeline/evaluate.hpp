@@ -24,7 +24,7 @@ MCREV_HD inline double outcome_revenue(const Model& md, const Outcome& o) {
 
 /// First-best surplus of the units market at seller value v0: Σ_{j<k} max(v0, v_(j)) over the
 /// profile's marginal values in decreasing order (v0 for units beyond the values). O(n_values · k).
-MCREV_HD inline double first_best_units(const Model& md, const double* v, double v0) {
+MCREV_HD MCREV_NOINLINE inline double first_best_units(const Model& md, const double* v, double v0) {
   const int k = md.market.units;
   double total = 0.0, prev = HUGE_VAL;
   int taken = 0;
@@ -49,6 +49,54 @@ MCREV_HD inline double first_best_units(const Model& md, const double* v, double
   return total;
 }
 
+/// Per-group metrics of a dense outcome (out of line: the sparse single-item path stays small).
+MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const Outcome& o, const double* v, double* out,
+                                                        double* welfare_out, double* allocated_out) {
+  double welfare = 0.0, allocated = 0.0;
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    double held = 0.0, paid = 0.0, util = 0.0;
+    for (int i = gr.first; i < gr.first + gr.count; ++i) {
+      const double x = o.alloc[i], t = o.transfer[i];
+      const double value = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, x);
+      welfare += value;
+      allocated += x;
+      held += x;
+      paid += t;
+      util += value - t;
+    }
+    const double inv = 1.0 / gr.count;
+    out[metric::win(g)] = held * inv;
+    out[metric::payment(g)] = paid * inv;
+    out[metric::utility(g)] = util * inv;
+  }
+  *welfare_out = welfare;
+  *allocated_out = allocated;
+}
+
+/// The budget block of markets other than single_item (metric::kBudget ...); returns the outcome's
+/// cost (subtracted from welfare).
+MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outcome& o, const double* v, double revenue,
+                                                     double* x) {
+  const double budget = revenue - o.cost;
+  bool active = false;
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    double negative = 0.0;
+    for (int i = gr.first; i < gr.first + gr.count; ++i) {
+      const double xi = o.x(i);
+      active = active || xi != 0.0;
+      const double u = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, xi) - o.t(i);
+      negative += u < 0.0 ? 1.0 : 0.0;
+    }
+    x[metric::ir_violation(g)] = negative / gr.count;
+  }
+  x[metric::kBudget] = budget;
+  x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
+  x[metric::kActive] = active ? 1.0 : 0.0;
+  return o.cost;
+}
+
 /// Writes mechanism m's metric block (metric:: layout) for one profile, from the generic outcome.
 /// opt_single: max_i v_i (single-item first best before the seller's value).
 MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, const double* v, double baseline_revenue,
@@ -64,7 +112,8 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   if (!o.dense) {  // only the winner holds or pays anything: the dense sums below, without the zeros
     if (o.winner >= 0) {
       const int g = md.group_of(o.winner);
-      const double value = holding_value(v + md.value_index(o.winner), md.groups[g].demand, o.quantity);
+      const int demand = md.n_values == md.n_bidders ? 1 : md.groups[g].demand;
+      const double value = holding_value(v + md.value_index(o.winner), demand, o.quantity);
       const double inv = 1.0 / md.groups[g].count;
       welfare = value;
       allocated = o.quantity;
@@ -73,44 +122,10 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
       out[metric::utility(g)] = (value - o.price) * inv;
     }
   } else {
-    for (int g = 0; g < md.n_groups; ++g) {
-      const Group& gr = md.groups[g];
-      double held = 0.0, paid = 0.0, util = 0.0;
-      for (int i = gr.first; i < gr.first + gr.count; ++i) {
-        const double x = o.alloc[i], t = o.transfer[i];
-        const double value = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, x);
-        welfare += value;
-        allocated += x;
-        held += x;
-        paid += t;
-        util += value - t;
-      }
-      const double inv = 1.0 / gr.count;
-      out[metric::win(g)] = held * inv;
-      out[metric::payment(g)] = paid * inv;
-      out[metric::utility(g)] = util * inv;
-    }
+    dense_group_metrics(md, o, v, out, &welfare, &allocated);
   }
-  if (md.market.kind != MarketKind::SingleItem) {  // budget block
-    double* x = out + metric::per_mechanism(md.n_groups);
-    const double budget = revenue - o.cost;
-    bool active = false;
-    for (int g = 0; g < md.n_groups; ++g) {
-      const Group& gr = md.groups[g];
-      double negative = 0.0;
-      for (int i = gr.first; i < gr.first + gr.count; ++i) {
-        const double xi = o.x(i);
-        active = active || xi != 0.0;
-        const double u = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, xi) - o.t(i);
-        negative += u < 0.0 ? 1.0 : 0.0;
-      }
-      x[metric::ir_violation(g)] = negative / gr.count;
-    }
-    x[metric::kBudget] = budget;
-    x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
-    x[metric::kActive] = active ? 1.0 : 0.0;
-    welfare -= o.cost;
-  }
+  if (md.market.kind != MarketKind::SingleItem)
+    welfare -= budget_metrics(md, o, v, revenue, out + metric::per_mechanism(md.n_groups));
   const double unsold = md.supply() - allocated;
   const double kept = unsold == 0.0 ? 0.0 : mech.seller_value * unsold;
   out[metric::kRevenue] = revenue;
