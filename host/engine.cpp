@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -83,6 +84,12 @@ Scenario default_scenario() {
 
 namespace {
 
+std::string num_text(double x) {
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+
 bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
   if (a.dist.kind != b.dist.kind || a.dist.low != b.dist.low || a.dist.high != b.dist.high) return false;
   for (int k = 0; k < 4; ++k)
@@ -94,6 +101,9 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
 
 void validate(const Scenario& sc) {
   MCREV_EXPECTS(sc.samples > 0, "samples", "must be at least 1");
+  MCREV_EXPECTS(sc.samples <= kMaxSamples, "samples",
+                "too large (the largest supported is " + std::to_string(kMaxSamples) + " = 1e17), got " +
+                    std::to_string(sc.samples));
   MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
   MCREV_EXPECTS(!sc.groups.empty(), "bidders", "at least one [[bidders]] group is required");
   MCREV_EXPECTS(static_cast<int>(sc.groups.size()) <= kMaxGroups, "bidders",
@@ -141,6 +151,15 @@ void validate(const Scenario& sc) {
     MCREV_EXPECTS(ms.group_reserves.empty() || ms.group_reserves.size() == sc.groups.size(), path + ".reserve",
                   "a list of reserves needs one per bidder group (" + std::to_string(sc.groups.size()) + ")");
     for (double r : ms.group_reserves) MCREV_EXPECTS(std::isfinite(r), path + ".reserve", "must be finite");
+    // The seller never pays to sell: a negative reserve, minimum bid or price is refused for every
+    // mechanism kind (README "Mechanisms"), rather than read one way by one rule and another way by another.
+    MCREV_EXPECTS(!(ms.reserve < 0), path + ".reserve",
+                  "must be at least 0 (the seller never pays to sell), got " + num_text(ms.reserve));
+    for (size_t g = 0; g < ms.group_reserves.size(); ++g)
+      MCREV_EXPECTS(!(ms.group_reserves[g] < 0), path + ".reserve[" + std::to_string(g) + "]",
+                    "must be at least 0 (the seller never pays to sell), got " + num_text(ms.group_reserves[g]));
+    MCREV_EXPECTS(!(ms.price < 0), path + ".price",
+                  "must be at least 0 (the seller never pays to sell), got " + num_text(ms.price));
     if (ms.kind == MechKind::Quantized) validate_quantized(sc, static_cast<int>(m));
     if (ms.strategy.kind == StrategySpec::Shade)
       MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
@@ -222,6 +241,7 @@ ModelData build_model(const Scenario& sc) {
   md.n_values = first_value;
   md.correlation = place_correlation(sc.correlation, md.arena);
   const int G = static_cast<int>(md.groups.size());
+  md.bid_tables.resize(sc.mechanisms.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const MechanismSpec ms = resolve_reserve_rule(sc, m, md);  // reserve = "optimal": ψ̄^{-1}(v0)
     Mechanism mech;
@@ -259,7 +279,9 @@ ModelData build_model(const Scenario& sc) {
         for (size_t g = 1; g < sc.groups.size(); ++g)
           symmetric = symmetric && same_distribution(sc.groups[0].value, sc.groups[g].value);
         if (!symmetric && ms.kind == MechKind::FirstPrice) {
-          per_group = asymmetric_first_price_strategies(md, ms.reserve, "mechanisms[" + std::to_string(m) + "].strategy");
+          per_group = asymmetric_first_price_strategies(md, ms.reserve, "mechanisms[" + std::to_string(m) + "].strategy",
+                                                        &md.bid_tables[m]);
+          for (int g = 0; g < G; ++g) md.bid_tables[m][g].group = sc.groups[g].name;
           break;
         }
         const Distribution& d = md.groups[0].dist;
@@ -270,6 +292,7 @@ ModelData build_model(const Scenario& sc) {
         const int slopes_at = static_cast<int>(md.arena.size());
         md.arena.insert(md.arena.end(), t.slopes.begin(), t.slopes.end());
         st = t.strategy(bids_at, slopes_at);
+        for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "symmetric", t.points, t.error});
         break;
       }
       case StrategySpec::Table: per_group = table_strategies(ms.strategy, G, md.arena); break;
@@ -422,6 +445,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
+  for (size_t m = 0; m < md.bid_tables.size(); ++m) res.mechanisms[m].bid_tables = md.bid_tables[m];
   run_interim_estimates(sc, md, b, options, res.mechanisms);
   res.warnings = scenario_warnings(sc);
   return res;

@@ -104,5 +104,89 @@ for f in "$src"/examples/*.toml; do
   check "example $(basename "$f")" test $? -eq 0
 done
 
+# 7. Numbers on the command line follow the file's rules (issue 8): sign, integer-ness, finiteness,
+#    the largest sample count (1e17); the same messages as the file's keys; nothing runs.
+expect_err() {  # expect_err NAME MESSAGE ARGS...: exit 2 and exactly this message on stderr
+  local name=$1 msg=$2
+  shift 2
+  "$bin" "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  local rc=$?
+  check "$name exits 2" test $rc -eq 2
+  check "$name message" test "$(cat "$tmp/err.txt")" = "mcrev: error: $msg"
+  check "$name prints no result" test ! -s "$tmp/out.txt"
+}
+expect_err "-n -1" "--samples: must be at least 1, got -1" run -n -1 -q
+expect_err "-n 0" "--samples: must be at least 1, got 0" run -n 0 -q
+expect_err "-n 2.5" "--samples: must be a whole number, got 2.5" run -n 2.5 -q
+expect_err "-n 1e30" "--samples: too large (the largest supported is 100000000000000000 = 1e17), got 1e+30" run -n 1e30 -q
+expect_err "-n 2^64" "--samples: too large (the largest supported is 100000000000000000 = 1e17), got 18446744073709551616" run -n 18446744073709551616 -q
+expect_err "-n 1e17+1" "--samples: too large (the largest supported is 100000000000000000 = 1e17), got 100000000000000001" run -n 100000000000000001 -q
+expect_err "-n inf" "--samples: must be finite, got inf" run -n inf -q
+expect_err "-n nan" "--samples: must be finite, got nan" run -n nan -q
+expect_err "-n abc" "--samples: expected a whole number, got 'abc'" run -n abc -q
+expect_err "--seed -1" "--seed: must be at least 0, got -1" run --seed -1 -q
+expect_err "--seed 2^64" "--seed: too large (the largest supported is 2^64 - 1), got 18446744073709551616" run --seed 18446744073709551616 -q
+expect_err "--chunk-profiles -1" "--chunk-profiles: must be at least 256, got -1" run --chunk-profiles -1 -q
+expect_err "reserve-search -n -1" "--samples: must be at least 1, got -1" reserve-search "$tmp/s.toml" -n -1 -q
+"$bin" run -n 1e3 --seed 18446744073709551615 --format json -q | python3 -c "import json,sys; d=json.load(sys.stdin)['run']; assert d['samples']==1000 and d['seed']==18446744073709551615, d"
+check "-n 1e3 accepted like the file's 1e7; the largest seed too" test $? -eq 0
+
+# The file gives the same messages for the same keys.
+for kv in "samples = -5|samples: must be at least 1, got -5" \
+          "samples = 1e30|samples: too large (the largest supported is 100000000000000000 = 1e17), got 1e+30" \
+          "samples = 2.5|samples: must be a whole number, got 2.5" \
+          "samples = inf|samples: must be finite, got inf" \
+          "seed = -1|seed: must be at least 0, got -1"; do
+  printf '%s\n[[bidders]]\ncount = 2\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[mechanisms]]\nkind = "second_price"\n' "${kv%%|*}" > "$tmp/k.toml"
+  expect_err "file ${kv%%|*}" "${kv#*|}" run "$tmp/k.toml" -q
+done
+
+# 8. Input refused for the right reason (issue 8): non-finite numbers, negative reserves and prices,
+#    directories given as files.
+for kv in 'uniform, low = 0.0, high = inf|bidders[0].value.high: must be finite, got inf' \
+          'uniform, low = nan, high = 1.0|bidders[0].value.low: must be finite, got nan' \
+          'normal, mean = 0.5, sd = 0.1, low = 0.0, high = -inf|bidders[0].value.high: must be finite, got -inf'; do
+  spec=${kv%%|*}
+  printf '[[bidders]]\ncount = 2\nvalue = { dist = "%s }\n[[mechanisms]]\nkind = "second_price"\n' "${spec/, /\", }" > "$tmp/k.toml"
+  expect_err "value ${spec}" "${kv#*|}" run "$tmp/k.toml" -q
+done
+for kv in 'kind = "second_price"\nreserve = -1.0|mechanisms[0].reserve: must be at least 0 (the seller never pays to sell), got -1' \
+          'kind = "first_price"\nreserve = -0.5|mechanisms[0].reserve: must be at least 0 (the seller never pays to sell), got -0.5' \
+          'kind = "all_pay"\nreserve = -0.5|mechanisms[0].reserve: must be at least 0 (the seller never pays to sell), got -0.5' \
+          'kind = "second_price"\nreserve = [0.5, -0.25]|mechanisms[0].reserve[1]: must be at least 0 (the seller never pays to sell), got -0.25' \
+          'kind = "posted_price"\nprice = -1.0|mechanisms[0].price: must be at least 0 (the seller never pays to sell), got -1' \
+          'kind = "random_offer"\nprice = -1.0|mechanisms[0].price: must be at least 0 (the seller never pays to sell), got -1'; do
+  printf "[[bidders]]\ncount = 1\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n[[bidders]]\nname = \"b\"\ncount = 1\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n[[mechanisms]]\n${kv%%|*}\n" > "$tmp/k.toml"
+  expect_err "mechanism $(echo "${kv%%|*}" | tr '\n' ' ')" "${kv#*|}" run "$tmp/k.toml" -q
+done
+mkdir -p "$tmp/adir"
+expect_err "scenario directory" "scenario file '$tmp/adir' is not a readable file (it is a directory)" run "$tmp/adir" -q
+printf '[[bidders]]\ncount = 2\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[mechanisms]]\nkind = "first_price"\nstrategy = "table"\nfile = "adir"\n' > "$tmp/t.toml"
+expect_err "table directory" "mechanisms[0].file: strategy table '$tmp/adir' is not a readable file (it is a directory)" run "$tmp/t.toml" -q
+
+# Heavy tails: a finite ± SE is printed, with a warning on stderr and in the JSON.
+for kv in "1|<= 1: the values have an infinite mean" "1.5|<= 2: the values have an infinite variance"; do
+  printf '[[bidders]]\ncount = 2\nvalue = { dist = "pareto", scale = 1.0, shape = %s }\n[[mechanisms]]\nkind = "second_price"\n' "${kv%%|*}" > "$tmp/p.toml"
+  "$bin" run "$tmp/p.toml" -n 1000 --format json -o "$tmp/p.json" 2> "$tmp/err.txt"
+  check "pareto ${kv%%|*} runs" test $? -eq 0
+  check "pareto ${kv%%|*} warns on stderr" grep -qF "mcrev: warning: bidders[0].value has a Pareto tail with shape ${kv%%|*} ${kv#*|}" "$tmp/err.txt"
+  check "pareto ${kv%%|*} warns in the JSON" python3 -c "import json,sys; w=json.load(open('$tmp/p.json'))['warnings']; assert any('${kv#*|}' in x and 'not valid' in x for x in w), w"
+done
+printf '[[bidders]]\ncount = 2\nvalue = { dist = "pareto", scale = 1.0, shape = 2.5 }\n[[mechanisms]]\nkind = "second_price"\n' > "$tmp/p.toml"
+"$bin" run "$tmp/p.toml" -n 1000 -q --format json -o "$tmp/p.json" 2> "$tmp/err.txt"
+check "pareto 2.5 does not warn" python3 -c "import json; assert 'warnings' not in json.load(open('$tmp/p.json'))"
+
+# Equilibrium tables report their size and measured error bound.
+"$bin" run -n 1000 --format json -q | python3 -c "
+import json, sys
+ms = {m['name']: m for m in json.load(sys.stdin)['mechanisms']}
+for name in ['first_price_bne', 'all_pay_bne']:
+    t = ms[name]['bid_tables']
+    assert len(t) == 1 and t[0]['method'] == 'symmetric' and t[0]['table_nodes'] >= 4097, t
+    assert 0 <= t[0]['table_max_error'] < 1e-9, t
+assert 'bid_tables' not in ms['second_price']
+"
+check "json bid_tables with the error bound" test $? -eq 0
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

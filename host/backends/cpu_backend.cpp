@@ -79,9 +79,12 @@ struct ChunkWorker {
 std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
   const std::uint64_t chunk = options.chunk_profiles;
   const std::uint64_t leaves_per_chunk = chunk / kLeafProfiles;
-  if (chunk == 0 || chunk % kLeafProfiles != 0 || (leaves_per_chunk & (leaves_per_chunk - 1)) != 0)
+  if (chunk == 0 || chunk % kLeafProfiles != 0 || (leaves_per_chunk & (leaves_per_chunk - 1)) != 0 ||
+      chunk > kMaxChunkProfiles)
     throw ScenarioError("chunk_profiles", "must be " + std::to_string(kLeafProfiles) +
-                                              " profiles times a power of two");
+                                              " profiles times a power of two, at most 2^40");
+  if (samples > kMaxSamples)  // keeps (samples + chunk − 1) and (c + 1) · chunk far from wrapping
+    throw ScenarioError("samples", "too large (the largest supported is " + std::to_string(kMaxSamples) + " = 1e17)");
   const Model model = md.view();
   const PartialShape shape = md.shape();
   const MechanismPairs pairs{model.metrics_per_mechanism()};

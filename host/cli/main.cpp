@@ -75,16 +75,19 @@ void write_file(const std::string& path, const std::string& text) {
   }
 }
 
-int run_command(const std::string& file, const std::optional<std::uint64_t>& samples,
-                const std::optional<std::uint64_t>& seed, const std::optional<std::string>& backend, int threads,
+int run_command(const std::string& file, const std::optional<std::string>& samples,
+                const std::optional<std::string>& seed, const std::optional<std::string>& backend, int threads,
                 const std::optional<double>& confidence, const std::string& format, const std::string& output,
-                std::uint64_t chunk, bool quiet) {
+                const std::string& chunk_text, bool quiet) {
+  // Numbers from the command line follow the same rules as the file's keys (scenario.hpp).
+  const std::optional<std::uint64_t> n =
+      samples ? std::optional<std::uint64_t>(mcrev::parse_count(*samples, "--samples", 1, mcrev::kMaxSamples)) : std::nullopt;
+  const std::optional<std::uint64_t> s =
+      seed ? std::optional<std::uint64_t>(mcrev::parse_count(*seed, "--seed", 0, UINT64_MAX)) : std::nullopt;
+  const std::uint64_t chunk = mcrev::parse_count(chunk_text, "--chunk-profiles", mcrev::kLeafProfiles, mcrev::kMaxChunkProfiles);
   mcrev::Scenario sc = file.empty() ? mcrev::default_scenario() : mcrev::load_scenario_file(file);
-  if (samples) {
-    MCREV_EXPECTS(*samples > 0, "--samples", "must be at least 1");
-    sc.samples = *samples;
-  }
-  if (seed) sc.seed = *seed;
+  if (n) sc.samples = *n;
+  if (s) sc.seed = *s;
   if (backend) sc.backend = mcrev::parse_backend(*backend, "--backend");
   if (confidence) {
     MCREV_EXPECTS(*confidence > 0 && *confidence < 1, "--confidence", "must lie strictly between 0 and 1");
@@ -122,15 +125,15 @@ int main(int argc, char** argv) try {
   app.require_subcommand(1);
   CLI::App* run = app.add_subcommand("run", "Estimate every mechanism of a scenario on common random profiles");
   std::string file, format = "table", output;
-  std::optional<std::uint64_t> samples, seed;
+  std::optional<std::string> samples, seed;  // validated like the file's keys (parse_count)
   std::optional<std::string> backend;
   std::optional<double> confidence;
   int threads = 0;
-  std::uint64_t chunk = 1u << 16;
+  std::string chunk = "65536";
   bool quiet = false;
   run->add_option("scenario", file, "Scenario TOML file (default: the built-in revenue-equivalence comparison)");
-  run->add_option("--samples,-n", samples, "Number of valuation profiles (overrides the file)");
-  run->add_option("--seed", seed, "Random seed (overrides the file)");
+  run->add_option("--samples,-n", samples, "Number of valuation profiles, 1 to 1e17 (overrides the file)");
+  run->add_option("--seed", seed, "Random seed, 0 to 2^64 - 1 (overrides the file)");
   run->add_option("--backend", backend, "auto | cpu | cuda (overrides the file)");
   run->add_option("--threads", threads, "CPU threads (0 = all cores)");
   run->add_option("--confidence", confidence, "Confidence level of the intervals (default 0.95)");

@@ -54,12 +54,11 @@ void ReserveSearchCommand::add_to(CLI::App& app) {
 }
 
 int ReserveSearchCommand::run() const {
+  const std::uint64_t n = samples_ ? parse_count(*samples_, "--samples", 1, kMaxSamples) : 0;
+  const std::uint64_t seed = seed_ ? parse_count(*seed_, "--seed", 0, UINT64_MAX) : 0;
   Scenario sc = load_scenario_file(file_);
-  if (samples_) {
-    MCREV_EXPECTS(*samples_ > 0, "--samples", "must be at least 1");
-    sc.samples = *samples_;
-  }
-  if (seed_) sc.seed = *seed_;
+  if (samples_) sc.samples = n;
+  if (seed_) sc.seed = seed;
   if (backend_) sc.backend = parse_backend(*backend_, "--backend");
   MCREV_EXPECTS(threads_ >= 0, "--threads", "must be 0 (all cores) or more");
   ReserveSearchOptions opt;

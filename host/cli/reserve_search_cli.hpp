@@ -23,7 +23,7 @@ class ReserveSearchCommand {
  private:
   CLI::App* cmd_ = nullptr;
   std::string file_, output_;
-  std::optional<std::uint64_t> samples_, seed_;
+  std::optional<std::string> samples_, seed_;  // validated like the file's keys (parse_count)
   std::optional<std::string> backend_;
   std::optional<double> low_, high_;
   double seller_value_ = 0.0;

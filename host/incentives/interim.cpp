@@ -239,6 +239,28 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     return (grid.values[k] * sums.win[o + j] - sums.pay[o + j]) / per_batch;
   };
 
+  // Variance floor (no interval of a quantity that is not exactly deterministic may have zero width):
+  // when every batch agrees, an event that no draw showed (e.g. an opponent bid inside the gap between
+  // two reports) may still have probability up to p* = 1 − (1 − level)^{1/n} in n draws (the rule of
+  // three at 95 %), moving the mean by up to range × p*. The standard error is at least range · p*/z,
+  // so the interval's half-width is at least that shift. range bounds the per-draw quantity: a report
+  // b wins at most once and pays between 0 and |b| per draw; reports that never bid (−inf) neither win
+  // nor pay. The gain of the prescribed report over itself is exactly 0 (range 0).
+  const double level = confidence;
+  auto floor_se = [&](double range, double n) {
+    if (!(range > 0) || !(n > 0)) return 0.0;
+    const double p_star = -std::expm1(std::log1p(-level) / n);
+    return range * p_star / z;
+  };
+  auto pay_range = [&](int j) { return std::isfinite(grid.bids[j]) ? std::fabs(grid.bids[j]) : 0.0; };
+  auto wins = [&](int j) { return std::isfinite(grid.bids[j]) ? 1.0 : 0.0; };
+  auto gain_range = [&](int k, int j) {
+    const int p = grid.prescribed(k);
+    if (j == p) return 0.0;
+    return std::fabs(grid.values[k]) * std::max(wins(j), wins(p)) + pay_range(j) + pay_range(p);
+  };
+  auto utility_range = [&](int k, int j) { return std::fabs(grid.values[k]) * wins(j) + pay_range(j); };
+
   InterimGroupResult r;
   r.values = K;
   r.deviations = J;
@@ -249,6 +271,7 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
 
   std::vector<double> plain_b(Bn, 0.0), cross_b(Bn, 0.0), util_b(Bn, 0.0), tmp(Bn);
   double plain = 0.0, util = 0.0;
+  double plain_floor = 0.0, cross_floor = 0.0, util_floor = 0.0;  // ex-ante floors: means of the types'
   r.curve.resize(K);
   for (int k = 0; k < K; ++k) {
     InterimTypePoint& pt = r.curve[k];
@@ -262,13 +285,20 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     util += u;
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_gain(c, k, sel[k]);
     for (int c = 0; c < Bn; ++c) plain_b[c] += tmp[c];
-    pt.loss = make_estimate(loss, se_pooled(tmp), z);
+    const double f_plain = floor_se(gain_range(k, sel[k]), N);
+    pt.loss = make_estimate(loss, std::max(se_pooled(tmp), f_plain), z);
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_gain(c, k, c < H ? sel2[k] : sel1[k]);
     for (int c = 0; c < Bn; ++c) cross_b[c] += tmp[c];
-    pt.loss_crossfit = make_estimate(mean_of(tmp), se_halves(tmp), z);
+    const double fa = floor_se(gain_range(k, sel2[k]), NH), fb = floor_se(gain_range(k, sel1[k]), NH);
+    const double f_cross = 0.5 * std::sqrt(fa * fa + fb * fb);
+    pt.loss_crossfit = make_estimate(mean_of(tmp), std::max(se_halves(tmp), f_cross), z);
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_utility(c, k, p);
     for (int c = 0; c < Bn; ++c) util_b[c] += tmp[c];
-    pt.utility = make_estimate(u, se_pooled(tmp), z);
+    const double f_util = floor_se(utility_range(k, p), N);
+    pt.utility = make_estimate(u, std::max(se_pooled(tmp), f_util), z);
+    plain_floor += f_plain / K;
+    cross_floor += f_cross / K;
+    util_floor += f_util / K;
   }
   for (int c = 0; c < Bn; ++c) {
     plain_b[c] /= K;
@@ -284,21 +314,22 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     cross2 += gain_of(W2, P2, k, sel1[k]) / NH;
   }
   const double cross = 0.5 * (cross1 + cross2) / K;
-  r.exante = make_estimate(plain, se_pooled(plain_b), z);
-  r.exante_crossfit = make_estimate(cross, se_halves(cross_b), z);
-  r.prescribed_utility = make_estimate(util, se_pooled(util_b), z);
+  r.exante = make_estimate(plain, std::max(se_pooled(plain_b), plain_floor), z);
+  r.exante_crossfit = make_estimate(cross, std::max(se_halves(cross_b), cross_floor), z);
+  r.prescribed_utility = make_estimate(util, std::max(se_pooled(util_b), util_floor), z);
   // Relative loss L/(U + L) by the delta method on the batch values.
-  auto relative = [&](double L, const std::vector<double>& Lb, bool halves) {
+  auto relative = [&](double L, const std::vector<double>& Lb, bool halves, double floor_L) {
     const double denom = util + L;
     if (!(denom > 0)) {
       const double nan = std::nan("");
       return Estimate{nan, nan, nan, nan};
     }
     for (int c = 0; c < Bn; ++c) tmp[c] = (util * (Lb[c] - L) - L * (util_b[c] - util)) / (denom * denom);
-    return make_estimate(L / denom, halves ? se_halves(tmp) : se_pooled(tmp), z);
+    const double floor_rel = (std::fabs(util) * floor_L + std::fabs(L) * util_floor) / (denom * denom);
+    return make_estimate(L / denom, std::max(halves ? se_halves(tmp) : se_pooled(tmp), floor_rel), z);
   };
-  r.relative = relative(plain, plain_b, false);
-  r.relative_crossfit = relative(cross, cross_b, true);
+  r.relative = relative(plain, plain_b, false, plain_floor);
+  r.relative_crossfit = relative(cross, cross_b, true, cross_floor);
   int worst = 0;
   for (int k = 1; k < K; ++k)
     if (r.curve[k].loss_crossfit.mean > r.curve[worst].loss_crossfit.mean) worst = k;
@@ -310,18 +341,20 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     ShadingPoint sp;
     sp.alpha = grid.shading[s];
     std::vector<double> ub(Bn, 0.0), gb(Bn, 0.0);
-    double us = 0.0;
+    double us = 0.0, fu = 0.0, fg = 0.0;
     for (int k = 0; k < K; ++k) {
       const int j = grid.shaded(s, k);
       us += (grid.values[k] * W[j] - P[j]) / N;
+      fu += floor_se(utility_range(k, j), N) / K;
+      fg += floor_se(gain_range(k, j), N) / K;
       for (int c = 0; c < Bn; ++c) {
         ub[c] += batch_utility(c, k, j) / K;
         gb[c] += batch_gain(c, k, j) / K;
       }
     }
     us /= K;
-    sp.utility = make_estimate(us, se_pooled(ub), z);
-    sp.gain = make_estimate(us - util, se_pooled(gb), z);
+    sp.utility = make_estimate(us, std::max(se_pooled(ub), fu), z);
+    sp.gain = make_estimate(us - util, std::max(se_pooled(gb), fg), z);
     r.shading.push_back(sp);
   }
   return r;

@@ -73,6 +73,14 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
     }
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
     add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
+    if (!m.bid_tables.empty()) {  // strategy = "bne" tables: node count and measured error bound
+      nlohmann::ordered_json tables = nlohmann::ordered_json::array();
+      for (const BidTableInfo& t : m.bid_tables)
+        tables.push_back({{"group", t.group}, {"method", t.method}, {"table_nodes", t.nodes},
+                          {"table_max_error", std::isfinite(t.max_error) ? nlohmann::ordered_json(t.max_error)
+                                                                         : nlohmann::ordered_json(nullptr)}});
+      mechs.back()["bid_tables"] = tables;
+    }
   }
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
@@ -167,6 +175,16 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   o << quantized_table_section(r);
   o << incentives_table(r);
   o << optimal_table(sc);
+  bool tables = false;
+  for (const MechanismResult& m : r.mechanisms)
+    for (const BidTableInfo& t : m.bid_tables) {
+      if (!tables) o << "\nequilibrium bid tables: nodes and measured interpolation error bound (bid units)\n";
+      tables = true;
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%s%s%-10s %6d nodes  max error %.3g\n", pad(m.name, wn).c_str(),
+                    pad(t.group, 12).c_str(), t.method.c_str(), t.nodes, t.max_error);
+      o << buf;
+    }
   return o.str();
 }
 

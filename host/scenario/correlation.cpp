@@ -2,7 +2,9 @@
 
 #include "mcrev/core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 
 namespace mcrev {
@@ -20,8 +22,36 @@ bool assumes_independent_values(const MechanismSpec& ms) {
   return ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay);
 }
 
+namespace {
+
+/// Smallest Pareto shape among the untruncated Pareto parts of a distribution (mixture components
+/// included), or +inf when there is none: the tail index of the values.
+double pareto_tail_index(const DistributionSpec& s) {
+  double a = HUGE_VAL;
+  if (s.dist.kind == DistKind::Pareto && !std::isfinite(s.dist.high)) a = s.dist.p[0];
+  for (const DistributionSpec& c : s.components) a = std::min(a, pareto_tail_index(c));
+  return a;
+}
+
+void heavy_tail_warning(const DistributionSpec& s, const std::string& where, std::vector<std::string>& out) {
+  const double a = pareto_tail_index(s);
+  std::ostringstream shape;
+  shape << a;
+  if (a <= 1.0)
+    out.push_back(where + " has a Pareto tail with shape " + shape.str() + " <= 1: the values have an infinite mean, so " +
+                  "the estimates do not converge and their standard errors and intervals are not valid (truncate it with `high`)");
+  else if (a <= 2.0)
+    out.push_back(where + " has a Pareto tail with shape " + shape.str() + " <= 2: the values have an infinite variance, " +
+                  "so the standard errors and intervals of welfare, revenue and utilities are not valid (truncate it with `high`)");
+}
+
+}  // namespace
+
 std::vector<std::string> scenario_warnings(const Scenario& sc) {
   std::vector<std::string> out;
+  for (size_t g = 0; g < sc.groups.size(); ++g)
+    heavy_tail_warning(sc.groups[g].value, "bidders[" + std::to_string(g) + "].value", out);
+  if (sc.correlation.kind == CorrelationKind::Affiliated) heavy_tail_warning(sc.correlation.common, "correlation.common", out);
   if (sc.correlation.kind == CorrelationKind::Independent) return out;
   const char* what = sc.correlation.kind == CorrelationKind::GaussianCopula ? "gaussian_copula" : "affiliated";
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {

@@ -19,7 +19,10 @@ bool read_bool(const toml::node& n, const std::string& path) {
 
 double read_number(const toml::node& n, const std::string& path) {
   if (auto i = n.as_integer()) return static_cast<double>(i->get());
-  if (auto f = n.as_floating_point()) return f->get();
+  if (auto f = n.as_floating_point()) {
+    MCREV_EXPECTS(std::isfinite(f->get()), path, std::string("must be finite, got ") + (std::isnan(f->get()) ? "nan" : f->get() > 0 ? "inf" : "-inf"));
+    return f->get();
+  }
   throw ScenarioError(path, "expected a number");
 }
 

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -40,28 +42,28 @@ class Reader {
     return as_number(*n, key_path(k));
   }
   double number(const std::string& k, double fallback) { return has(k) ? number(k) : fallback; }
+  /// Like number(k) but +inf is accepted (an optional upper truncation point: unbounded).
+  double number_or_inf(const std::string& k) {
+    const toml::node* n = node(k);
+    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (auto f = n->as_floating_point(); f && f->get() == HUGE_VAL) return HUGE_VAL;
+    return as_number(*n, key_path(k));
+  }
+  /// Every number of a scenario must be finite: nan and ±inf are refused here, naming the key.
   static double as_number(const toml::node& n, const std::string& path) {
     if (auto i = n.as_integer()) return static_cast<double>(i->get());
-    if (auto f = n.as_floating_point()) return f->get();
+    if (auto f = n.as_floating_point()) {
+      MCREV_EXPECTS(std::isfinite(f->get()), path, "must be finite, got " + std::string(std::isnan(f->get()) ? "nan" : f->get() > 0 ? "inf" : "-inf"));
+      return f->get();
+    }
     throw ScenarioError(path, "expected a number, found " + toml_type_name(n));
   }
 
-  std::uint64_t count(const std::string& k, std::uint64_t fallback, std::uint64_t min_value) {
+  std::uint64_t count(const std::string& k, std::uint64_t fallback, std::uint64_t min_value, std::uint64_t max_value) {
     if (!has(k)) return fallback;
     const toml::node* n = node(k);
-    double v;
-    if (auto i = n->as_integer()) {
-      MCREV_EXPECTS(i->get() >= static_cast<std::int64_t>(min_value), key_path(k),
-                    "must be at least " + std::to_string(min_value) + ", got " + std::to_string(i->get()));
-      return static_cast<std::uint64_t>(i->get());
-    }
-    if (auto f = n->as_floating_point()) {
-      v = f->get();
-      MCREV_EXPECTS(std::isfinite(v) && v == std::floor(v), key_path(k), "must be a whole number");
-      MCREV_EXPECTS(v >= static_cast<double>(min_value) && v < 1.8e19, key_path(k),
-                    "must be at least " + std::to_string(min_value));
-      return static_cast<std::uint64_t>(v);
-    }
+    if (auto i = n->as_integer()) return checked_count(i->get(), key_path(k), min_value, max_value);
+    if (auto f = n->as_floating_point()) return checked_count(f->get(), key_path(k), min_value, max_value);
     throw ScenarioError(key_path(k), "expected an integer, found " + toml_type_name(*n));
   }
 
@@ -110,8 +112,7 @@ std::string fmt_num(double x) {
 }
 
 std::vector<double> read_values_file(const std::string& file, const std::string& path) {
-  std::ifstream in(file);
-  MCREV_EXPECTS(in, path, "cannot open file '" + file + "'");
+  std::ifstream in = open_readable(file, path, "values file");
   std::vector<double> values;
   std::string line;
   int lineno = 0;
@@ -389,8 +390,8 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   }
   Scenario sc;
   Reader top(root, "");
-  sc.samples = top.count("samples", sc.samples, 1);
-  sc.seed = top.count("seed", sc.seed, 0);
+  sc.samples = top.count("samples", sc.samples, 1, kMaxSamples);
+  sc.seed = top.count("seed", sc.seed, 0, UINT64_MAX);
   sc.backend = parse_backend(top.string("backend", "auto"), "backend");
   sc.confidence = top.number("confidence", sc.confidence);
   MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
@@ -426,7 +427,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     Reader r(*groups.get(g)->as_table(), path);
     GroupSpec gs;
     gs.name = r.string("name", groups.size() == 1 ? "bidders" : "group" + std::to_string(g));
-    const std::uint64_t count = r.count("count", 1, 1);
+    const std::uint64_t count = r.count("count", 1, 1, UINT64_MAX);
     MCREV_EXPECTS(count <= static_cast<std::uint64_t>(kMaxBidders), path + ".count",
                   std::to_string(count) + " bidders; at most " + std::to_string(kMaxBidders) + " per profile are supported");
     gs.count = static_cast<int>(count);
@@ -473,12 +474,73 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
 }
 
 Scenario load_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  MCREV_EXPECTS(in, "", "cannot open scenario file '" + path + "'");
+  std::ifstream in = open_readable(path, "", "scenario file", std::ios::in | std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   const auto slash = path.find_last_of('/');
   return parse_scenario(ss.str(), slash == std::string::npos ? "." : path.substr(0, slash), path);
+}
+
+namespace {
+
+std::string count_text(std::uint64_t x) {
+  std::string s = std::to_string(x);
+  if (x >= 1000000 && x % 10 == 0) {  // 100000000000000000 = 1e17
+    int e = 0;
+    std::uint64_t m = x;
+    while (m % 10 == 0) m /= 10, ++e;
+    s += " = " + std::to_string(m) + "e" + std::to_string(e);
+  }
+  return s;
+}
+
+std::string too_large(std::uint64_t max_value) {
+  return "too large (the largest supported is " + (max_value == UINT64_MAX ? std::string("2^64 - 1") : count_text(max_value)) + ")";
+}
+
+}  // namespace
+
+std::uint64_t checked_count(double v, const std::string& path, std::uint64_t min_value, std::uint64_t max_value) {
+  MCREV_EXPECTS(std::isfinite(v), path, "must be finite, got " + fmt_num(v));
+  MCREV_EXPECTS(v == std::floor(v), path, "must be a whole number, got " + fmt_num(v));
+  MCREV_EXPECTS(v >= static_cast<double>(min_value), path,
+                "must be at least " + std::to_string(min_value) + ", got " + fmt_num(v));
+  // 2^64 as a double is the first value above UINT64_MAX; doubles below it convert exactly.
+  MCREV_EXPECTS(v < 18446744073709551616.0 && static_cast<std::uint64_t>(v) <= max_value, path,
+                too_large(max_value) + ", got " + fmt_num(v));
+  return static_cast<std::uint64_t>(v);
+}
+
+std::uint64_t checked_count(std::int64_t v, const std::string& path, std::uint64_t min_value, std::uint64_t max_value) {
+  MCREV_EXPECTS(v >= 0 && static_cast<std::uint64_t>(v) >= min_value, path,
+                "must be at least " + std::to_string(min_value) + ", got " + std::to_string(v));
+  MCREV_EXPECTS(static_cast<std::uint64_t>(v) <= max_value, path, too_large(max_value) + ", got " + std::to_string(v));
+  return static_cast<std::uint64_t>(v);
+}
+
+std::uint64_t parse_count(const std::string& text, const std::string& path, std::uint64_t min_value,
+                          std::uint64_t max_value) {
+  std::string t;
+  for (char c : text)
+    if (c != '_') t += c;
+  MCREV_EXPECTS(!t.empty(), path, "expected a whole number, got '" + text + "'");
+  const bool digits = std::all_of(t.begin() + (t[0] == '+' ? 1 : 0), t.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                      t.size() > (t[0] == '+' ? 1u : 0u);
+  if (digits) {  // exact, any 64-bit value
+    std::uint64_t x = 0;
+    for (size_t i = (t[0] == '+' ? 1 : 0); i < t.size(); ++i) {
+      const unsigned d = static_cast<unsigned>(t[i] - '0');
+      MCREV_EXPECTS(x <= (UINT64_MAX - d) / 10, path, too_large(max_value) + ", got " + text);
+      x = 10 * x + d;
+    }
+    MCREV_EXPECTS(x >= min_value, path, "must be at least " + std::to_string(min_value) + ", got " + text);
+    MCREV_EXPECTS(x <= max_value, path, too_large(max_value) + ", got " + text);
+    return x;
+  }
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  MCREV_EXPECTS(end != t.c_str() && *end == '\0', path, "expected a whole number, got '" + text + "'");
+  return checked_count(v, path, min_value, max_value);
 }
 
 }  // namespace mcrev

@@ -15,7 +15,7 @@ bool parse_distribution_more(const std::string& kind, Reader& r, DistributionSpe
   };
   auto truncation = [&](double default_low) {
     d.low = r.number("low", default_low);
-    d.high = r.has("high") ? r.number("high") : HUGE_VAL;
+    d.high = r.has("high") ? r.number_or_inf("high") : HUGE_VAL;
     MCREV_EXPECTS(std::isfinite(d.low) && d.low >= default_low, r.key_path("low"),
                   "must be a finite number >= " + fmt_num(default_low) + ", got " + fmt_num(d.low));
     MCREV_EXPECTS(!std::isnan(d.high) && d.high > d.low, r.key_path("high"),
@@ -56,7 +56,7 @@ bool parse_distribution_more(const std::string& kind, Reader& r, DistributionSpe
     d.kind = DistKind::Pareto;
     d.low = positive("scale", 1e300);
     d.p[0] = positive("shape", 1e4);
-    d.high = r.has("high") ? r.number("high") : HUGE_VAL;
+    d.high = r.has("high") ? r.number_or_inf("high") : HUGE_VAL;
     MCREV_EXPECTS(!std::isnan(d.high) && d.high > d.low, r.key_path("high"),
                   "must be above scale (scale = " + fmt_num(d.low) + ", high = " + fmt_num(d.high) + ")");
     d.p[1] = std::isfinite(d.high) ? -std::expm1(d.p[0] * std::log(d.low / d.high)) : 1.0;

@@ -1,4 +1,5 @@
 #include "scenario/strategy_table.hpp"
+#include "scenario/toml_util.hpp"
 
 #include "mcrev/core/error.hpp"
 
@@ -30,8 +31,7 @@ std::vector<std::string> split(const std::string& line) {
 
 void read_strategy_table(const std::string& file, const std::vector<std::string>& group_names, StrategySpec& spec,
                          const std::string& path) {
-  std::ifstream in(file);
-  MCREV_EXPECTS(in, path, "cannot open strategy table '" + file + "'");
+  std::ifstream in = open_readable(file, path, "strategy table");
   auto where = [&](int line) { return "'" + file + "' line " + std::to_string(line) + ": "; };
   std::string line;
   int lineno = 0;

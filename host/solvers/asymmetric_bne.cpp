@@ -464,6 +464,15 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
       if (target <= s_last || target >= 0.0) continue;
       pts.emplace_back(d.quantile(t, arena), bid_at(target));
     }
+    // Knots evenly in log(1 − t) down to 1 − t = 1e-13 as well: with many bidders the winners' values
+    // lie in the upper quantiles, which knots evenly in t leave coarse (e.g. a bound far in the tail).
+    const double tail_lo = std::log1p(-t0_true), tail_hi = std::log(1e-13);
+    for (int k = 1; k + 1 < points; ++k) {
+      const double t = -std::expm1(tail_lo + (tail_hi - tail_lo) * k / (points - 1));
+      const double target = std::log(t / mass);
+      if (!(t > t0_true) || target <= s_last || target >= 0.0) continue;
+      pts.emplace_back(d.quantile(t, arena), bid_at(target));
+    }
     // The group's highest value bids b̄ if it bids at the top, else its own top bid (where it enters).
     const double top_bid_g = s[1] < 0.0 ? sol.top_bid : bid_at(-1e-15);
     pts.emplace_back(top[g], top_bid_g);
@@ -479,11 +488,24 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
       K.value.push_back(v);
       K.bid.push_back(K.bid.empty() ? b : std::max(b, K.bid.back()));
     }
+    // Measured error of the linear interpolation: the knots' interpolant against the trajectory's bid
+    // at the midpoint of every knot interval (in value).
+    double err = 0.0;
+    for (size_t j = 0; j + 1 < K.value.size(); ++j) {
+      const double vm = 0.5 * (K.value[j] + K.value[j + 1]);
+      const double tm = d.cdf(vm, arena);
+      const double target = std::log(tm / mass);
+      if (!(tm > 0.0) || target <= s_last || target >= 0.0) continue;
+      const double e = std::fabs(K(vm) - bid_at(target));
+      err = std::isfinite(e) ? std::max(err, e) : HUGE_VAL;
+    }
+    K.max_error = err;
   }
   return sol;
 }
 
-std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path) {
+std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path,
+                                                       std::vector<BidTableInfo>* info) {
   std::vector<Distribution> dists;
   std::vector<int> counts;
   for (const Group& g : md.groups) {
@@ -501,6 +523,7 @@ std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double re
     md.arena.insert(md.arena.end(), k.value.begin(), k.value.end());
     md.arena.insert(md.arena.end(), k.bid.begin(), k.bid.end());
     out.push_back(st);
+    if (info) info->push_back({"", "asymmetric", st.table_n, k.max_error});
   }
   return out;
 }

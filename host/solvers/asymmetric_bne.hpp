@@ -38,6 +38,7 @@ namespace mcrev {
 struct ValueKnots {
   double entry = -HUGE_VAL;
   std::vector<double> value, bid;
+  double max_error = 0.0;  ///< measured: max |interpolated − trajectory| bid at the knot-interval midpoints
   double operator()(double v) const;
 };
 
@@ -49,7 +50,8 @@ struct AsymmetricBneSolution {
   std::vector<double> bid;
   std::vector<std::vector<double>> log_t, dlog_t;
   /// Per group: the bid function at knots (the trajectory's checkpoints plus `points` values evenly
-  /// spaced in t = F_g(v)); linear interpolation in v is accurate to ~1e-9 of the bid range.
+  /// spaced in t = F_g(v), `points` evenly in log(1 − t) and `points` evenly in the bid); linear
+  /// interpolation in v is accurate to ~1e-9 of the bid range (measured: ValueKnots::max_error).
   std::vector<ValueKnots> knots;
   /// Per group: 1, or 1 − 1e-12 for an unbounded support, which is solved truncated at Q_g(1 − 1e-12)
   /// (higher values bid that quantile's bid); log_t is log(F_g/mass_g).
@@ -71,6 +73,8 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
 
 /// The asymmetric first-price equilibrium of the model's groups as one ValueTable strategy per group
 /// (knots appended to md.arena); reserve is the mechanism's anonymous reserve.
-std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path);
+/// info (if given) receives one BidTableInfo per group (knot count, measured error; group left empty).
+std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path,
+                                                       std::vector<BidTableInfo>* info = nullptr);
 
 }  // namespace mcrev

@@ -21,55 +21,132 @@ double gauss_legendre(F f, double a, double b) {
   return s * h;
 }
 
-// Nodes evenly spaced in w; J(v_k) = ∫_entry^{v_k} (F(x)/F(v_k))^{n−1} dx accumulated interval by
-// interval (stable for any n: no F^{n−1} underflow). First price: β = v − J; all-pay: β = F^{n−1}(v − J).
-BneTable tabulate(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay) {
+/// Tail depths of the node map: nodes reach F = kLowEps and 1 − F = kHighEps evenly in log (1 − F
+/// is resolved only to ~1e-16 in double precision, F down to the smallest normal numbers).
+constexpr double kLowEps = 1e-30, kHighEps = 1e-13;
+/// Relative error the adaptive tabulation aims for, and its largest node count.
+constexpr double kBneTolerance = 1e-9;
+constexpr int kBneMaxPoints = 65537;
+
+/// The node coordinate w(t) = lin t + lo log(t + eps_lo) − hi log(1 + eps_hi − t) and its inverse (host).
+struct NodeMap {
+  double lin, lo, eps_lo, hi, eps_hi;
+  double w(double t) const { return lin * t + lo * std::log(t + eps_lo) - hi * std::log1p(eps_hi - t); }
+  double dw_dt(double t) const { return lin + lo / (t + eps_lo) + hi / (1.0 + eps_hi - t); }
+  /// t in [0, 1] with w(t) = target, by bisection to the last bit (w is increasing).
+  double t_of(double target) const {
+    double lo = 0.0, hi = 1.0;
+    if (!(w(hi) > target)) return hi;
+    if (!(w(lo) < target)) return lo;
+    for (int it = 0; it < 2000; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      if (mid <= lo || mid >= hi) break;
+      (w(mid) < target ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+  }
+};
+
+/// J(v) = ∫_entry^v (F(x)/F(v))^{n−1} dx, advanced from (v0, J(v0)) to v > v0 (stable for any n: no
+/// F^{n−1} underflow). Pieces are narrow against the integrand's peak width F/((n − 1) f) near v.
+double advance_j(const Distribution& d, const double* arena, int n, double v0, double f0, double j0, double v,
+                 double fv) {
+  if (!(v > v0)) return j0;
+  const double scale = fv > 0 ? std::pow(f0 / fv, n - 1) : 0.0;
+  const double pdf = d.pdf(v, arena);
+  const double width = (n > 1 && pdf > 0) ? fv / ((n - 1) * pdf) : (v - v0);
+  const int sub = static_cast<int>(std::min(20000.0, std::max(4.0, std::ceil(4 * (v - v0) / width))));
+  double piece = 0;
+  for (int j = 0; j < sub; ++j) {
+    const double a = v0 + (v - v0) * j / sub, b = v0 + (v - v0) * (j + 1) / sub;
+    piece += gauss_legendre([&](double x) { return fv > 0 ? std::pow(d.cdf(x, arena) / fv, n - 1) : 0.0; }, a, b);
+  }
+  return (n == 1 ? j0 : j0 * scale) + piece;
+}
+
+/// The equilibrium bid at v from J(v): first price v − J; all-pay F^{n−1}(v − J).
+double bid_of(double v, double fv, double J, int n, bool all_pay) {
+  const double fp = v - J;
+  return all_pay ? (n == 1 ? 1.0 : std::pow(fv, n - 1)) * fp : fp;
+}
+
+// Nodes evenly spaced in w; the bids there from J accumulated interval by interval. Each interval's
+// midpoint is evaluated exactly as well, and the largest gap between the interpolated and the exact
+// bid there is the table's measured error (t.error). β = v − J (first price), F^{n−1}(v − J) (all-pay).
+// first_bid (if finite) replaces the bid at the entry node; bids are floored at floor_bid.
+BneTable tabulate(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+                  double first_bid, double floor_bid) {
   BneTable t;
   t.entry = entry;
-  t.log_tail = std::isfinite(d.high) ? 0 : 1;
+  t.points = points;
   const double top = finite_top(d, arena);
-  auto w_of = [&](double tt) { return t.log_tail ? -std::log1p(-tt) : tt; };
-  auto t_of = [&](double w) { return t.log_tail ? -std::expm1(-w) : w; };
   const double t0 = d.cdf(entry, arena);
-  t.w0 = w_of(t0);
-  t.w1 = w_of(d.cdf(top, arena));
+  // A third of the w range each in F, log F and log(1 − F): λ log(1/ε) = 1 for each tail.
+  const NodeMap map{1.0, 1.0 / -std::log(kLowEps), kLowEps, 1.0 / -std::log(kHighEps), kHighEps};
+  t.w_lin = map.lin;
+  t.w_lo = map.lo;
+  t.eps_lo = map.eps_lo;
+  t.w_hi = map.hi;
+  t.eps_hi = map.eps_hi;
+  t.w0 = map.w(t0);
+  t.w1 = map.w(d.cdf(top, arena));
   t.bids.resize(points);
   t.slopes.resize(points);
+  std::vector<double> mid_v(points, 0.0), mid_bid(points, 0.0);
   double prev_v = entry, prev_f = t0, J = 0.0;
   for (int k = 0; k < points; ++k) {
     const double w = t.w0 + (t.w1 - t.w0) * k / (points - 1);
-    const double v = (k == 0) ? entry : (k == points - 1 ? top : std::min(d.quantile(t_of(w), arena), top));
+    const double v = (k == 0) ? entry : (k == points - 1 ? top : std::min(d.quantile(map.t_of(w), arena), top));
     const double fv = d.cdf(v, arena);
-    if (k > 0 && v > prev_v) {
-      const double scale = fv > 0 ? std::pow(prev_f / fv, n - 1) : 0.0;
-      // Subdivide so that each piece is narrow against the integrand's peak width F/((n − 1) f) near v
-      // (large n makes (F(x)/F(v))^{n−1} sharply peaked).
-      const double pdf = d.pdf(v, arena);
-      const double width = (n > 1 && pdf > 0) ? fv / ((n - 1) * pdf) : (v - prev_v);
-      const int sub = static_cast<int>(std::min(20000.0, std::max(4.0, std::ceil(4 * (v - prev_v) / width))));
-      double piece = 0;
-      for (int j = 0; j < sub; ++j) {
-        const double a = prev_v + (v - prev_v) * j / sub, b = prev_v + (v - prev_v) * (j + 1) / sub;
-        piece += gauss_legendre([&](double x) { return fv > 0 ? std::pow(d.cdf(x, arena) / fv, n - 1) : 0.0; }, a, b);
-      }
-      J = (n == 1 ? J : J * scale) + piece;
+    if (k > 0) {
+      // Exact bid at the interval's midpoint in w (for the error measurement).
+      const double wm = t.w0 + (t.w1 - t.w0) * (k - 0.5) / (points - 1);
+      const double vm = std::min(std::max(d.quantile(map.t_of(wm), arena), prev_v), std::max(v, prev_v));
+      const double fm = d.cdf(vm, arena);
+      mid_v[k] = vm;
+      mid_bid[k] = bid_of(vm, fm, advance_j(d, arena, n, prev_v, prev_f, J, vm, fm), n, all_pay);
+      if (v > prev_v) J = advance_j(d, arena, n, prev_v, prev_f, J, v, fv);
     }
-    const double fp = v - J;  // first-price bid
-    t.bids[k] = all_pay ? (n == 1 ? 1.0 : std::pow(fv, n - 1)) * fp : fp;
+    t.bids[k] = bid_of(v, fv, J, n, all_pay);
     // The equilibrium ODE β'(v) = (n − 1)(v − β) f/F gives dβ/dt = (n − 1)(v − β)/t; all-pay:
-    // d/dt [t^{n−1} β_FP] = (n − 1) t^{n−2} v. Then dβ/dw = dβ/dt · dt/dw, dt/dw = 1 − t if log_tail.
-    const double dtdw = t.log_tail ? 1.0 - fv : 1.0;
+    // d/dt [t^{n−1} β_FP] = (n − 1) t^{n−2} v. Then dβ/dw = dβ/dt / (dw/dt).
+    const double fp = v - J;
     if (fv > 0)
-      t.slopes[k] = (all_pay ? (n - 1) * std::pow(fv, n - 2) * v : (n - 1) * (v - fp) / fv) * dtdw;
+      t.slopes[k] = (all_pay ? (n - 1) * std::pow(fv, n - 2) * v : (n - 1) * (v - fp) / fv) / map.dw_dt(fv);
     else
       t.slopes[k] = std::nan("");  // F = 0: filled from the neighbours below
     prev_v = v;
     prev_f = fv;
   }
+  if (std::isfinite(first_bid)) t.bids[0] = first_bid;
+  t.bids[0] = std::max(t.bids[0], floor_bid);
   // Monotone by theory; guard against rounding at the first nodes.
   for (int k = 1; k < points; ++k) t.bids[k] = std::max(t.bids[k], t.bids[k - 1]);
   const double h = (t.w1 - t.w0) / (points - 1);
   if (!std::isfinite(t.slopes[0])) t.slopes[0] = (-3 * t.bids[0] + 4 * t.bids[1] - t.bids[2]) / (2 * h);
+  // Measured error: the interpolant (exactly as the backends evaluate it) against the exact bid at
+  // every interval's midpoint, where a cubic Hermite piece's error peaks.
+  const Strategy st = t.strategy(0, 0);
+  t.error = 0.0;
+  for (int k = 1; k < points; ++k) {
+    if (!(mid_v[k] >= entry)) continue;
+    const double exact = std::max(mid_bid[k], floor_bid);
+    const double got = st.table_bid(st.table_w(d.cdf(mid_v[k], arena)), t.bids.data(), t.slopes.data());
+    const double e = std::fabs(got - exact);
+    t.error = std::isfinite(e) ? std::max(t.error, e) : HUGE_VAL;
+  }
+  return t;
+}
+
+/// Tabulates with 4,097 nodes (or `points`) and doubles the node count while the measured error
+/// exceeds kBneTolerance × the bid scale, up to kBneMaxPoints.
+BneTable tabulate_adaptive(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+                           double first_bid, double floor_bid) {
+  BneTable t = tabulate(d, arena, n, entry, points, all_pay, first_bid, floor_bid);
+  const double scale = std::max({1e-300, std::fabs(t.bids.front()), std::fabs(t.bids.back()),
+                                 t.bids.back() - t.bids.front()});
+  while (t.error > kBneTolerance * scale && 2 * t.points - 1 <= kBneMaxPoints)
+    t = tabulate(d, arena, n, entry, 2 * t.points - 1, all_pay, first_bid, floor_bid);
   return t;
 }
 
@@ -81,7 +158,11 @@ Strategy BneTable::strategy(int bids_offset, int slopes_offset) const {
   s.entry = entry;
   s.w0 = w0;
   s.w1 = w1;
-  s.log_tail = log_tail;
+  s.w_lin = w_lin;
+  s.w_lo = w_lo;
+  s.eps_lo = eps_lo;
+  s.w_hi = w_hi;
+  s.eps_hi = eps_hi;
   s.table = bids_offset;
   s.table_n = static_cast<int>(bids.size());
   s.slopes = slopes_offset;
@@ -95,31 +176,30 @@ double finite_top(const Distribution& d, const double* arena) {
 
 BneTable first_price_bne(const Distribution& d, const double* arena, int n, double reserve, int points) {
   const double entry = std::max(reserve, d.low);
-  BneTable t = tabulate(d, arena, n, entry, points, false);
-  t.bids[0] = entry;  // β(r) = r exactly
+  BneTable t = tabulate_adaptive(d, arena, n, entry, points, false, entry, -HUGE_VAL);  // β(r) = r exactly
   if (!(reserve > d.low)) t.entry = -HUGE_VAL;  // non-binding reserve: every value bids
   return t;
 }
 
-BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points) {
-  // Entry type: smallest r >= low with r F(r)^{n−1} >= min_bid (increasing where r >= 0).
+double all_pay_entry(const Distribution& d, const double* arena, int n, double min_bid) {
+  // Smallest r >= low with r F(r)^{n−1} >= min_bid (increasing where r >= 0).
   double entry = d.low;
   auto pay_at = [&](double r) { return r * std::pow(d.cdf(r, arena), n - 1); };
   if (min_bid > 0 && pay_at(entry) < min_bid) {
     double lo = std::max(d.low, 0.0), hi = finite_top(d, arena);
-    if (pay_at(hi) < min_bid) {
-      entry = hi;  // nobody ever bids
-    } else {
-      for (int it = 0; it < 200 && hi - lo > 1e-15 * std::max(1.0, std::fabs(hi)); ++it) {
-        const double mid = 0.5 * (lo + hi);
-        (pay_at(mid) >= min_bid ? hi : lo) = mid;
-      }
-      entry = hi;
+    if (pay_at(hi) < min_bid) return hi;  // nobody ever bids
+    for (int it = 0; it < 200 && hi - lo > 1e-15 * std::max(1.0, std::fabs(hi)); ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (pay_at(mid) >= min_bid ? hi : lo) = mid;
     }
+    entry = hi;
   }
-  BneTable t = tabulate(d, arena, n, entry, points, true);
-  t.bids[0] = std::max(t.bids[0], min_bid);
-  for (int k = 1; k < points; ++k) t.bids[k] = std::max(t.bids[k], t.bids[k - 1]);
+  return entry;
+}
+
+BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points) {
+  const double entry = all_pay_entry(d, arena, n, min_bid);
+  BneTable t = tabulate_adaptive(d, arena, n, entry, points, true, std::nan(""), min_bid);
   if (!(entry > d.low)) t.entry = -HUGE_VAL;
   return t;
 }

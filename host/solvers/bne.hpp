@@ -8,13 +8,21 @@
 
 namespace mcrev {
 
-/// Bids at K nodes evenly spaced in w (see Strategy): w = F(v), or −log(1 − F(v)) if log_tail.
+/// Bids at K nodes evenly spaced in w (see Strategy): w = t + λ_lo log(t + 1e-30) − λ_hi log(1 + 1e-13 − t)
+/// with t = F(v) and λ = 1/log(1/ε) for each tail: a third of the nodes evenly in F, a third evenly in
+/// log F, a third evenly in log(1 − F), so the upper quantiles where the winners of many bidders lie
+/// are resolved as well as the body and the lower tail. Unbounded supports end at Q(1 − 1e-13).
 struct BneTable {
   double entry;                ///< lowest value that bids
   double w0, w1;               ///< node range in w
-  int log_tail;                ///< unbounded support: nodes in −log(1 − F)
+  double w_lin = 1, w_lo = 0, eps_lo = 0, w_hi = 0, eps_hi = 0;  ///< the node map (Strategy)
+  int points = 0;              ///< K
   std::vector<double> bids;    ///< β at the nodes
   std::vector<double> slopes;  ///< dβ/dw at the nodes, for cubic Hermite interpolation
+  /// Measured interpolation error: the largest |interpolated − exact| bid over the midpoints of all
+  /// node intervals (where a cubic Hermite piece's error peaks), in bid units. The table starts with
+  /// `points` nodes and doubles them (up to 65,537) while this exceeds 1e-9 × the bid scale.
+  double error = 0.0;
 
   /// The strategy that interpolates this table, stored at arena offsets (bids, slopes).
   Strategy strategy(int bids_offset, int slopes_offset) const;
@@ -27,6 +35,9 @@ BneTable first_price_bne(const Distribution& d, const double* arena, int n, doub
 /// All-pay, n iid bidders, minimum bid m: β(v) = v F(v)^{n−1} − ∫_{r*}^v F(x)^{n−1} dx for v >= r*,
 /// where the entry type r* solves r* F(r*)^{n−1} = m (THEORY.md, "All-pay").
 BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points = 4097);
+
+/// The all-pay entry type r* >= low: the smallest r with r F(r)^{n−1} >= min_bid.
+double all_pay_entry(const Distribution& d, const double* arena, int n, double min_bid);
 
 /// The largest finite value used for tabulation: high, or Q(1 − 1e-13) for unbounded supports.
 double finite_top(const Distribution& d, const double* arena);

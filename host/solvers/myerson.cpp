@@ -2,7 +2,11 @@
 
 #include "mcrev/core/error.hpp"
 
+#include "solvers/bne.hpp"
 #include "solvers/distribution_ext.hpp"
+
+#include <algorithm>
+#include <cstdio>
 
 #include <array>
 
@@ -51,6 +55,61 @@ MechanismSpec resolve_reserve_rule(const Scenario& sc, size_t m, const ModelData
   return ms;
 }
 
+namespace {
+
+std::string num_str(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", x);
+  return buf;
+}
+
+}  // namespace
+
+void validate_bne_atoms(const Scenario& sc, size_t m) {
+  // Atoms (probability masses) and the symmetric pure equilibrium (README "The atom rule"): bidders at
+  // an atom tie with each other, so each would rather bid slightly more, unless the atom's bid already
+  // earns them nothing. First price: an atom at or below the lowest bidding type max(reserve, low)
+  // bids its value there (zero utility) or stays out, and the usual formula holds above it. All-pay:
+  // an atom below the entry type r* stays out; one at r* = 0 bids 0; any other atom (all-pay bidders
+  // pay their bid even when they lose the tie) leaves no pure-strategy equilibrium.
+  const MechanismSpec& ms = sc.mechanisms[m];
+  const std::string path = "mechanisms[" + std::to_string(m) + "].strategy";
+  int total = 0;
+  for (const GroupSpec& g : sc.groups) total += g.count;
+  bool symmetric = true;
+  for (size_t g = 1; g < sc.groups.size(); ++g)
+    symmetric = symmetric && same_distribution_spec(sc.groups[0].value, sc.groups[g].value);
+  for (size_t g = 0; g < sc.groups.size(); ++g) {
+    std::vector<double> arena;
+    const Distribution d = place_distribution(sc.groups[g].value, arena);
+    const std::vector<double> at = atoms(d, arena.data());
+    if (at.empty()) continue;
+    const std::string group = "bidder group " + std::to_string(g);
+    MCREV_EXPECTS(symmetric, path,
+                  "strategy = \"bne\" with atoms in the values (" + group + " has one at " + num_str(at.front()) +
+                      ") is implemented for symmetric (iid) bidders only; the asymmetric solver needs continuous values");
+    if (ms.kind == MechKind::FirstPrice) {
+      const double entry = std::max(ms.reserve, d.low);
+      for (double x : at)
+        MCREV_EXPECTS(x <= entry, path,
+                      "first_price has no pure-strategy equilibrium: " + group + " has an atom at " + num_str(x) +
+                          " above the lowest bidding value " + num_str(entry) +
+                          " (max(reserve, low)); bidders at it would tie and each would rather bid slightly more. "
+                          "Atoms are allowed only at the lowest value or below the reserve; use strategy = "
+                          "\"truthful\" or \"shade\" otherwise");
+    } else {
+      const double entry = all_pay_entry(d, arena.data(), total, ms.reserve);
+      for (double x : at)
+        MCREV_EXPECTS(x < entry || (x == entry && x == 0.0), path,
+                      "all_pay has no pure-strategy equilibrium: " + group + " has an atom at " + num_str(x) +
+                          (x == entry ? " (the entry type)" : " above the entry type " + num_str(entry)) +
+                          "; bidders at it would tie, pay their bid even when losing the tie, and each would rather "
+                          "bid slightly more. Atoms are allowed only below the entry type or at a lowest value of 0; "
+                          "use strategy = \"truthful\" or \"shade\" otherwise");
+    }
+  }
+}
+
 void validate_optimal(const Scenario& sc, size_t m) {
   const MechanismSpec& ms = sc.mechanisms[m];
   const std::string path = "mechanisms[" + std::to_string(m) + "]";
@@ -63,11 +122,7 @@ void validate_optimal(const Scenario& sc, size_t m) {
   MCREV_EXPECTS(!ms.virtual_value_table || ms.kind == MechKind::Myerson, path + ".virtual_values",
                 "applies to myerson only");
   if (ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay))
-    for (size_t g = 0; g < sc.groups.size(); ++g)
-      MCREV_EXPECTS(!has_discrete_part(sc.groups[g].value), path + ".strategy",
-                    "strategy = \"bne\" needs continuous values, but bidder group " + std::to_string(g) +
-                        " has discrete atoms (a first-price or all-pay auction then has no pure-strategy "
-                        "equilibrium); use strategy = \"truthful\" or \"shade\"");
+    validate_bne_atoms(sc, m);
   if (ms.reserve_rule == ReserveRule::Fixed) return;
   MCREV_EXPECTS(ms.kind == MechKind::SecondPrice, path + ".reserve",
                 "reserve = \"optimal\" / \"optimal_personalized\" applies to second_price only");

@@ -22,6 +22,10 @@ MechanismSpec resolve_reserve_rule(const Scenario& sc, size_t m, const ModelData
 
 /// Checks the myerson / optimal-reserve keys of mechanism m, and that strategy = "bne" (first price,
 /// all-pay) is not combined with discrete values; throws ScenarioError.
+/// strategy = "bne" for first_price / all_pay with atoms in the values: only atoms that leave a
+/// symmetric pure-strategy equilibrium are accepted (at or below the lowest bidding type).
+void validate_bne_atoms(const Scenario& sc, size_t m);
+
 void validate_optimal(const Scenario& sc, size_t m);
 
 struct OptimalGroupInfo {

@@ -500,7 +500,7 @@ void validate_quantized(const Scenario& sc, int m) {
       MCREV_EXPECTS(spec.grid >= 3 && spec.grid <= 100000, path + ".threshold_grid", "must be in 3..100000");
       if (spec.eval == QuantizedSpec::Eval::MonteCarlo) {
         MCREV_EXPECTS(spec.eval_samples >= 1, path + ".threshold_samples", "must be at least 1");
-        MCREV_EXPECTS(spec.eval_samples * static_cast<std::uint64_t>(n) <= (std::uint64_t{1} << 25),
+        MCREV_EXPECTS(spec.eval_samples <= (std::uint64_t{1} << 25) / static_cast<std::uint64_t>(std::max(n, 1)),
                       path + ".threshold_samples",
                       "threshold_samples × bidders must not exceed 2^25 (the common random values are kept in memory)");
       }

@@ -67,7 +67,12 @@ ReserveSearchResult reserve_search(const Scenario& sc, const ReserveSearchOption
     low = std::min(low, std::isfinite(d.low) ? d.low : d.quantile(0.001, arena.data()));
     high = std::max(high, std::isfinite(d.high) ? d.high : d.quantile(0.999, arena.data()));
   }
-  if (opt.low) low = *opt.low;
+  low = std::max(low, 0.0);  // reserves are never negative (the seller never pays to sell)
+  if (opt.low) {
+    MCREV_EXPECTS(std::isfinite(*opt.low) && *opt.low >= 0, "--low",
+                  "must be a finite number >= 0 (the seller never pays to sell), got " + std::to_string(*opt.low));
+    low = *opt.low;
+  }
   if (opt.high) high = *opt.high;
   MCREV_EXPECTS(std::isfinite(low) && std::isfinite(high) && low < high, "--low",
                 "the search range needs low < high (low = " + std::to_string(low) + ", high = " + std::to_string(high) + ")");

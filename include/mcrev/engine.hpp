@@ -113,6 +113,16 @@ bool assumes_independent_values(const MechanismSpec& ms);
 /// optimal mechanism, whose derivations assume independence); empty when there is nothing to say.
 std::vector<std::string> scenario_warnings(const Scenario& sc);
 
+/// A tabulated equilibrium bid function of one bidder group (strategy = "bne" in first_price /
+/// all_pay): its node count and the measured interpolation error bound, in bid units (host/bne.hpp,
+/// host/asymmetric_bne.hpp).
+struct BidTableInfo {
+  std::string group;
+  std::string method;  ///< "symmetric" (Hermite in F, log F, log(1 − F)) or "asymmetric" (value knots)
+  int nodes = 0;
+  double max_error = 0.0;  ///< max |interpolated − exact| bid at the interval midpoints
+};
+
 /// Owns the arrays a Model views: groups, mechanisms, strategies (tabulated equilibria) and arena.
 struct ModelData {
   std::uint64_t seed = 0;
@@ -128,6 +138,7 @@ struct ModelData {
   int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
   Correlation correlation;
+  std::vector<std::vector<BidTableInfo>> bid_tables;  ///< per mechanism: tabulated equilibria (else empty)
   Model view() const;
   PartialShape shape() const;
 };
@@ -160,6 +171,7 @@ struct MechanismResult {
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
+  std::vector<BidTableInfo> bid_tables;  ///< strategy = "bne" tables (first_price, all_pay): error bounds
 };
 
 struct RunResult {

@@ -24,6 +24,11 @@ inline constexpr int kMaxDemand = 16;
 inline constexpr int kMaxGroups = 64;
 /// Most mechanisms one scenario may compare.
 inline constexpr int kMaxMechanisms = 32;
+/// Largest number of profiles one run may sample (10^17): every count product and sum in the backends
+/// (chunk counts, per-pass progress) stays far below 2^64 with it. At 10^10 profiles/s it is 4 months.
+inline constexpr std::uint64_t kMaxSamples = 100000000000000000ULL;
+/// Largest CPU work unit (--chunk-profiles), 2^40 profiles.
+inline constexpr std::uint64_t kMaxChunkProfiles = std::uint64_t{1} << 40;
 /// Profiles accumulated sequentially into one leaf partial; the reduction tree over leaves is fixed,
 /// so results do not depend on thread count, chunk size, backend grid or block size.
 inline constexpr std::uint64_t kLeafProfiles = 256;

@@ -21,18 +21,50 @@ enum class StrategyKind : int {
 };
 
 /// A group's bid function. Table strategies (the Bayes–Nash equilibria) are computed on the host
-/// (host/bne.cpp) at K nodes evenly spaced in w over [w0, w1], where w = t = F(v) for bounded
-/// supports and w = −log(1 − F(v)) for unbounded ones (log_tail), so tails are resolved too.
-/// Interpolation is cubic Hermite when slopes dβ/dw are tabulated, else linear.
+/// (host/bne.cpp) at K nodes evenly spaced in w over [w0, w1], where
+///   w = w_lin · t + w_lo · log(t + eps_lo) − w_hi · log(1 + eps_hi − t),  t = F(v),
+/// with w_lin = 1, w_lo = 1/log(1/eps_lo), eps_lo = 1e-30, w_hi = 1/log(1/eps_hi), eps_hi = 1e-13:
+/// about a third of the nodes evenly in F, a third evenly in log F and a third evenly in log(1 − F),
+/// so both tails are resolved as well as the body — in particular the upper quantiles where the
+/// winners of many bidders lie. Unbounded supports
+/// are tabulated up to Q(1 − 1e-13); values above the last node bid its bid. Interpolation is cubic
+/// Hermite when slopes dβ/dw are tabulated, else linear.
 struct Strategy {
   StrategyKind kind = StrategyKind::Truthful;
   double factor = 1.0;
   double entry = -HUGE_VAL;  ///< Table: lowest value that bids (the reserve type)
   double w0 = 0.0, w1 = 1.0; ///< Table: node range in w
-  int log_tail = 0;          ///< Table: 1 if w = −log(1 − t)
+  double w_lin = 1.0;        ///< Table: weight of t in w
+  double w_lo = 0.0;         ///< Table: weight of log(t + eps_lo) in w (0: none)
+  double w_hi = 0.0;         ///< Table: weight of −log(1 + eps_hi − t) in w (0: none)
+  double eps_lo = 0.0, eps_hi = 0.0;  ///< Table: offsets that keep w finite at t = 0 and t = 1
   int table = -1;            ///< Table: arena offset of K bids (ValueTable: K values, then K bids)
   int table_n = 0;           ///< K >= 2
   int slopes = -1;           ///< Table: arena offset of K slopes dβ/dw, or -1 (linear interpolation)
+
+  /// Table: the node coordinate w of t = F(v).
+  MCREV_HD double table_w(double t) const {
+    double w = w_lin * t;
+    if (w_lo != 0.0) w += w_lo * log(t + eps_lo);
+    if (w_hi != 0.0) w -= w_hi * log1p(eps_hi - t);
+    return w;
+  }
+
+  /// Table: the interpolated bid at node coordinate w, from K bids b and slopes m (nullptr: linear).
+  MCREV_HD double table_bid(double w, const double* b, const double* m) const {
+    double s = (w - w0) / (w1 - w0) * (table_n - 1);
+    if (!(s > 0)) return b[0];
+    if (!(s < table_n - 1)) return b[table_n - 1];  // also t = 1 (w = inf)
+    const int k = static_cast<int>(s);
+    if (k >= table_n - 1) return b[table_n - 1];
+    s -= k;
+    if (!m) return b[k] + s * (b[k + 1] - b[k]);
+    // Cubic Hermite on [w_k, w_k+1]; slopes scaled to the unit interval.
+    const double h = (w1 - w0) / (table_n - 1);
+    const double m0 = m[k] * h, m1 = m[k + 1] * h;
+    const double s2 = s * s, s3 = s2 * s;
+    return (2 * s3 - 3 * s2 + 1) * b[k] + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * b[k + 1] + (s3 - s2) * m1;
+  }
 
   MCREV_HD double bid(double v, const Distribution& d, const double* arena) const {
     switch (kind) {
@@ -40,20 +72,7 @@ struct Strategy {
       case StrategyKind::Shade: return factor * v;
       case StrategyKind::Table: {
         if (v < entry) return kNoBid;
-        const double t = d.cdf(v, arena);
-        const double w = log_tail ? -log1p(-t) : t;
-        const double* b = arena + table;
-        double s = (w - w0) / (w1 - w0) * (table_n - 1);
-        if (!(s > 0)) return b[0];
-        int k = static_cast<int>(s);
-        if (k >= table_n - 1) return b[table_n - 1];
-        s -= k;
-        if (slopes < 0) return b[k] + s * (b[k + 1] - b[k]);
-        // Cubic Hermite on [w_k, w_k+1]; slopes scaled to the unit interval.
-        const double h = (w1 - w0) / (table_n - 1);
-        const double m0 = arena[slopes + k] * h, m1 = arena[slopes + k + 1] * h;
-        const double s2 = s * s, s3 = s2 * s;
-        return (2 * s3 - 3 * s2 + 1) * b[k] + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * b[k + 1] + (s3 - s2) * m1;
+        return table_bid(table_w(d.cdf(v, arena)), arena + table, slopes < 0 ? nullptr : arena + slopes);
       }
       case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
     }
