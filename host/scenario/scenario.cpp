@@ -408,7 +408,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       sc.market.kind = MarketKind::SingleItem;
     } else if (kind == "units") {
       sc.market.kind = MarketKind::Units;
-      const std::uint64_t units = mr.count("units", 0, 1);
+      const std::uint64_t units = mr.count("units", 0, 1, UINT64_MAX);
       MCREV_EXPECTS(mr.has("units"), "market.units", "is required for kind = \"units\" (the number of identical units)");
       MCREV_EXPECTS(units <= static_cast<std::uint64_t>(kMaxBidders), "market.units",
                     "at most " + std::to_string(kMaxBidders) + " units are supported");
@@ -431,7 +431,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MCREV_EXPECTS(count <= static_cast<std::uint64_t>(kMaxBidders), path + ".count",
                   std::to_string(count) + " bidders; at most " + std::to_string(kMaxBidders) + " per profile are supported");
     gs.count = static_cast<int>(count);
-    const std::uint64_t demand = r.count("demand", 1, 1);
+    const std::uint64_t demand = r.count("demand", 1, 1, UINT64_MAX);
     MCREV_EXPECTS(demand <= static_cast<std::uint64_t>(kMaxDemand), path + ".demand",
                   "at most " + std::to_string(kMaxDemand) + " units per bidder are supported, got " + std::to_string(demand));
     MCREV_EXPECTS(demand == 1 || sc.market.kind == MarketKind::Units, path + ".demand",
