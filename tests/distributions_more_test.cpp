@@ -219,10 +219,10 @@ TEST(DistributionsMore, KolmogorovSmirnovTruncationAndMoments) {
     const Model model = md.view();
     const Distribution& d = md.groups[0].dist;
     std::vector<double> xs(n);
-    double v;
+    std::vector<double> v(model.n_values);
     for (int i = 0; i < n; ++i) {
-      draw_values(model, static_cast<std::uint64_t>(i), &v);
-      xs[i] = v;
+      draw_values(model, static_cast<std::uint64_t>(i), v.data());
+      xs[i] = v[0];
     }
     // Truncation respected.
     EXPECT_GE(*std::min_element(xs.begin(), xs.end()), d.low);
