@@ -13,6 +13,15 @@
 #define MCREV_NOINLINE __attribute__((noinline))
 #endif
 
+// Out of line in device code only: the per-profile stages that do not depend on a kernel's template
+// bounds are compiled once and shared by every kernel instantiation (ptxas time grows with each
+// inlined copy); the CPU backend (g++) still inlines them into its batch loop.
+#ifdef __CUDACC__
+#define MCREV_DEVICE_NOINLINE __noinline__ inline
+#else
+#define MCREV_DEVICE_NOINLINE inline
+#endif
+
 namespace mcrev {
 
 /// Most agents one profile may hold (sum of all groups' counts); also the most values per profile

@@ -64,7 +64,7 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
 /// Mechanism m's outcome on reports b (b: md.scratch_doubles() doubles whose first n_values are the
 /// reports; the family may use the work space behind them). o's dense storage must be set
 /// (Model::outcome_storage / deviation_storage).
-MCREV_HD inline void allocate(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
+MCREV_HD MCREV_DEVICE_NOINLINE void allocate(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
   double* work = md.work(b);
   switch (md.mechanisms[m].kind) {
 #define MCREV_KIND_CASE(name, market, toml, family) \
