@@ -47,8 +47,32 @@ void BM_MultiUnit(benchmark::State& s) {
   run_model(s, mcrev::build_model(sc), 1u << 20);
 }
 
+/// Divisible market: n = 10 bidders with 4 steps of width 1 each (U[0,1] marginal values), supply 10,
+/// one payment rule (state.range(0): 0 uniform_price, 1 pay_as_bid, 2 vcg). Compare with
+/// BM_SecondPrice/n:10 (docs/divisible.md, "Performance").
+void BM_WaterFilling(benchmark::State& s) {
+  mcrev::Scenario sc;
+  sc.market.kind = mcrev::MarketKind::Divisible;
+  sc.market.supply = 10.0;
+  mcrev::GroupSpec g;
+  g.count = 10;
+  g.demand = 4;
+  g.utility = mcrev::Utility::Steps;
+  g.size = 1.0;
+  g.value.dist.kind = mcrev::DistKind::Uniform;
+  sc.groups.push_back(g);
+  const mcrev::MechKind kinds[] = {mcrev::MechKind::DivUniformPrice, mcrev::MechKind::DivPayAsBid,
+                                   mcrev::MechKind::DivVcg};
+  mcrev::MechanismSpec m;
+  m.kind = kinds[s.range(0)];
+  m.name = mcrev::kind_name(m.kind);
+  sc.mechanisms.push_back(m);
+  run_model(s, mcrev::build_model(sc), 1u << 20);
+}
+
 }  // namespace
 
+BENCHMARK(BM_WaterFilling)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DefaultScenario)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MultiUnit)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SecondPrice)->ArgName("n")->Arg(2)->Arg(5)->Arg(10)->Arg(100)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -10,6 +10,7 @@
 #include "solvers/distribution_ext.hpp"
 #include "solvers/myerson.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -33,14 +34,26 @@ const char* activity_name(MarketKind k) {
   switch (k) {
     case MarketKind::SingleItem: return "sale_prob";
     case MarketKind::Units: return "sale_prob";
+    case MarketKind::Divisible: return "sale_prob";
+    case MarketKind::Combinatorial: return "sale_prob";
   }
   return "activity";
+}
+
+const char* market_stat_name(MarketKind k) {
+  switch (k) {
+    case MarketKind::Divisible: return "clearing_price";
+    case MarketKind::Combinatorial: return "outside_core_prob";
+    default: return nullptr;
+  }
 }
 
 const char* market_name(MarketKind k) {
   switch (k) {
     case MarketKind::SingleItem: return "single_item";
     case MarketKind::Units: return "units";
+    case MarketKind::Divisible: return "divisible";
+    case MarketKind::Combinatorial: return "combinatorial";
   }
   return "?";
 }
@@ -99,6 +112,86 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
 
 }  // namespace
 
+namespace {
+
+/// [market] kind = "divisible" / "combinatorial": market keys and group keys (docs/divisible.md).
+void validate_market_clearing(const Scenario& sc) {
+  const MarketKind k = sc.market.kind;
+  if (k == MarketKind::Divisible) {
+    MCREV_EXPECTS(std::isfinite(sc.market.supply) && sc.market.supply > 0, "market.supply",
+                  "must be a finite number > 0");
+    MCREV_EXPECTS(sc.market.cap > 0 && !std::isnan(sc.market.cap), "market.cap", "must be > 0 (omit it for no cap)");
+    for (size_t g = 0; g < sc.groups.size(); ++g) {
+      const std::string p = "bidders[" + std::to_string(g) + "].utility";
+      const GroupSpec& gs = sc.groups[g];
+      MCREV_EXPECTS(std::isfinite(gs.size) && gs.size > 0, p,
+                    "the demand, slope or width must be a finite number > 0");
+      MCREV_EXPECTS(gs.utility == Utility::Steps || gs.demand == 1, "bidders[" + std::to_string(g) + "].demand",
+                    "applies to step utilities only (use utility = { kind = \"steps\", steps = m })");
+    }
+    MCREV_EXPECTS(sc.correlation.kind == CorrelationKind::Independent, "correlation",
+                  "the divisible market draws independent values");
+  } else if (k == MarketKind::Combinatorial) {
+    const int I = static_cast<int>(sc.market.items.size());
+    MCREV_EXPECTS(I >= 1 && I <= kMaxItems, "market.items",
+                  "expected 1 to " + std::to_string(kMaxItems) + " item names, got " + std::to_string(I));
+    long n = 0;
+    for (size_t g = 0; g < sc.groups.size(); ++g) {
+      MCREV_EXPECTS(!sc.groups[g].bundle.empty(), "bidders[" + std::to_string(g) + "].bundle",
+                    "is required in a combinatorial market (the items the group's bidders want)");
+      n += sc.groups[g].count;
+    }
+    MCREV_EXPECTS(n <= kMaxCombinatorialBidders, "bidders",
+                  std::to_string(n) + " bidders; a combinatorial market supports at most " +
+                      std::to_string(kMaxCombinatorialBidders));
+  }
+}
+
+/// Bundle of group g as an item set (combinatorial market).
+int bundle_mask(const Scenario& sc, size_t g) {
+  int mask = 0;
+  for (const std::string& item : sc.groups[g].bundle) {
+    const auto it = std::find(sc.market.items.begin(), sc.market.items.end(), item);
+    MCREV_EXPECTS(it != sc.market.items.end(), "bidders[" + std::to_string(g) + "].bundle",
+                  "unknown item '" + item + "' (not in market.items)");
+    mask |= 1 << static_cast<int>(it - sc.market.items.begin());
+  }
+  return mask;
+}
+
+void validate_market_clearing_mechanism(const Scenario& sc, size_t m) {
+  const MechanismSpec& ms = sc.mechanisms[m];
+  const std::string path = "mechanisms[" + std::to_string(m) + "]";
+  if (sc.market.kind == MarketKind::Combinatorial) {
+    MCREV_EXPECTS(ms.seller_value == 0.0, path + ".seller_value", "is not implemented for combinatorial auctions");
+    const bool core = ms.kind == MechKind::NearestVcg || ms.kind == MechKind::NearestBid ||
+                      ms.kind == MechKind::NearestZero || ms.kind == MechKind::Proxy;
+    if (core) {
+      int l1 = 0, l2 = 0, gl = 0, n = 0;
+      for (size_t g = 0; g < sc.groups.size(); ++g) {
+        const int b = bundle_mask(sc, g);
+        n += sc.groups[g].count;
+        l1 += b == 1 ? sc.groups[g].count : 0;
+        l2 += b == 2 ? sc.groups[g].count : 0;
+        gl += b == 3 ? sc.groups[g].count : 0;
+      }
+      MCREV_EXPECTS(sc.market.items.size() == 2 && n == 3 && l1 == 1 && l2 == 1 && gl == 1, path + ".kind",
+                    std::string("'") + kind_name(ms.kind) +
+                        "' is implemented for the LLG shape only: two items, one bidder wanting each item "
+                        "alone and one wanting both");
+    }
+  }
+  if (sc.market.kind == MarketKind::Divisible) {
+    MCREV_EXPECTS(ms.reserve >= 0.0, path + ".reserve", "must be >= 0");
+    MCREV_EXPECTS(ms.seller_value >= 0.0, path + ".seller_value", "must be >= 0 in the divisible market");
+  }
+  if (ms.incentives.sybil_aliases > 0)
+    MCREV_EXPECTS(sc.market.kind == MarketKind::Divisible, path + ".incentives.sybil",
+                  "the sybil gain is implemented for [market] kind = \"divisible\" only");
+}
+
+}  // namespace
+
 void validate(const Scenario& sc) {
   MCREV_EXPECTS(sc.samples > 0, "samples", "must be at least 1");
   MCREV_EXPECTS(sc.samples <= kMaxSamples, "samples",
@@ -110,13 +203,16 @@ void validate(const Scenario& sc) {
                 "at most " + std::to_string(kMaxGroups) + " groups are supported");
   const bool units = sc.market.kind == MarketKind::Units;
   if (units) MCREV_EXPECTS(sc.market.units >= 1, "market.units", "must be at least 1");
+  validate_market_clearing(sc);
   long total = 0, values = 0;
   for (size_t g = 0; g < sc.groups.size(); ++g) {
     const std::string path = "bidders[" + std::to_string(g) + "]";
     MCREV_EXPECTS(sc.groups[g].count >= 1, path + ".count", "must be at least 1");
     MCREV_EXPECTS(sc.groups[g].demand >= 1 && sc.groups[g].demand <= kMaxDemand, path + ".demand",
                   "must be between 1 and " + std::to_string(kMaxDemand) + ", got " + std::to_string(sc.groups[g].demand));
-    MCREV_EXPECTS(units || sc.groups[g].demand == 1, path + ".demand",
+    MCREV_EXPECTS(units || sc.groups[g].demand == 1 ||
+                      (sc.market.kind == MarketKind::Divisible && sc.groups[g].utility == Utility::Steps),
+                  path + ".demand",
                   "applies to [market] kind = \"units\" only (a single item is worth one value)");
     MCREV_EXPECTS(sc.groups[g].demand == 1 || sc.correlation.kind == CorrelationKind::Independent, path + ".demand",
                   "multi-unit demand is not supported with a [correlation] table");
@@ -145,6 +241,7 @@ void validate(const Scenario& sc) {
     if (units)
       MCREV_EXPECTS(ms.strategy.kind != StrategySpec::Bne, path + ".strategy",
                     "no equilibrium bid function is implemented for multi-unit auctions; use truthful, shade or table");
+    validate_market_clearing_mechanism(sc, m);
     MCREV_EXPECTS(std::isfinite(ms.reserve), path + ".reserve", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.price), path + ".price", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.seller_value), path + ".seller_value", "must be a finite number");
@@ -217,6 +314,9 @@ ModelData build_model(const Scenario& sc) {
   md.seed = sc.seed;
   md.market.kind = sc.market.kind;
   md.market.units = sc.market.kind == MarketKind::Units ? sc.market.units : 1;
+  md.market.supply = sc.market.supply;
+  md.market.cap = sc.market.cap;
+  md.market.items = static_cast<int>(sc.market.items.size());
   int first = 0, first_value = 0;
   for (const GroupSpec& gs : sc.groups) {
     Group g;
@@ -225,6 +325,9 @@ ModelData build_model(const Scenario& sc) {
     g.demand = gs.demand;
     g.first_value = first_value;
     first_value += gs.count * gs.demand;
+    g.utility = static_cast<int>(gs.utility);
+    g.size = gs.size;
+    if (sc.market.kind == MarketKind::Combinatorial) g.bundle = bundle_mask(sc, md.groups.size());
     g.dist = gs.value.dist;
     if (g.dist.kind == DistKind::Empirical) {
       g.dist.table = static_cast<int>(md.arena.size());
@@ -354,7 +457,7 @@ std::string cpu_name() {
 std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence) {
   const int G = static_cast<int>(sc.groups.size());
   const bool single = sc.market.kind == MarketKind::SingleItem;
-  const int B = metric::outcome_metrics(G, single) + incentive_extra_metrics(sc);
+  const int B = metric::outcome_metrics(G, sc.market.kind) + incentive_extra_metrics(sc);
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;
   const double n = partial[0];
@@ -405,6 +508,10 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
       r.budget_surplus = est(x + metric::kBudget);
       r.deficit_prob = est(x + metric::kDeficit);
       r.activity = est(x + metric::kActive);
+      if (metric::market_metrics(sc.market.kind) > 0) {
+        r.has_market_stat = true;
+        r.market_stat = est(x + metric::budget_block(G));
+      }
     }
     out.push_back(r);
   }

@@ -91,6 +91,7 @@ void build_incentives(const Scenario& sc, ModelData& md) {
       md.arena.push_back(lo);
       md.arena.push_back(hi);
     }
+    s.sybil = o.sybil_aliases;
     s.sketch = sketches;
     sketches += 2;
   }
@@ -155,7 +156,7 @@ void summarize_incentives(const Scenario& sc, const std::vector<double>& partial
   const int E = incentive_extra_metrics(sc);
   if (E == 0) return;
   const int G = static_cast<int>(sc.groups.size());
-  const int base = metric::outcome_metrics(G, sc.market.kind == MarketKind::SingleItem);
+  const int base = metric::outcome_metrics(G, sc.market.kind);
   const int B = base + E;
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;
@@ -206,6 +207,13 @@ void summarize_incentives(const Scenario& sc, const std::vector<double>& partial
         ir.mean_violation = Estimate{nan, nan, nan, nan};
       }
       r.ir.push_back(ir);
+    }
+    if (opt.sybil_aliases > 0) {
+      r.sybil_enabled = true;
+      r.sybil.aliases = opt.sybil_aliases;
+      r.sybil.gain = est(o + incentive_metric::sybil_gain(G));
+      r.sybil.max_gain = est(o + incentive_metric::sybil_max(G));
+      r.sybil.positive_prob = est(o + incentive_metric::sybil_positive(G));
     }
     r.budget.total_payment = est(m * B + metric::kRevenue);
     r.budget.deficit_prob = est(o + incentive_metric::kDeficit);

@@ -100,6 +100,11 @@ json incentives_json(const MechanismSpec& spec, const MechanismResult& r) {
     }
     out["interim_loss"] = groups;
   }
+  if (in.sybil_enabled)
+    out["sybil"] = {{"aliases", in.sybil.aliases},
+                    {"gain", est(in.sybil.gain)},
+                    {"max_gain", est(in.sybil.max_gain)},
+                    {"positive_prob", est(in.sybil.positive_prob)}};
   json ir = json::array();
   for (const IrGroupResult& g : in.ir) {
     json o = {{"group", g.name},
@@ -155,6 +160,17 @@ std::string incentives_table(const RunResult& r) {
           << "\n";
       }
   }
+  bool sybil = false;
+  for (const MechanismResult& m : r.mechanisms) sybil |= m.incentives.sybil_enabled;
+  if (sybil) {
+    o << pad("sybil split", wn) << pad("aliases", 9) << pad("E[gain] per bidder", w) << pad("E[max_i gain]", w)
+      << "P(gain > 0)\n";
+    for (const MechanismResult& m : r.mechanisms) {
+      if (!m.incentives.sybil_enabled) continue;
+      o << pad(m.name, wn) << pad(std::to_string(m.incentives.sybil.aliases), 9) << pad(cell(m.incentives.sybil.gain), w)
+        << pad(cell(m.incentives.sybil.max_gain), w) << cell(m.incentives.sybil.positive_prob) << "\n";
+    }
+  }
   o << pad("IR / budget", wn) << pad("group", 12) << pad("P(u < 0)", w) << pad("E[max(0, -u)]", w)
     << "P(sum of payments < 0)\n";
   for (const MechanismResult& m : r.mechanisms) {
@@ -189,6 +205,11 @@ void incentives_csv(const MechanismResult& r, std::ostream& o) {
     row("ir_shortfall", g.name, g.shortfall);
   }
   row("budget_deficit_prob", "", in.budget.deficit_prob);
+  if (in.sybil_enabled) {
+    row("sybil_gain", "", in.sybil.gain);
+    row("sybil_max_gain", "", in.sybil.max_gain);
+    row("sybil_positive_prob", "", in.sybil.positive_prob);
+  }
 }
 
 }  // namespace mcrev

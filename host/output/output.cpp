@@ -47,6 +47,17 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   for (const GroupSpec& g : sc.groups) {
     groups.push_back({{"name", g.name}, {"count", g.count}, {"value", g.value.describe}});
     if (units) groups.back()["demand"] = g.demand;
+    if (sc.market.kind == MarketKind::Divisible) {
+      const char* names[] = {"steps", "linear", "quadratic"};
+      auto& u = groups.back()["utility"] = {{"kind", names[static_cast<int>(g.utility)]}};
+      if (g.utility == Utility::Steps) {
+        u["steps"] = g.demand;
+        u["width"] = g.size;
+      } else {
+        u[g.utility == Utility::Linear ? "demand" : "slope"] = g.size;
+      }
+    }
+    if (sc.market.kind == MarketKind::Combinatorial) groups.back()["bundle"] = g.bundle;
   }
   nlohmann::ordered_json mechs = nlohmann::ordered_json::array();
   for (const MechanismResult& m : r.mechanisms) {
@@ -70,6 +81,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
       j["budget_surplus"] = est_json(m.budget_surplus);
       j["deficit_prob"] = est_json(m.deficit_prob);
       j[activity_name(sc.market.kind)] = est_json(m.activity);
+      if (m.has_market_stat) j[market_stat_name(sc.market.kind)] = est_json(m.market_stat);
     }
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
     add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
@@ -86,6 +98,12 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
   if (units) out["market"] = {{"kind", market_name(sc.market.kind)}, {"units", sc.market.units}};
+  if (sc.market.kind == MarketKind::Divisible) {
+    out["market"] = {{"kind", market_name(sc.market.kind)}, {"supply", sc.market.supply}};
+    if (std::isfinite(sc.market.cap)) out["market"]["cap"] = sc.market.cap;
+  }
+  if (sc.market.kind == MarketKind::Combinatorial)
+    out["market"] = {{"kind", market_name(sc.market.kind)}, {"items", sc.market.items}};
   if (sc.correlation.kind != CorrelationKind::Independent) {  // only for correlated values
     if (sc.correlation.kind == CorrelationKind::GaussianCopula)
       out["correlation"] = {{"kind", "gaussian_copula"}, {"rho", sc.correlation.rho}};
@@ -116,6 +134,7 @@ std::string format_csv(const Scenario& sc, const RunResult& r) {
       row(m, "budget_surplus", "", m.budget_surplus);
       row(m, "deficit_prob", "", m.deficit_prob);
       row(m, activity_name(sc.market.kind), "", m.activity);
+      if (m.has_market_stat) row(m, market_stat_name(sc.market.kind), "", m.market_stat);
     }
     for (const GroupResult& g : m.bidders) {
       row(m, "win", g.name, g.win);
@@ -138,10 +157,29 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   o << head;
   const bool units = sc.market.kind == MarketKind::Units;
   if (units) o << "market: " << sc.market.units << " identical units\n";
+  if (sc.market.kind == MarketKind::Divisible) {
+    o << "market: divisible, supply " << sc.market.supply;
+    if (std::isfinite(sc.market.cap)) o << ", cap " << sc.market.cap << " per identity";
+    o << "\n";
+  }
+  if (sc.market.kind == MarketKind::Combinatorial) {
+    o << "market: combinatorial, items";
+    for (const std::string& item : sc.market.items) o << " " << item;
+    o << "\n";
+  }
   o << "bidders:";
   for (const GroupSpec& g : sc.groups) {
     o << "  " << g.name << " = " << g.count << " x " << g.value.describe;
-    if (g.demand > 1) o << " (demand " << g.demand << ")";
+    if (g.demand > 1 && units) o << " (demand " << g.demand << ")";
+    if (sc.market.kind == MarketKind::Divisible) {
+      if (g.utility == Utility::Steps) o << " (" << g.demand << " steps of width " << g.size << ")";
+      else o << (g.utility == Utility::Linear ? " (linear, demand " : " (quadratic, slope ") << g.size << ")";
+    }
+    if (sc.market.kind == MarketKind::Combinatorial) {
+      o << " (bundle";
+      for (const std::string& item : g.bundle) o << " " << item;
+      o << ")";
+    }
   }
   if (sc.correlation.kind == CorrelationKind::GaussianCopula)
     o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
@@ -153,7 +191,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
   const size_t w = 22;
   o << pad("mechanism", wn) << pad("revenue", w) << pad("vs " + r.mechanisms[0].name, w) << pad("welfare", w)
-    << pad("efficiency", w) << pad(units ? "unsold units" : "no sale", w) << "\n";
+    << pad("efficiency", w) << pad(sc.market.kind == MarketKind::SingleItem ? "no sale" : "unsold", w) << "\n";
   for (const MechanismResult& m : r.mechanisms) {
     o << pad(m.name, wn) << pad(cell(m.revenue), w) << pad(&m == &r.mechanisms[0] ? "(baseline)" : cell(m.revenue_diff), w)
       << pad(cell(m.welfare), w) << pad(cell(m.efficiency), w) << pad(cell(m.no_sale), w) << "\n";
@@ -167,10 +205,12 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
           << pad(cell(g.utility), w) << (m.has_budget ? "P(u < 0) " + cell(g.ir_violation, 4) : std::string()) << "\n";
   }
   if (!r.mechanisms.empty() && r.mechanisms[0].has_budget) {
-    o << "\nbudget: surplus (transfers − cost), P(deficit), " << activity_name(sc.market.kind) << "\n";
+    const char* stat = market_stat_name(sc.market.kind);
+    o << "\nbudget: surplus (transfers − cost), P(deficit), " << activity_name(sc.market.kind)
+      << (stat ? std::string(", ") + stat : std::string()) << "\n";
     for (const MechanismResult& m : r.mechanisms)
       o << pad(m.name, wn) << pad(cell(m.budget_surplus), w) << pad(cell(m.deficit_prob), w) << pad(cell(m.activity), w)
-        << "\n";
+        << (m.has_market_stat ? cell(m.market_stat) : std::string()) << "\n";
   }
   o << quantized_table_section(r);
   o << incentives_table(r);

@@ -1,6 +1,7 @@
 #include "scenario/incentives_scenario.hpp"
 
 #include "mcrev/core/error.hpp"
+#include "mcrev/mechanisms/divisible.hpp"
 
 #include <cmath>
 
@@ -10,7 +11,7 @@ namespace {
 
 const char* kKeys =
     "expost_regret, interim_loss, deviations, shading, bid_range, refine_levels, refine_points, tolerance, "
-    "quantiles, values, opponent_samples, batches, crossfit_selection, crossfit_alpha, curve";
+    "quantiles, values, opponent_samples, batches, crossfit_selection, crossfit_alpha, curve, sybil";
 
 bool read_bool(const toml::node& n, const std::string& path) {
   if (auto b = n.as_boolean()) return b->get();
@@ -97,6 +98,16 @@ IncentiveOptions parse_incentive_options(const toml::node& node, const std::stri
       o.shading = read_numbers(v, kp);
     } else if (key == "quantiles") {
       o.quantiles = read_numbers(v, kp);
+    } else if (key == "sybil") {
+      const toml::table* st = v.as_table();
+      MCREV_EXPECTS(st, kp, "expected a table, e.g. { aliases = 2 }");
+      for (auto&& [sk, sv] : *st) {
+        const std::string skey(sk.str());
+        MCREV_EXPECTS(skey == "aliases", kp + "." + skey, "unknown key (expected aliases)");
+        o.sybil_aliases = static_cast<int>(read_integer(sv, kp + ".aliases", 2, kMaxIdentities));
+      }
+      MCREV_EXPECTS(o.sybil_aliases > 0, kp + ".aliases", "is required (the number of identities, 2 to " +
+                                                            std::to_string(kMaxIdentities) + ")");
     } else if (key == "bid_range") {
       const std::vector<double> r = read_numbers(v, kp);
       MCREV_EXPECTS(r.size() == 2, kp, "expected [low, high]");

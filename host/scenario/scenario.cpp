@@ -413,10 +413,32 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       MCREV_EXPECTS(units <= static_cast<std::uint64_t>(kMaxBidders), "market.units",
                     "at most " + std::to_string(kMaxBidders) + " units are supported");
       sc.market.units = static_cast<int>(units);
-    } else if (kind == "double_auction" || kind == "public_project" || kind == "combinatorial" || kind == "divisible") {
-      throw ScenarioError("market.kind", "'" + kind + "' is not implemented yet (implemented: single_item, units)");
+    } else if (kind == "divisible") {
+      sc.market.kind = MarketKind::Divisible;
+      MCREV_EXPECTS(mr.has("supply"), "market.supply", "is required for kind = \"divisible\" (the quantity for sale)");
+      sc.market.supply = mr.number("supply");
+      MCREV_EXPECTS(std::isfinite(sc.market.supply) && sc.market.supply > 0, "market.supply", "must be a finite number > 0");
+      sc.market.cap = mr.number("cap", HUGE_VAL);
+      MCREV_EXPECTS(sc.market.cap > 0, "market.cap", "must be > 0 (omit it for no cap)");
+    } else if (kind == "combinatorial") {
+      sc.market.kind = MarketKind::Combinatorial;
+      const toml::node* n = mr.node("items");
+      const toml::array* a = n ? n->as_array() : nullptr;
+      MCREV_EXPECTS(a && !a->empty(), "market.items", "expected a non-empty array of item names, e.g. [\"A\", \"B\"]");
+      MCREV_EXPECTS(static_cast<int>(a->size()) <= kMaxItems, "market.items",
+                    std::to_string(a->size()) + " items; at most " + std::to_string(kMaxItems) + " are supported");
+      for (size_t i = 0; i < a->size(); ++i) {
+        const std::string pi = "market.items[" + std::to_string(i) + "]";
+        const auto* str = a->get(i)->as_string();
+        MCREV_EXPECTS(str, pi, "expected an item name (a string)");
+        MCREV_EXPECTS(std::find(sc.market.items.begin(), sc.market.items.end(), str->get()) == sc.market.items.end(), pi,
+                      "item '" + str->get() + "' is listed twice");
+        sc.market.items.push_back(str->get());
+      }
+    } else if (kind == "double_auction" || kind == "public_project") {
+      throw ScenarioError("market.kind", "'" + kind + "' is not implemented yet (implemented: single_item, units, divisible, combinatorial)");
     } else {
-      throw ScenarioError("market.kind", "unknown market '" + kind + "' (expected single_item or units)");
+      throw ScenarioError("market.kind", "unknown market '" + kind + "' (expected single_item, units, divisible or combinatorial)");
     }
     mr.finish();
   }
@@ -435,8 +457,49 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MCREV_EXPECTS(demand <= static_cast<std::uint64_t>(kMaxDemand), path + ".demand",
                   "at most " + std::to_string(kMaxDemand) + " units per bidder are supported, got " + std::to_string(demand));
     MCREV_EXPECTS(demand == 1 || sc.market.kind == MarketKind::Units, path + ".demand",
-                  "applies to [market] kind = \"units\" only (a single item is worth one value)");
+                  sc.market.kind == MarketKind::Divisible
+                      ? "use utility = { kind = \"steps\", steps = m } in the divisible market"
+                      : "applies to [market] kind = \"units\" only (a single item is worth one value)");
     gs.demand = static_cast<int>(demand);
+    if (sc.market.kind == MarketKind::Divisible) {
+      MCREV_EXPECTS(r.has("utility"), path + ".utility",
+                    "is required in the divisible market, e.g. { kind = \"linear\", demand = 1.0 }, { kind = "
+                    "\"quadratic\", slope = 1.0 } or { kind = \"steps\", steps = 4, width = 1.0 }");
+      Reader ur(r.table("utility"), path + ".utility");
+      const std::string uk = ur.string("kind", "");
+      if (uk == "linear") {
+        gs.utility = Utility::Linear;
+        gs.size = ur.number("demand");
+      } else if (uk == "quadratic") {
+        gs.utility = Utility::Quadratic;
+        gs.size = ur.number("slope");
+      } else if (uk == "steps") {
+        gs.utility = Utility::Steps;
+        const std::uint64_t steps = ur.count("steps", 1, 1);
+        MCREV_EXPECTS(steps <= static_cast<std::uint64_t>(kMaxDemand), path + ".utility.steps",
+                      "at most " + std::to_string(kMaxDemand) + " steps are supported, got " + std::to_string(steps));
+        gs.demand = static_cast<int>(steps);
+        gs.size = ur.number("width", 1.0);
+      } else {
+        throw ScenarioError(path + ".utility.kind", "unknown utility '" + uk + "' (expected linear, quadratic or steps)");
+      }
+      MCREV_EXPECTS(std::isfinite(gs.size) && gs.size > 0, path + ".utility",
+                    "the demand, slope or width must be a finite number > 0");
+      ur.finish();
+    } else if (sc.market.kind == MarketKind::Combinatorial) {
+      const toml::node* n = r.node("bundle");
+      const toml::array* a = n ? n->as_array() : nullptr;
+      MCREV_EXPECTS(a && !a->empty(), path + ".bundle",
+                    "is required in the combinatorial market: a non-empty array of item names, e.g. [\"A\", \"B\"]");
+      for (size_t i = 0; i < a->size(); ++i) {
+        const std::string pi = path + ".bundle[" + std::to_string(i) + "]";
+        const auto* str = a->get(i)->as_string();
+        MCREV_EXPECTS(str, pi, "expected an item name (a string)");
+        MCREV_EXPECTS(std::find(sc.market.items.begin(), sc.market.items.end(), str->get()) != sc.market.items.end(), pi,
+                      "unknown item '" + str->get() + "' (not in market.items)");
+        gs.bundle.push_back(str->get());
+      }
+    }
     Reader vr(r.table("value"), path + ".value");
     gs.value = parse_distribution(vr, base_dir);
     r.finish();

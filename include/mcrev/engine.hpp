@@ -48,14 +48,21 @@ struct DistributionSpec {
 struct GroupSpec {
   std::string name;
   int count = 1;
-  int demand = 1;  ///< units market: marginal values per agent (sorted iid draws of `value`)
+  int demand = 1;  ///< units market: marginal values per agent (sorted iid draws of `value`);
+                   ///< divisible steps: the number of steps
   DistributionSpec value;
+  Utility utility = Utility::Steps;  ///< divisible: `utility = { kind = ... }` (model.hpp Utility)
+  double size = 1.0;                 ///< divisible: width (steps), demand (linear), slope (quadratic)
+  std::vector<std::string> bundle;   ///< combinatorial: the items the agents want (names of market.items)
 };
 
 /// The `[market]` table (mcrev/model/model.hpp): single_item (default) or units with `units` = k.
 struct MarketSpec {
   MarketKind kind = MarketKind::SingleItem;
   int units = 1;
+  double supply = 1.0;             ///< divisible: S > 0
+  double cap = HUGE_VAL;           ///< divisible: most one identity may receive (> 0; +inf: none)
+  std::vector<std::string> items;  ///< combinatorial: item names (1..kMaxItems, distinct)
 };
 
 /// How a second-price reserve is chosen (docs/myerson.md): the numbers given, the monopoly reserve
@@ -168,6 +175,10 @@ struct MechanismResult {
   /// that anything is allocated (named by activity_name(market): a sale, a trade, a build).
   bool has_budget = false;
   Estimate budget_surplus, deficit_prob, activity;
+  /// Markets with a market statistic (metric::market_metrics): divisible: the clearing price λ;
+  /// combinatorial: P(the payments lie outside the core). Named by market_stat_name(market).
+  bool has_market_stat = false;
+  Estimate market_stat;
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
@@ -196,6 +207,8 @@ const char* kind_name(MechKind k);
 const char* market_name(MarketKind k);
 /// Output key of MechanismResult::activity in market k ("sale_prob" for units).
 const char* activity_name(MarketKind k);
+/// Output key of MechanismResult::market_stat ("clearing_price", "outside_core_prob"), or null.
+const char* market_stat_name(MarketKind k);
 const char* backend_name(Backend b);
 
 // Backends (host/cpu_backend.cpp, kernels/cuda_backend.cu): the merged partial over samples profiles,

@@ -27,8 +27,9 @@ namespace mcrev {
 
 /// u_i = value_i(x_i) − t_i of an outcome.
 MCREV_HD MCREV_INLINE double bidder_utility(const Model& md, const Outcome& o, const double* v, int i) {
-  const int d = md.n_values == md.n_bidders ? 1 : md.groups[md.group_of(i)].demand;
-  return holding_value(v + md.value_index(i), d, o.x(i)) - o.t(i);
+  if (md.n_values == md.n_bidders && md.market.kind != MarketKind::Divisible)
+    return holding_value(v + i, 1, o.x(i)) - o.t(i);
+  return agent_value(md, md.groups[md.group_of(i)], v + md.value_index(i), o.x(i)) - o.t(i);
 }
 
 /// Agent i's utility under the reports now in b (deviation outcome storage; b's reports unchanged).
@@ -48,6 +49,17 @@ MCREV_HD inline double deviation_utility(const Model& md, int m, std::uint64_t p
   b[k] = keep;
   return u;
 }
+
+/// Divisible market: demand-reduction factors on the size (demand d, slope s or step width).
+/// (functions rather than arrays, so that device code reads them without __constant__ memory)
+inline constexpr int kDemandReductions = 3;
+MCREV_HD MCREV_INLINE double demand_reduction(int a) { return a == 0 ? 0.75 : (a == 1 ? 0.5 : 0.25); }
+/// The sybil grid: identity 0's share (entry 0 stands for the equal split 1/K, then 0.75) and the
+/// value factors 1, 0.75, 0.5.
+inline constexpr int kSybilShareCount = 2;
+MCREV_HD MCREV_INLINE double sybil_share(int a) { return a == 0 ? 0.0 : 0.75; }
+inline constexpr int kSybilValueCount = 3;
+MCREV_HD MCREV_INLINE double sybil_value(int a) { return a == 0 ? 1.0 : (a == 1 ? 0.75 : 0.5); }
 
 /// A report and the utility it gives.
 struct Deviation {
@@ -105,6 +117,51 @@ MCREV_HD inline Deviation best_deviation(const Model& md, int m, std::uint64_t p
     if (u > best.utility) best = Deviation{keep[0], u};
   }
   for (int q = 0; q < d; ++q) b[k0 + q] = keep[q];
+  if (md.market.kind == MarketKind::Divisible) {  // demand reduction: the group's size scaled down
+    for (int a = 0; a < kDemandReductions; ++a) {
+      Identities id;
+      id.agent = i;
+      id.count = 1;
+      id.value_factor[0] = 1.0;
+      id.size_factor[0] = demand_reduction(a);
+      Outcome od = md.deviation_storage(b);
+      DivisibleMarket::run(md, m, b, md.work(b), id, od);
+      const double u = bidder_utility(md, od, v, i);
+      if (u > best.utility) best = Deviation{keep[0], u};
+    }
+  }
+  return best;
+}
+
+/// Best utility of agent i (divisible market) over its splits into K identities (the sybil grid):
+/// identity 0 takes the share f of the group's size (its demand, slope or step width) and reports
+/// ρ_0 × i's prescribed reports, the K − 1 others share 1 − f equally and report ρ_1 × them, for
+/// f ∈ kSybilShares (1/K: the equal split) and ρ_0, ρ_1 ∈ kSybilValues. Starts from u_single; a split
+/// replaces it only when strictly better. Cost: 2·9 clearings of n + K − 1 agents (vcg: each with
+/// its n + K − 1 payment clearings).
+MCREV_HD inline double best_sybil_utility(const Model& md, int m, const double* v, double* b, int i, int K,
+                                          double u_single) {
+  double best = u_single;
+  const double equal = 1.0 / K;
+  for (int si = 0; si < kSybilShareCount; ++si) {
+    const double f0 = si == 0 ? equal : sybil_share(si);
+    if (si > 0 && !(f0 > equal)) continue;
+    const double rest = (1.0 - f0) / (K - 1);
+    for (int r0 = 0; r0 < kSybilValueCount; ++r0)
+      for (int r1 = 0; r1 < kSybilValueCount; ++r1) {
+        Identities id;
+        id.agent = i;
+        id.count = K;
+        for (int a = 0; a < K; ++a) {
+          id.value_factor[a] = a == 0 ? sybil_value(r0) : sybil_value(r1);
+          id.size_factor[a] = a == 0 ? f0 : rest;
+        }
+        Outcome od = md.deviation_storage(b);
+        DivisibleMarket::run(md, m, b, md.work(b), id, od);
+        const double u = bidder_utility(md, od, v, i);
+        if (u > best) best = u;
+      }
+  }
   return best;
 }
 
@@ -146,6 +203,19 @@ MCREV_HD MCREV_DEVICE_NOINLINE void write_incentive_metrics(const Model& md, int
   }
   out[incentive_metric::kRegret] = total;
   out[incentive_metric::kAboveTol] = largest > s.tolerance ? 1.0 : 0.0;
+  if (s.sybil > 1 && md.market.kind == MarketKind::Divisible) {
+    double sum = 0.0, top = 0.0, positive = 0.0;
+    for (int i = 0; i < md.n_bidders; ++i) {
+      const double u = bidder_utility(md, o, v, i);
+      const double gain = best_sybil_utility(md, m, v, b, i, s.sybil, u) - u;  // >= 0, exactly 0 if none better
+      sum += gain;
+      top = gain > top ? gain : top;
+      positive += gain > 0.0 ? 1.0 : 0.0;
+    }
+    out[incentive_metric::sybil_gain(G)] = sum / md.n_bidders;
+    out[incentive_metric::sybil_max(G)] = top;
+    out[incentive_metric::sybil_positive(G)] = positive / md.n_bidders;
+  }
 }
 
 /// Calls f(sketch index, value) for every quantile-sketched value of mechanisms [m_begin, m_end) in

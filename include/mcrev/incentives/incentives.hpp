@@ -39,6 +39,7 @@ struct IncentiveOptions {
   bool crossfit_lcb = true;    ///< `crossfit_selection`: "lcb" (default) or "argmax"
   double crossfit_alpha = 0.05;  ///< `crossfit_alpha`: familywise level of the "lcb" selection
   bool curve = true;           ///< `curve`: include the per-type curve in the JSON
+  int sybil_aliases = 0;       ///< `sybil = { aliases = k }` (divisible market): k identities, 0: off
 };
 
 /// A quantile from a sketch: the estimate and a distribution-free interval from the binomial ranks
@@ -113,8 +114,18 @@ struct InterimGroupResult {
   std::vector<InterimTypePoint> curve;
 };
 
+/// The sybil gain (divisible market; mcrev/incentives/expost.hpp best_sybil_utility): per agent, the best
+/// split's utility minus single-identity prescribed bidding (>= 0).
+struct SybilResult {
+  int aliases = 0;
+  Estimate gain;           ///< E[gain_i], per agent
+  Estimate max_gain;       ///< E[max_i gain_i] per profile
+  Estimate positive_prob;  ///< P(gain_i > 0), per agent
+};
+
 struct IncentiveResult {
-  bool enabled = false, expost_enabled = false, interim_enabled = false;
+  bool enabled = false, expost_enabled = false, interim_enabled = false, sybil_enabled = false;
+  SybilResult sybil;
   double tolerance = 0;
   ExpostResult expost;
   std::vector<IrGroupResult> ir;

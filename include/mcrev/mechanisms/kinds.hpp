@@ -21,7 +21,16 @@
   X(Myerson, SingleItem, "myerson", MyersonFamily)                           \
   X(UnitsVcg, Units, "vcg", MultiUnit)                                       \
   X(UniformPrice, Units, "uniform_price", MultiUnit)                         \
-  X(PayAsBid, Units, "pay_as_bid", MultiUnit)
+  X(PayAsBid, Units, "pay_as_bid", MultiUnit)                                \
+  X(DivVcg, Divisible, "vcg", DivisibleMarket)                               \
+  X(DivPayAsBid, Divisible, "pay_as_bid", DivisibleMarket)                   \
+  X(DivUniformPrice, Divisible, "uniform_price", DivisibleMarket)            \
+  X(CombVcg, Combinatorial, "vcg", CombinatorialAuction)                     \
+  X(CombPayAsBid, Combinatorial, "pay_as_bid", CombinatorialAuction)         \
+  X(NearestVcg, Combinatorial, "nearest_vcg", CombinatorialAuction)          \
+  X(NearestBid, Combinatorial, "nearest_bid", CombinatorialAuction)          \
+  X(NearestZero, Combinatorial, "nearest_zero", CombinatorialAuction)        \
+  X(Proxy, Combinatorial, "proxy", CombinatorialAuction)
 
 namespace mcrev {
 

@@ -12,6 +12,8 @@
 //   template <class Keys, class Spec> static void read(Keys&, Spec&);  // its TOML keys (host)
 #pragma once
 
+#include "mcrev/mechanisms/combinatorial.hpp"
+#include "mcrev/mechanisms/divisible.hpp"
 #include "mcrev/mechanisms/kinds.hpp"
 #include "mcrev/mechanisms/multi_unit.hpp"
 #include "mcrev/mechanisms/myerson.hpp"

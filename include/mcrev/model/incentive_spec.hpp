@@ -15,7 +15,7 @@ namespace mcrev {
 /// Most multiplicative shading factors one mechanism's deviation set may list.
 inline constexpr int kMaxShading = 16;
 /// Most bidder groups a scenario with incentive statistics may declare (keeps the CUDA kernel's
-/// per-thread metric arrays within their 256-metric bound: 7 + 3G + 3 + 5G <= 256).
+/// per-thread metric arrays within their 256-metric bound: 7 + 3G + 3 + 5G + 3 <= 256).
 inline constexpr int kMaxIncentiveGroups = 30;
 
 /// Ex-post deviation set and switches of one mechanism (POD; copied to the device).
@@ -37,6 +37,7 @@ struct IncentiveSpec {
   double tolerance = 1e-3;  ///< gains above it count as violations (incentive_metric::kAboveTol)
   int ranges = -1;          ///< arena offset of (lo_g, hi_g) per group
   int sketch = -1;          ///< index of this mechanism's first quantile sketch (regret; +1: total payment)
+  int sybil = 0;            ///< divisible market: identities of the sybil split (`sybil.aliases`; 0: off)
 };
 
 static_assert(std::is_trivially_copyable_v<IncentiveSpec>);
@@ -53,7 +54,12 @@ MCREV_HD MCREV_INLINE constexpr int negative(int g) { return kPerGroupBase + 5 *
 MCREV_HD MCREV_INLINE constexpr int shortfall(int g) { return kPerGroupBase + 5 * g + 3; }  ///< max(0, −u_i)
 /// negative(g) × shortfall(g) of the profile: gives Cov(negative, shortfall) for the ratio's SE.
 MCREV_HD MCREV_INLINE constexpr int ir_cross(int g) { return kPerGroupBase + 5 * g + 4; }
-MCREV_HD MCREV_INLINE constexpr int per_mechanism(int groups) { return kPerGroupBase + 5 * groups; }
+/// then the sybil block (zero unless IncentiveSpec::sybil; mcrev/incentives/expost.hpp):
+MCREV_HD MCREV_INLINE constexpr int sybil_gain(int groups) { return kPerGroupBase + 5 * groups; }  ///< mean_i gain_i
+MCREV_HD MCREV_INLINE constexpr int sybil_max(int groups) { return kPerGroupBase + 5 * groups + 1; }  ///< max_i gain_i
+/// fraction of agents whose best split gains strictly more than single-identity truthful bidding
+MCREV_HD MCREV_INLINE constexpr int sybil_positive(int groups) { return kPerGroupBase + 5 * groups + 2; }
+MCREV_HD MCREV_INLINE constexpr int per_mechanism(int groups) { return kPerGroupBase + 5 * groups + 3; }
 }  // namespace incentive_metric
 
 }  // namespace mcrev

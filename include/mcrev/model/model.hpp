@@ -23,13 +23,32 @@ namespace mcrev {
 ///  single_item: one indivisible item; allocations are 0/1 (or a probability), one value per agent.
 ///  units:       `units` identical units; an agent of demand d has d marginal values (sorted iid
 ///               draws, decreasing) and receives a whole number of units.
-/// Room is kept for double_auction, public_project, combinatorial and divisible (issues 10 and 11).
-enum class MarketKind : int { SingleItem, Units };
+///  divisible:   `supply` S > 0 of one divisible good; agents report utility functions (Group::utility)
+///               and receive quantities x_i >= 0, Σ x_i <= S, x_i <= `cap` (mcrev/mechanisms/divisible.hpp).
+///  combinatorial: `items` distinct items (<= kMaxItems); single-minded agents value one bundle
+///               (Group::bundle); x_i = 1 when agent i receives its bundle (mcrev/mechanisms/combinatorial.hpp).
+/// Room is kept for double_auction and public_project (issue 10).
+enum class MarketKind : int { SingleItem, Units, Divisible, Combinatorial };
+
+/// Most items of a combinatorial market (winner determination is a DP over 2^items item sets).
+inline constexpr int kMaxItems = 12;
+/// Most agents of a combinatorial market.
+inline constexpr int kMaxCombinatorialBidders = 32;
 
 struct Market {
   MarketKind kind = MarketKind::SingleItem;
   int units = 1;  ///< units: number of identical units for sale (>= 1); single_item: 1
+  double supply = 1.0;    ///< divisible: S, the quantity for sale (> 0)
+  double cap = HUGE_VAL;  ///< divisible: most any one identity may receive (> 0; +inf: no cap)
+  int items = 0;          ///< combinatorial: number of items (1..kMaxItems)
 };
+
+/// Utility family of a divisible-market group (Group::utility; THEORY.md "Divisible good"):
+///  Steps:     m = demand marginal values mv_0 >= ... >= mv_{m−1} (sorted iid draws), each for `size`
+///             units: u(x) = Σ_k mv_k · clamp(x − k·size, 0, size).
+///  Linear:    u(x) = v · min(x, size) (size = the demand d).
+///  Quadratic: u(x) = v·x − x²/(2·size) (size = the slope s; demand at price p: s·(v − p)^+).
+enum class Utility : int { Steps = 0, Linear = 1, Quadratic = 2 };
 
 /// `count` iid agents with one value distribution; agents [first, first + count) of every profile.
 /// Agent i = first + j holds `demand` values at v[first_value + j·demand, + demand): its marginal
@@ -40,6 +59,9 @@ struct Group {
   Distribution dist;
   int demand = 1;       ///< values (marginal values) per agent, 1 <= demand <= kMaxDemand
   int first_value = 0;  ///< index of the group's first value in a profile's value array
+  int utility = 0;      ///< divisible: Utility (Steps with size 1 is the units market's valuation)
+  double size = 1.0;    ///< divisible: step width (steps), demand d (linear) or slope s (quadratic)
+  int bundle = 0;       ///< combinatorial: the item set the agents want (bit k = item k)
 };
 
 /// Registered mechanism kinds (the list is mcrev/mechanisms/kinds.hpp); the model only stores them.
@@ -88,6 +110,15 @@ MCREV_HD MCREV_INLINE constexpr int budget_block(int groups) { return 3 + groups
 MCREV_HD MCREV_INLINE constexpr int outcome_metrics(int groups, bool single_item) {
   return per_mechanism(groups) + (single_item ? 0 : budget_block(groups));
 }
+/// Market statistic appended after the budget block in some markets (one metric, Outcome::market_stat):
+///  divisible: the clearing price λ (the supply constraint's multiplier); combinatorial: 1{the
+///  payments lie outside the core with respect to the values}. Its output name: market_stat_name.
+MCREV_HD MCREV_INLINE constexpr int market_metrics(MarketKind k) {
+  return k == MarketKind::Divisible || k == MarketKind::Combinatorial ? 1 : 0;
+}
+MCREV_HD MCREV_INLINE constexpr int outcome_metrics(int groups, MarketKind k) {
+  return outcome_metrics(groups, k == MarketKind::SingleItem) + market_metrics(k);
+}
 }  // namespace metric
 
 /// Pairs whose co-moment the estimator tracks: mechanism m's (surplus, optimal surplus).
@@ -117,7 +148,7 @@ struct Model {
 
   /// Metrics of a mechanism's outcome block (metric:: layout), then its incentive block.
   MCREV_HD int outcome_metrics() const {
-    return metric::outcome_metrics(n_groups, market.kind == MarketKind::SingleItem);
+    return metric::outcome_metrics(n_groups, market.kind);
   }
   MCREV_HD int metrics_per_mechanism() const { return outcome_metrics() + extra_metrics; }
   MCREV_HD int group_of(int agent) const {
@@ -135,7 +166,14 @@ struct Model {
     return gr.first_value + (i - gr.first) * gr.demand;
   }
   /// Units (or items) for sale: what Σ_i x_i is measured against.
-  MCREV_HD double supply() const { return market.kind == MarketKind::Units ? market.units : 1.0; }
+  MCREV_HD double supply() const {
+    switch (market.kind) {
+      case MarketKind::Units: return market.units;
+      case MarketKind::Divisible: return market.supply;
+      case MarketKind::Combinatorial: return market.items;
+      default: return 1.0;
+    }
+  }
 
   /// Per-profile scratch, in doubles: reports (n_values), the outcome's allocation and transfer
   /// (n_bidders each), a second outcome for deviations (2 n_bidders) and ranking work space
@@ -198,6 +236,28 @@ MCREV_HD MCREV_INLINE double holding_value(const double* mv, int demand, double 
   for (; k < demand && x >= k + 1; ++k) total += mv[k];
   if (k < demand && x > k) total += (x - k) * mv[k];
   return total;
+}
+
+/// Value of a divisible-market utility (Utility) at quantity x >= 0, with the values mv (m of them for
+/// steps, mv[0] = v otherwise) scaled by vf and the size parameter `size` (see Utility). Steps of
+/// width 1 add exactly what holding_value adds (same terms, same order).
+MCREV_HD MCREV_INLINE double utility_value(int utility, const double* mv, int m, double size, double vf, double x) {
+  if (utility == static_cast<int>(Utility::Linear)) return vf * mv[0] * (x < size ? x : size);
+  if (utility == static_cast<int>(Utility::Quadratic)) return vf * mv[0] * x - x * x / (2.0 * size);
+  double total = 0.0;
+  for (int k = 0; k < m; ++k) {
+    const double rest = x - k * size;
+    if (!(rest > 0.0)) break;
+    total += (rest < size ? rest : size) * (vf * mv[k]);
+  }
+  return total;
+}
+
+/// Value to an agent of group gr with values mv of holding x: the market's valuation. Units and
+/// single item: holding_value; divisible: the group's utility; combinatorial: v · x (x = 1: the bundle).
+MCREV_HD MCREV_INLINE double agent_value(const Model& md, const Group& gr, const double* mv, double x) {
+  if (md.market.kind == MarketKind::Divisible) return utility_value(gr.utility, mv, gr.demand, gr.size, 1.0, x);
+  return holding_value(mv, gr.demand, x);
 }
 
 }  // namespace mcrev

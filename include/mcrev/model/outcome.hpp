@@ -30,6 +30,9 @@ struct Outcome {
   double price = 0.0;     ///< sparse: the winner's transfer
   double quantity = 1.0;  ///< sparse: the winner's allocation
   double cost = 0.0;      ///< resource cost the mechanism incurs (e.g. a public project built); 0 here
+  /// Market statistic (metric::market_metrics): divisible: the clearing price λ; combinatorial:
+  /// filled by write_metrics (core check). 0 in other markets.
+  double market_stat = 0.0;
   double* alloc = nullptr;     ///< dense: n_bidders allocations
   double* transfer = nullptr;  ///< dense: n_bidders transfers
 
@@ -46,6 +49,7 @@ struct Outcome {
     price = w >= 0 ? p : 0.0;
     quantity = 1.0;
     cost = 0.0;
+    market_stat = 0.0;
   }
   /// Dense form with every entry zero (n agents); the rule then fills alloc and transfer.
   MCREV_HD MCREV_INLINE void clear_dense(int n) {
@@ -53,6 +57,7 @@ struct Outcome {
     winner = -1;
     price = 0.0;
     cost = 0.0;
+    market_stat = 0.0;
     for (int i = 0; i < n; ++i) {
       alloc[i] = 0.0;
       transfer[i] = 0.0;

@@ -49,6 +49,13 @@ MCREV_HD MCREV_NOINLINE inline double first_best_units(const Model& md, const do
   return total;
 }
 
+/// Items in an item set (combinatorial bundles).
+MCREV_HD MCREV_INLINE int count_items(int set) {
+  int c = 0;
+  for (; set; set &= set - 1) ++c;
+  return c;
+}
+
 /// Per-group metrics of a dense outcome (out of line: the sparse single-item path stays small).
 MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const Outcome& o, const double* v, double* out,
                                                         double* welfare_out, double* allocated_out) {
@@ -56,11 +63,12 @@ MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const O
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
     double held = 0.0, paid = 0.0, util = 0.0;
+    const double per_unit = md.market.kind == MarketKind::Combinatorial ? count_items(gr.bundle) : 1.0;
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
       const double x = o.alloc[i], t = o.transfer[i];
-      const double value = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, x);
+      const double value = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, x);
       welfare += value;
-      allocated += x;
+      allocated += x * per_unit;
       held += x;
       paid += t;
       util += value - t;
@@ -86,7 +94,7 @@ MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outc
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
       const double xi = o.x(i);
       active = active || xi != 0.0;
-      const double u = holding_value(v + gr.first_value + (i - gr.first) * gr.demand, gr.demand, xi) - o.t(i);
+      const double u = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, xi) - o.t(i);
       negative += u < 0.0 ? 1.0 : 0.0;
     }
     x[metric::ir_violation(g)] = negative / gr.count;
@@ -94,13 +102,17 @@ MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outc
   x[metric::kBudget] = budget;
   x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
   x[metric::kActive] = active ? 1.0 : 0.0;
+  if (md.market.kind == MarketKind::Divisible) x[metric::budget_block(md.n_groups)] = o.market_stat;
+  if (md.market.kind == MarketKind::Combinatorial)
+    x[metric::budget_block(md.n_groups)] = CombinatorialAuction::outside_core(md, v, o);
   return o.cost;
 }
 
 /// Writes mechanism m's metric block (metric:: layout) for one profile, from the generic outcome.
-/// opt_single: max_i v_i (single-item first best before the seller's value).
+/// opt_single: max_i v_i (single-item first best before the seller's value). work: the pipeline's
+/// work space (Model::work), needed by the divisible market's first best (may be null elsewhere).
 MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, const double* v, double baseline_revenue,
-                                   double opt_single, double* out) {
+                                   double opt_single, double* out, double* work = nullptr) {
   const Mechanism& mech = md.mechanisms[m];
   const double revenue = outcome_revenue(md, o);
   double welfare = 0.0, allocated = 0.0;
@@ -113,7 +125,9 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     if (o.winner >= 0) {
       const int g = md.group_of(o.winner);
       const int demand = md.n_values == md.n_bidders ? 1 : md.groups[g].demand;
-      const double value = holding_value(v + md.value_index(o.winner), demand, o.quantity);
+      const double value = md.market.kind == MarketKind::Divisible
+                               ? agent_value(md, md.groups[g], v + md.value_index(o.winner), o.quantity)
+                               : holding_value(v + md.value_index(o.winner), demand, o.quantity);
       const double inv = 1.0 / md.groups[g].count;
       welfare = value;
       allocated = o.quantity;
@@ -134,9 +148,17 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   out[metric::kNoSale] = unsold;
   out[metric::kRevenueDiff] = revenue - baseline_revenue;
   out[metric::kSurplus] = welfare + kept;
-  out[metric::kOptSurplus] = md.market.kind == MarketKind::Units
-                                 ? first_best_units(md, v, mech.seller_value)
-                                 : (opt_single > mech.seller_value ? opt_single : mech.seller_value);
+  if (md.market.kind == MarketKind::Divisible) {  // water-filling of the values at floor price v0
+    double held = 0.0;
+    const double w = DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
+    out[metric::kOptSurplus] = w + mech.seller_value * (md.supply() - held);
+  } else if (md.market.kind == MarketKind::Combinatorial) {
+    out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v);
+  } else {
+    out[metric::kOptSurplus] = md.market.kind == MarketKind::Units
+                                   ? first_best_units(md, v, mech.seller_value)
+                                   : (opt_single > mech.seller_value ? opt_single : mech.seller_value);
+  }
 }
 
 /// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
@@ -152,7 +174,7 @@ MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int
   for (int m = m_begin; m < m_end; ++m) {
     const Outcome o = run_mechanism(md, m, profile, v, b);
     if (m == 0) baseline = outcome_revenue(md, o);
-    write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block);
+    write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block, md.work(b));
     if (md.extra_metrics > 0)
       write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + md.outcome_metrics());
   }

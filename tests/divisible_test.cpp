@@ -1,0 +1,603 @@
+// Divisible-good market clearing ([market] kind = "divisible") and combinatorial auctions
+// ([market] kind = "combinatorial"): per-profile hand cases (water-filling, clearing price, the three
+// payment rules, caps, ties, identities; winner determination, VCG, the LLG core-selecting rules),
+// closed forms within 5 SE (quadratic utilities, LLG; docs/divisible.md), the reduction of unit
+// steps to the units market, exact ex-post regret of VCG, sybil and demand-reduction gains, the CPU
+// backend against the per-profile model, and scenario errors.
+#include "mcrev/pipeline/kernel_body.hpp"
+#include "scenario/scenario.hpp"
+
+#include "test_util.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mcrev;
+using namespace mcrev::test;
+
+namespace {
+
+struct Clear {
+  Scenario sc;
+  ModelData md;
+  Model m;
+  std::vector<double> b;
+  explicit Clear(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
+  Outcome outcome(int k, const std::vector<double>& reports) {
+    b.assign(m.scratch_doubles(), 0.0);
+    std::copy(reports.begin(), reports.end(), b.begin());
+    return allocate(m, k, 0, b.data());
+  }
+  Outcome identities(int k, const std::vector<double>& reports, const Identities& ids) {
+    b.assign(m.scratch_doubles(), 0.0);
+    std::copy(reports.begin(), reports.end(), b.begin());
+    Outcome o = m.outcome_storage(b.data());
+    DivisibleMarket::run(m, k, b.data(), m.work(b.data()), ids, o);
+    return o;
+  }
+};
+
+const char* kThreeRules = R"(
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "uniform_price"
+[[mechanisms]]
+kind = "pay_as_bid"
+)";
+
+std::string quadratic(double supply, const std::string& cap = "") {
+  return "[market]\nkind = \"divisible\"\nsupply = " + std::to_string(supply) + "\n" + cap +
+         R"(
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 1.0, high = 2.0 }
+utility = { kind = "quadratic", slope = 1.0 }
+)" + kThreeRules;
+}
+
+double z(const Estimate& e, double want) { return std::abs(e.mean - want) / e.stderr_; }
+
+}  // namespace
+
+TEST(Divisible, QuadraticHandProfile) {
+  Clear u(quadratic(1.0));
+  // v = (1.8, 1.2), s = 1, S = 1: x_i = v_i − λ with x_1 + x_2 = 1: λ = 1, x = (0.8, 0.2).
+  for (int k = 0; k < 3; ++k) {
+    const Outcome o = u.outcome(k, {1.8, 1.2});
+    EXPECT_NEAR(o.market_stat, 1.0, 1e-12);
+    EXPECT_NEAR(o.x(0), 0.8, 1e-12);
+    EXPECT_NEAR(o.x(1), 0.2, 1e-12);
+  }
+  // vcg: W_{−1} = 1.2 − 1/2 (bidder 2 alone takes all of S = 1), u_2 = 1.2·0.2 − 0.02 = 0.22: t_1 = 0.48;
+  // W_{−2} = 1.3, u_1 = 1.44 − 0.32 = 1.12: t_2 = 0.18.
+  Outcome o = u.outcome(0, {1.8, 1.2});
+  EXPECT_NEAR(o.t(0), 0.48, 1e-12);
+  EXPECT_NEAR(o.t(1), 0.18, 1e-12);
+  o = u.outcome(1, {1.8, 1.2});  // uniform: λ x_i
+  EXPECT_NEAR(o.t(0), 0.8, 1e-12);
+  EXPECT_NEAR(o.t(1), 0.2, 1e-12);
+  o = u.outcome(2, {1.8, 1.2});  // pay as bid: u_i(x_i)
+  EXPECT_NEAR(o.t(0), 1.12, 1e-12);
+  EXPECT_NEAR(o.t(1), 0.22, 1e-12);
+}
+
+TEST(Divisible, QuadraticWithCap) {
+  Clear u(quadratic(1.0, "cap = 0.6\n"));
+  // Bidder 1 would take 0.8 > cap: x = (0.6, 0.4), λ from bidder 2: 1.2 − λ = 0.4, λ = 0.8.
+  const Outcome o = u.outcome(1, {1.8, 1.2});
+  EXPECT_NEAR(o.x(0), 0.6, 1e-12);
+  EXPECT_NEAR(o.x(1), 0.4, 1e-12);
+  EXPECT_NEAR(o.market_stat, 0.8, 1e-12);
+  EXPECT_NEAR(o.t(0), 0.48, 1e-12);
+  // Supply not binding: λ = 0 and everyone buys s·v capped.
+  Clear w(quadratic(5.0, "cap = 1.5\n"));
+  const Outcome q = w.outcome(1, {1.8, 1.2});
+  EXPECT_EQ(q.market_stat, 0.0);
+  EXPECT_NEAR(q.x(0), 1.5, 1e-12);
+  EXPECT_NEAR(q.x(1), 1.2, 1e-12);
+  EXPECT_EQ(q.t(0), 0.0);
+}
+
+TEST(Divisible, LinearHandProfile) {
+  Clear u(std::string(R"(
+[market]
+kind = "divisible"
+supply = 1.5
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 1.0 }
+)") + kThreeRules);
+  // Values (0.9, 0.5, 0.7), demand 1 each, S = 1.5: x = (1, 0, 0.5), λ = 0.7 (the marginal bidder).
+  for (int k = 0; k < 3; ++k) {
+    const Outcome o = u.outcome(k, {0.9, 0.5, 0.7});
+    EXPECT_EQ(o.x(0), 1.0);
+    EXPECT_EQ(o.x(1), 0.0);
+    EXPECT_EQ(o.x(2), 0.5);
+    EXPECT_EQ(o.market_stat, 0.7);
+    EXPECT_EQ(o.t(1), 0.0);
+  }
+  // vcg: W_{−0} = 0.7 + 0.5·0.5 = 0.95, others hold 0.35: t_0 = 0.6; W_{−2} = 0.9 + 0.25, others 0.9: 0.25.
+  Outcome o = u.outcome(0, {0.9, 0.5, 0.7});
+  EXPECT_NEAR(o.t(0), 0.6, 1e-12);
+  EXPECT_NEAR(o.t(2), 0.25, 1e-12);
+  o = u.outcome(1, {0.9, 0.5, 0.7});
+  EXPECT_NEAR(o.t(0), 0.7, 1e-15);
+  EXPECT_NEAR(o.t(2), 0.35, 1e-15);
+  o = u.outcome(2, {0.9, 0.5, 0.7});
+  EXPECT_NEAR(o.t(0), 0.9, 1e-15);
+  EXPECT_NEAR(o.t(2), 0.35, 1e-15);
+}
+
+TEST(Divisible, StepsCapTiesAndReserve) {
+  Clear u(R"(
+[market]
+kind = "divisible"
+supply = 2.0
+cap = 1.5
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "steps", steps = 2, width = 1.0 }
+[[mechanisms]]
+kind = "uniform_price"
+[[mechanisms]]
+kind = "uniform_price"
+name = "reserved"
+reserve = 0.65
+)");
+  // Steps (0.9, 0.8) and (0.7, 0.6): bidder 0 capped at 1.5 (its second step counts for 0.5 only),
+  // bidder 1 takes the remaining 0.5 of its 0.7 step: λ = 0.7.
+  Outcome o = u.outcome(0, {0.9, 0.8, 0.7, 0.6});
+  EXPECT_EQ(o.x(0), 1.5);
+  EXPECT_EQ(o.x(1), 0.5);
+  EXPECT_EQ(o.market_stat, 0.7);
+  // Ties at λ share the rest in proportion to their widths: (0.9, 0.7) and (0.7, 0.1), S = 2:
+  // 1 unit goes to 0.9; the 0.7 steps (width 0.5 after bidder 0's cap, and 1) share 1 unit: 1/3, 2/3.
+  o = u.outcome(0, {0.9, 0.7, 0.7, 0.1});
+  EXPECT_NEAR(o.x(0), 1.0 + 1.0 / 3, 1e-15);
+  EXPECT_NEAR(o.x(1), 2.0 / 3, 1e-15);
+  EXPECT_EQ(o.market_stat, 0.7);
+  // Reserve 0.65: steps below it are not served even though supply is left; λ = 0.65.
+  o = u.outcome(1, {0.9, 0.5, 0.6, 0.1});
+  EXPECT_EQ(o.x(0), 1.0);
+  EXPECT_EQ(o.x(1), 0.0);
+  EXPECT_EQ(o.market_stat, 0.65);
+  EXPECT_EQ(o.t(0), 0.65);
+}
+
+TEST(Divisible, IdentitiesSumTheirAllocationsAndPayments) {
+  Clear u(std::string(R"(
+[market]
+kind = "divisible"
+supply = 3.0
+cap = 1.0
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 2.0 }
+)") + kThreeRules);
+  // Values (0.9, 0.5), demand 2, cap 1: one identity each gets 1 unit, λ = 0 (1 unit unsold), VCG 0.
+  Outcome o = u.outcome(0, {0.9, 0.5});
+  EXPECT_EQ(o.x(0), 1.0);
+  EXPECT_EQ(o.x(1), 1.0);
+  EXPECT_EQ(o.t(0), 0.0);
+  // Bidder 0 as two identities of demand 1 each: 2 units; the second one displaces bidder 1's...
+  // nothing (1 unit was unsold): identity payments are 0 and bidder 0 gains 0.9.
+  Identities id;
+  id.agent = 0;
+  id.count = 2;
+  id.value_factor[0] = id.value_factor[1] = 1.0;
+  id.size_factor[0] = id.size_factor[1] = 0.5;
+  o = u.identities(0, {0.9, 0.5}, id);
+  EXPECT_EQ(o.x(0), 2.0);
+  EXPECT_EQ(o.x(1), 1.0);
+  EXPECT_EQ(o.t(0), 0.0);
+  // With supply 2.5 the second identity takes 0.5 from bidder 1: each identity pays 0.5·0.5.
+  Clear w(std::string(R"(
+[market]
+kind = "divisible"
+supply = 2.5
+cap = 1.0
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 2.0 }
+)") + kThreeRules);
+  o = w.identities(0, {0.9, 0.5}, id);
+  EXPECT_EQ(o.x(0), 2.0);
+  EXPECT_EQ(o.x(1), 0.5);
+  EXPECT_NEAR(o.t(0), 0.5, 1e-15);
+  o = w.identities(1, {0.9, 0.5}, id);  // uniform: λ = 0.5 on 2 units
+  EXPECT_NEAR(o.t(0), 1.0, 1e-15);
+}
+
+TEST(Divisible, QuadraticClosedForms) {
+  // Two bidders, v ~ U[1, 2], s = 1, S = 1 (docs/divisible.md): λ = (v_1 + v_2 − 1)/2, E[λ] = 1;
+  // welfare = m/2 + d²/4 − 1/4 with m = v_1 + v_2, d = v_1 − v_2: E = 31/24; vcg revenue
+  // m − 1 − welfare: 17/24; pay as bid = welfare (truthful): 31/24; uniform = λ: 1.
+  Scenario sc = parse_scenario("samples = 200000\nseed = 5\n" + quadratic(1.0));
+  const RunResult r = run_cpu_scenario(sc);
+  EXPECT_LT(z(r.mechanisms[0].revenue, 17.0 / 24), 5.0) << r.mechanisms[0].revenue.mean;
+  EXPECT_LT(z(r.mechanisms[1].revenue, 1.0), 5.0) << r.mechanisms[1].revenue.mean;
+  EXPECT_LT(z(r.mechanisms[2].revenue, 31.0 / 24), 5.0) << r.mechanisms[2].revenue.mean;
+  EXPECT_LT(z(r.mechanisms[0].welfare, 31.0 / 24), 5.0) << r.mechanisms[0].welfare.mean;
+  EXPECT_LT(z(r.mechanisms[1].market_stat, 1.0), 5.0);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(r.mechanisms[k].welfare.mean, r.mechanisms[0].welfare.mean);  // one allocation rule
+    EXPECT_NEAR(r.mechanisms[k].efficiency.mean, 1.0, 1e-12);
+    EXPECT_NEAR(r.mechanisms[k].no_sale.mean, 0.0, 1e-12);
+  }
+}
+
+TEST(Divisible, UnitStepsAreTheUnitsMarket) {
+  const std::string bidders = R"(
+samples = 20000
+seed = 17
+[[bidders]]
+count = 3
+value = { dist = "beta", alpha = 2.0, beta = 3.0 }
+)";
+  const RunResult units = run_cpu_scenario(parse_scenario(
+      bidders + "demand = 2\n[market]\nkind = \"units\"\nunits = 3\n" + kThreeRules));
+  const RunResult div = run_cpu_scenario(parse_scenario(
+      bidders + "utility = { kind = \"steps\", steps = 2, width = 1.0 }\n[market]\nkind = \"divisible\"\nsupply = 3\n" +
+      kThreeRules));
+  for (int k = 0; k < 3; ++k) {
+    const MechanismResult &a = units.mechanisms[k], &b = div.mechanisms[k];
+    EXPECT_EQ(a.welfare.mean, b.welfare.mean) << k;
+    EXPECT_EQ(a.no_sale.mean, b.no_sale.mean) << k;
+    EXPECT_EQ(a.bidders[0].win.mean, b.bidders[0].win.mean) << k;
+    EXPECT_NEAR(a.efficiency.mean, b.efficiency.mean, 1e-12) << k;
+    if (k == 0) {  // vcg: externality sums versus welfare differences
+      EXPECT_NEAR(a.revenue.mean, b.revenue.mean, 1e-12);
+      EXPECT_NEAR(a.revenue.stderr_, b.revenue.stderr_, 1e-12);
+      EXPECT_NEAR(a.bidders[0].utility.mean, b.bidders[0].utility.mean, 1e-12);
+    } else {  // the same prices, the same arithmetic
+      EXPECT_EQ(a.revenue.mean, b.revenue.mean) << k;
+      EXPECT_EQ(a.revenue.stderr_, b.revenue.stderr_) << k;
+      EXPECT_EQ(a.bidders[0].utility.mean, b.bidders[0].utility.mean) << k;
+    }
+  }
+}
+
+TEST(Divisible, VcgExPostRegretIsExactlyZeroAndUniformPriceInvitesDemandReduction) {
+  for (const char* utility : {"{ kind = \"linear\", demand = 1.5 }", "{ kind = \"steps\", steps = 3, width = 0.5 }",
+                              "{ kind = \"quadratic\", slope = 2.0 }"}) {
+    const std::string toml = std::string(R"(
+samples = 1000
+seed = 3
+[market]
+kind = "divisible"
+supply = 2.0
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = )") + utility + R"(
+[[mechanisms]]
+kind = "vcg"
+incentives = { expost_regret = true, deviations = 16, refine_levels = 2 }
+[[mechanisms]]
+kind = "uniform_price"
+incentives = { expost_regret = true, deviations = 16, refine_levels = 2 }
+)";
+    const RunResult r = run_cpu_scenario(parse_scenario(toml));
+    EXPECT_EQ(r.mechanisms[0].incentives.expost.regret.mean, 0.0) << utility;
+    EXPECT_EQ(r.mechanisms[0].incentives.expost.distribution.max, 0.0) << utility;
+    EXPECT_GT(r.mechanisms[1].incentives.expost.regret.mean, 5 * r.mechanisms[1].incentives.expost.regret.stderr_)
+        << utility;
+  }
+}
+
+TEST(Divisible, DemandReductionIsInTheDeviationSet) {
+  // One bidder with linear demand 2 and a rival of demand 1, S = 1.5, uniform price. Truthful: the
+  // bidder's own demand sets λ = 0.9 on its 1.5 units (utility 0). Reporting demand 1.5 (factor
+  // 0.75) leaves the rival's 0.4 as the price: utility 1.5·(0.9 − 0.4) = 0.75; demand 1: 0.5;
+  // 0.5: 0.25; any value report below 0.4: at most 0.45.
+  Clear u(R"(
+[market]
+kind = "divisible"
+supply = 1.5
+[[bidders]]
+count = 1
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 2.0 }
+[[bidders]]
+count = 1
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 1.0 }
+[[mechanisms]]
+kind = "uniform_price"
+incentives = { expost_regret = true, deviations = 8, refine_levels = 0 }
+)");
+  std::vector<double> v = {0.9, 0.4};
+  u.b.assign(u.m.scratch_doubles(), 0.0);
+  std::copy(v.begin(), v.end(), u.b.begin());
+  const Outcome o = allocate(u.m, 0, 0, u.b.data());
+  EXPECT_EQ(o.x(0), 1.5);
+  EXPECT_EQ(o.market_stat, 0.9);
+  EXPECT_NEAR(bidder_utility(u.m, o, v.data(), 0), 0.0, 1e-15);
+  const Deviation d = best_deviation(u.m, 0, 0, v.data(), u.b.data(), 0, bidder_utility(u.m, o, v.data(), 0));
+  EXPECT_NEAR(d.utility, 0.75, 1e-12);
+}
+
+TEST(Divisible, SybilGainIsPositiveUnderVcgWithACapAndZeroWithout) {
+  auto scenario = [](const std::string& cap) {
+    return std::string(R"(
+samples = 3000
+seed = 9
+[market]
+kind = "divisible"
+supply = 3.0
+)") + cap + R"(
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 2.0 }
+[[mechanisms]]
+kind = "vcg"
+incentives = { sybil = { aliases = 2 } }
+[[mechanisms]]
+kind = "uniform_price"
+incentives = { sybil = { aliases = 2 } }
+[[mechanisms]]
+kind = "pay_as_bid"
+incentives = { sybil = { aliases = 2 } }
+)";
+  };
+  const RunResult capped = run_cpu_scenario(parse_scenario(scenario("cap = 1.0\n")));
+  const SybilResult& s = capped.mechanisms[0].incentives.sybil;
+  EXPECT_EQ(s.aliases, 2);
+  EXPECT_GT(s.gain.mean, 5 * s.gain.stderr_);
+  EXPECT_GT(s.positive_prob.mean, 5 * s.positive_prob.stderr_);
+  EXPECT_GE(s.max_gain.mean, s.gain.mean);
+  const RunResult free = run_cpu_scenario(parse_scenario(scenario("")));
+  EXPECT_LT(free.mechanisms[0].incentives.sybil.gain.mean, 1e-12);
+  EXPECT_LT(free.mechanisms[0].incentives.sybil.max_gain.mean, 1e-12);
+  // Uniform price: the split emulates demand reduction, which pays.
+  EXPECT_GT(free.mechanisms[1].incentives.sybil.gain.mean, 5 * free.mechanisms[1].incentives.sybil.gain.stderr_);
+}
+
+TEST(Divisible, CpuBackendIsThePerProfileModelBitForBit) {
+  Clear u(std::string(R"(
+samples = 1000
+seed = 21
+[market]
+kind = "divisible"
+supply = 2.5
+cap = 1.2
+[[bidders]]
+count = 2
+value = { dist = "beta", alpha = 2.0, beta = 3.0 }
+utility = { kind = "steps", steps = 3, width = 0.5 }
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.5 }
+utility = { kind = "quadratic", slope = 1.0 }
+[[bidders]]
+count = 1
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 0.7 }
+[[mechanisms]]
+kind = "vcg"
+incentives = { expost_regret = true, deviations = 8, refine_levels = 1, sybil = { aliases = 3 } }
+[[mechanisms]]
+kind = "uniform_price"
+reserve = 0.1
+[[mechanisms]]
+kind = "pay_as_bid"
+strategy = "shade"
+factor = 0.8
+)"));
+  const PartialShape sh = u.md.shape();
+  const MechanismPairs pairs{u.m.metrics_per_mechanism()};
+  TreeReducer ref(sh, pairs);
+  std::vector<double> v(u.m.n_values), b(u.m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
+      part(sh.size());
+  for (std::uint64_t first = 0; first < u.sc.samples; first += kLeafProfiles) {
+    thread_partial(u.m, ThreadRange{first, std::min<std::uint64_t>(u.sc.samples, first + kLeafProfiles)}, 0,
+                   u.m.n_mechanisms, v.data(), b.data(), x.data(), sums.data(), part.data());
+    ref.push(0, part);
+  }
+  const std::vector<double> want = ref.finish();
+  for (int threads : {1, 2}) {
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    o.threads = threads;
+    o.chunk_profiles = 1024;
+    const RunResult r = run(u.sc, o);
+    ASSERT_GE(r.partial.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(r.partial[k], want[k]) << k << " threads " << threads;
+  }
+}
+
+TEST(Divisible, ScenarioErrorsNameTheKey) {
+  auto error_of = [](const std::string& toml) -> std::string {
+    try {
+      parse_scenario(toml);
+    } catch (const ScenarioError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string linear = "[[bidders]]\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                             "utility = { kind = \"linear\", demand = 1.0 }\n[[mechanisms]]\nkind = \"vcg\"\n";
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\n" + linear).find("market.supply"), std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = -1\n" + linear).find("market.supply"), std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = 1\ncap = 0\n" + linear).find("market.cap"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = 1\n[[bidders]]\nvalue = { dist = \"uniform\", low = 0.0, "
+                     "high = 1.0 }\nutility = { kind = \"cubic\" }\n[[mechanisms]]\nkind = \"vcg\"\n")
+                .find("bidders[0].utility.kind"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = 1\n[[bidders]]\nvalue = { dist = \"uniform\", low = 0.0, "
+                     "high = 1.0 }\n[[mechanisms]]\nkind = \"vcg\"\n")
+                .find("bidders[0].utility"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = 1\n" + linear + "reserve = -1\n").find("mechanisms[0].reserve"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"units\"\nunits = 1\n[[bidders]]\nvalue = { dist = \"uniform\", low = 0.0, high "
+                     "= 1.0 }\n[[mechanisms]]\nkind = \"vcg\"\nincentives = { sybil = { aliases = 2 } }\n")
+                .find("mechanisms[0].incentives.sybil"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"divisible\"\nsupply = 1\n" + linear + "incentives = { sybil = { aliases = 99 } }\n")
+                .find("mechanisms[0].incentives.sybil.aliases"),
+            std::string::npos);
+  const std::string comb = "[market]\nkind = \"combinatorial\"\nitems = [\"A\", \"B\"]\n";
+  EXPECT_NE(error_of(comb + "[[bidders]]\nbundle = [\"C\"]\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                            "[[mechanisms]]\nkind = \"vcg\"\n")
+                .find("bidders[0].bundle[0]"),
+            std::string::npos);
+  EXPECT_NE(error_of(comb + "[[bidders]]\nbundle = [\"A\"]\ncount = 2\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                            "[[mechanisms]]\nkind = \"nearest_vcg\"\n")
+                .find("mechanisms[0].kind"),
+            std::string::npos);
+  EXPECT_NE(error_of("[market]\nkind = \"combinatorial\"\nitems = [\"A\",\"B\",\"C\",\"D\",\"E\",\"F\",\"G\",\"H\",\"I\",\"J\","
+                     "\"K\",\"L\",\"M\"]\n[[bidders]]\nbundle = [\"A\"]\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                     "[[mechanisms]]\nkind = \"vcg\"\n")
+                .find("market.items"),
+            std::string::npos);
+  EXPECT_NE(error_of(comb + "[[bidders]]\nbundle = [\"A\"]\ncount = 33\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                            "[[mechanisms]]\nkind = \"vcg\"\n")
+                .find("at most 32"),
+            std::string::npos);
+}
+
+// ---- combinatorial auctions ----
+
+namespace {
+
+const char* kLlg = R"(
+[market]
+kind = "combinatorial"
+items = ["A", "B"]
+[[bidders]]
+name = "local_A"
+bundle = ["A"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+name = "local_B"
+bundle = ["B"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+name = "global"
+bundle = ["A", "B"]
+value = { dist = "uniform", low = 0.0, high = 2.0 }
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "pay_as_bid"
+[[mechanisms]]
+kind = "nearest_vcg"
+[[mechanisms]]
+kind = "nearest_bid"
+[[mechanisms]]
+kind = "nearest_zero"
+[[mechanisms]]
+kind = "proxy"
+)";
+
+}  // namespace
+
+TEST(Combinatorial, LlgHandProfiles) {
+  Clear u(kLlg);
+  // b = (0.7, 0.5, 1.0): locals win (1.2 >= 1.0). VCG: p_1 = 0.5, p_2 = 0.3 (sum 0.8 < 1: outside the core).
+  Outcome o = u.outcome(0, {0.7, 0.5, 1.0});
+  EXPECT_EQ(o.x(0), 1.0);
+  EXPECT_EQ(o.x(1), 1.0);
+  EXPECT_EQ(o.x(2), 0.0);
+  EXPECT_NEAR(o.t(0), 0.5, 1e-15);
+  EXPECT_NEAR(o.t(1), 0.3, 1e-15);
+  const std::vector<double> v = {0.7, 0.5, 1.0};
+  EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o), 1.0);
+  // nearest_vcg: (0.5, 0.3) + 0.1 each = (0.6, 0.4); nearest_bid: (1 + 0.7 − 0.5)/2 = 0.6 (the same
+  // here, both VCG payments positive); nearest_zero and proxy: (0.5, 0.5).
+  const double want1[] = {0.6, 0.6, 0.5, 0.5};
+  for (int k = 2; k < 6; ++k) {
+    o = u.outcome(k, v);
+    EXPECT_NEAR(o.t(0), want1[k - 2], 1e-15) << k;
+    EXPECT_NEAR(o.t(0) + o.t(1), 1.0, 1e-15) << k;
+    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o), 0.0) << k;
+  }
+  // b = (0.9, 0.2, 0.6): L_1 = 0.4, L_2 = 0. nearest_vcg: δ = 0.1: (0.5, 0.1); nearest_bid: clamp(0.65,
+  // 0.4, 0.6) = 0.6 → (0.6, 0); nearest_zero: clamp(0.3, 0.4, 0.6) = 0.4 → (0.4, 0.2); proxy: 0.3 each
+  // exceeds b_2 = 0.2: (0.4, 0.2).
+  const std::vector<double> w = {0.9, 0.2, 0.6};
+  const double want2[] = {0.5, 0.6, 0.4, 0.4};
+  for (int k = 2; k < 6; ++k) {
+    o = u.outcome(k, w);
+    EXPECT_NEAR(o.t(0), want2[k - 2], 1e-15) << k;
+    EXPECT_NEAR(o.t(1), 0.6 - want2[k - 2], 1e-15) << k;
+  }
+  // Global wins (b_g = 1.5 > 1.1): pays b_1 + b_2 under vcg and the core rules, its bid under pay_as_bid.
+  const std::vector<double> g = {0.6, 0.5, 1.5};
+  for (int k = 0; k < 6; ++k) {
+    o = u.outcome(k, g);
+    EXPECT_EQ(o.x(2), 1.0);
+    EXPECT_EQ(o.x(0), 0.0);
+    EXPECT_NEAR(o.t(2), k == 1 ? 1.5 : 1.1, 1e-15) << k;
+    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, g.data(), o), 0.0);
+  }
+}
+
+TEST(Combinatorial, WinnerDeterminationAndVcgOnThreeItems) {
+  Clear u(R"(
+[market]
+kind = "combinatorial"
+items = ["A", "B", "C"]
+[[bidders]]
+bundle = ["A", "B"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+bundle = ["B", "C"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+bundle = ["C"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+bundle = ["A"]
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "pay_as_bid"
+)");
+  // Bids AB 0.8, BC 0.9, C 0.3, A 0.4: {AB, C} = 1.1, {BC, A} = 1.3 wins.
+  Outcome o = u.outcome(0, {0.8, 0.9, 0.3, 0.4});
+  EXPECT_EQ(o.x(0), 0.0);
+  EXPECT_EQ(o.x(1), 1.0);
+  EXPECT_EQ(o.x(2), 0.0);
+  EXPECT_EQ(o.x(3), 1.0);
+  // VCG: BC pays W_{−BC} − 0.4 = 1.1 − 0.4 = 0.7; A pays W_{−A} − 0.9 = max(0.9, 0.8 + 0.3) − 0.9 = 0.2.
+  EXPECT_NEAR(o.t(1), 0.7, 1e-15);
+  EXPECT_NEAR(o.t(3), 0.2, 1e-15);
+  o = u.outcome(1, {0.8, 0.9, 0.3, 0.4});
+  EXPECT_EQ(o.t(1), 0.9);
+  EXPECT_EQ(o.t(3), 0.4);
+}
+
+TEST(Combinatorial, LlgClosedForms) {
+  // Locals U[0,1], global U[0,2], truthful (docs/divisible.md, "LLG"): welfare 31/24; VCG revenue 7/12
+  // (global 5/12, each local 1/12); core-selecting rules 17/24; pay as bid 31/24; P(VCG outside the
+  // core) = P(b_1 + b_2 > b_g) = 1/2, 0 for the core rules.
+  Scenario sc = parse_scenario(std::string("samples = 200000\nseed = 13\n") + kLlg);
+  const RunResult r = run_cpu_scenario(sc);
+  const MechanismResult& vcg = r.mechanisms[0];
+  EXPECT_LT(z(vcg.welfare, 31.0 / 24), 5.0) << vcg.welfare.mean;
+  EXPECT_LT(z(vcg.revenue, 7.0 / 12), 5.0) << vcg.revenue.mean;
+  EXPECT_LT(z(vcg.bidders[0].payment, 1.0 / 12), 5.0) << vcg.bidders[0].payment.mean;
+  EXPECT_LT(z(vcg.bidders[1].payment, 1.0 / 12), 5.0) << vcg.bidders[1].payment.mean;
+  EXPECT_LT(z(vcg.bidders[2].payment, 5.0 / 12), 5.0) << vcg.bidders[2].payment.mean;
+  EXPECT_LT(z(vcg.market_stat, 0.5), 5.0) << vcg.market_stat.mean;
+  EXPECT_LT(z(r.mechanisms[1].revenue, 31.0 / 24), 5.0) << r.mechanisms[1].revenue.mean;
+  for (int k = 2; k < 6; ++k) {
+    EXPECT_LT(z(r.mechanisms[k].revenue, 17.0 / 24), 5.0) << k << " " << r.mechanisms[k].revenue.mean;
+    EXPECT_LT(z(r.mechanisms[k].bidders[0].payment, 7.0 / 48), 5.0) << k;
+    EXPECT_EQ(r.mechanisms[k].market_stat.mean, 0.0) << k;
+    EXPECT_EQ(r.mechanisms[k].welfare.mean, vcg.welfare.mean);
+  }
+  // In LLG the proxy point is the nearest-zero point, profile by profile.
+  EXPECT_EQ(r.mechanisms[4].revenue.mean, r.mechanisms[5].revenue.mean);
+  EXPECT_EQ(r.mechanisms[4].bidders[0].payment.mean, r.mechanisms[5].bidders[0].payment.mean);
+}
