@@ -475,7 +475,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
         gs.size = ur.number("slope");
       } else if (uk == "steps") {
         gs.utility = Utility::Steps;
-        const std::uint64_t steps = ur.count("steps", 1, 1);
+        const std::uint64_t steps = ur.count("steps", 1, 1, UINT64_MAX);
         MCREV_EXPECTS(steps <= static_cast<std::uint64_t>(kMaxDemand), path + ".utility.steps",
                       "at most " + std::to_string(kMaxDemand) + " steps are supported, got " + std::to_string(steps));
         gs.demand = static_cast<int>(steps);

@@ -176,8 +176,8 @@ struct DivisibleMarket {
         break;
       }
       const Curve c = cl.curve(best);
-      double price, q;
-      int kind;
+      double price = 0.0, q = 0.0;
+      int kind = 0;
       Clearing::breakpoint(c, static_cast<int>(cl.cur(best)), &price, &kind, &q);
       if (kind == 0) {  // a step: D jumps by q below its price
         A += q;
