@@ -216,13 +216,18 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
   const SketchBuffers sketches{sk_counts.ptr, sk_min.ptr, sk_max.ptr};
   std::vector<double> full(md.shape().size(), 0.0);
   // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
-  const bool small_n = md.n_values <= 32, small_k = B <= 64;
+  // The per-thread scratch bound of an instantiation is 7 MaxN + 2 doubles (Model::scratch_doubles
+  // with unit demand); the combinatorial market's winner-determination table needs the large one.
+  const Model view = md.view();
+  const bool small_n = md.n_values <= 32 && view.scratch_doubles() <= 7 * 32 + 2, small_k = B <= 64;
+  if (view.scratch_doubles() > 7 * kMaxBidders + 2)
+    throw BackendError("CUDA backend: " + std::to_string(view.scratch_doubles()) +
+                       " doubles of per-profile scratch exceed the kernel's bound of " +
+                       std::to_string(7 * kMaxBidders + 2) + "; use --backend cpu");
   if (small_n && small_k)
     launch_passes<32, 64>(md, dev, samples, options, full, sketches);
   else if (small_n)
     launch_passes<32, 256>(md, dev, samples, options, full, sketches);
-  else if (small_k)
-    launch_passes<kMaxBidders, 64>(md, dev, samples, options, full, sketches);
   else
     launch_passes<kMaxBidders, 256>(md, dev, samples, options, full, sketches);
   if (n_sk) {

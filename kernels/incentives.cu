@@ -117,7 +117,7 @@ InterimSums interim_sums_cuda(const ModelData& md, const InterimGrid& grid, cons
   sums.layout = layout;
   sums.win.assign(static_cast<size_t>(layout.batches) * grid.bids.size(), 0.0);
   sums.pay.assign(sums.win.size(), 0.0);
-  if (md.n_values <= 32)
+  if (md.n_values <= 32 && md.view().scratch_doubles() <= 7 * 32 + 2)
     launch_interim<32>(dev, grid, layout, bids.ptr, sums);
   else
     launch_interim<kMaxBidders>(dev, grid, layout, bids.ptr, sums);

@@ -510,7 +510,7 @@ TEST(Combinatorial, LlgHandProfiles) {
   EXPECT_NEAR(o.t(0), 0.5, 1e-15);
   EXPECT_NEAR(o.t(1), 0.3, 1e-15);
   const std::vector<double> v = {0.7, 0.5, 1.0};
-  EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o), 1.0);
+  EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o, std::vector<double>(4096).data()), 1.0);
   // nearest_vcg: (0.5, 0.3) + 0.1 each = (0.6, 0.4); nearest_bid: (1 + 0.7 − 0.5)/2 = 0.6 (the same
   // here, both VCG payments positive); nearest_zero and proxy: (0.5, 0.5).
   const double want1[] = {0.6, 0.6, 0.5, 0.5};
@@ -518,7 +518,7 @@ TEST(Combinatorial, LlgHandProfiles) {
     o = u.outcome(k, v);
     EXPECT_NEAR(o.t(0), want1[k - 2], 1e-15) << k;
     EXPECT_NEAR(o.t(0) + o.t(1), 1.0, 1e-15) << k;
-    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o), 0.0) << k;
+    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, v.data(), o, std::vector<double>(4096).data()), 0.0) << k;
   }
   // b = (0.9, 0.2, 0.6): L_1 = 0.4, L_2 = 0. nearest_vcg: δ = 0.1: (0.5, 0.1); nearest_bid: clamp(0.65,
   // 0.4, 0.6) = 0.6 → (0.6, 0); nearest_zero: clamp(0.3, 0.4, 0.6) = 0.4 → (0.4, 0.2); proxy: 0.3 each
@@ -537,7 +537,7 @@ TEST(Combinatorial, LlgHandProfiles) {
     EXPECT_EQ(o.x(2), 1.0);
     EXPECT_EQ(o.x(0), 0.0);
     EXPECT_NEAR(o.t(2), k == 1 ? 1.5 : 1.1, 1e-15) << k;
-    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, g.data(), o), 0.0);
+    EXPECT_EQ(CombinatorialAuction::outside_core(u.m, g.data(), o, std::vector<double>(4096).data()), 0.0);
   }
 }
 

@@ -135,12 +135,13 @@ struct CombinatorialAuction {
     }
   }
 
-  MCREV_HD static void allocate(const Model& md, int m, std::uint64_t, const double* b, double*, Outcome& o) {
+  /// work: Model::work, at least 2^items doubles in this market (Model::scratch_doubles).
+  MCREV_HD static void allocate(const Model& md, int m, std::uint64_t, const double* b, double* work, Outcome& o) {
     const MechKind kind = md.mechanisms[m].kind;
     o.clear_dense(md.n_bidders);
     Bids B;
     load(md, b, B);
-    double f[1 << kMaxItems];
+    double* f = work;
     const unsigned all = everyone(B.n);
     solve(B, all, f, o.alloc);
     if (kind == MechKind::CombPayAsBid) {
@@ -168,10 +169,10 @@ struct CombinatorialAuction {
   }
 
   /// 1 when the outcome's payments lie outside the core with respect to the values v (see above).
-  MCREV_HD static double outside_core(const Model& md, const double* v, const Outcome& o) {
+  MCREV_HD static double outside_core(const Model& md, const double* v, const Outcome& o, double* work) {
     Bids B;
     load(md, v, B);
-    double f[1 << kMaxItems];
+    double* f = work;
     unsigned losers = 0;
     double scale = 1.0;
     for (int j = 0; j < B.n; ++j) {
@@ -190,10 +191,10 @@ struct CombinatorialAuction {
   }
 
   /// Efficient welfare: the optimum of the values.
-  MCREV_HD static double first_best(const Model& md, const double* v) {
+  MCREV_HD static double first_best(const Model& md, const double* v, double* work) {
     Bids B;
     load(md, v, B);
-    double f[1 << kMaxItems];
+    double* f = work;
     return solve(B, everyone(B.n), f, nullptr);
   }
 

@@ -178,7 +178,10 @@ struct Model {
   /// Per-profile scratch, in doubles: reports (n_values), the outcome's allocation and transfer
   /// (n_bidders each), a second outcome for deviations (2 n_bidders) and ranking work space
   /// (2 n_values + 2). Every caller of the pipeline provides this much (mcrev/pipeline/).
-  MCREV_HD int scratch_doubles() const { return 3 * n_values + 4 * n_bidders + 2; }
+  /// The combinatorial market adds 2^items doubles to the work space (winner determination's table).
+  MCREV_HD int scratch_doubles() const {
+    return 3 * n_values + 4 * n_bidders + 2 + (market.kind == MarketKind::Combinatorial ? (1 << market.items) : 0);
+  }
   MCREV_HD Outcome outcome_storage(double* scratch) const {
     Outcome o;
     o.alloc = scratch + n_values;

@@ -85,7 +85,7 @@ MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const O
 /// The budget block of markets other than single_item (metric::kBudget ...); returns the outcome's
 /// cost (subtracted from welfare).
 MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outcome& o, const double* v, double revenue,
-                                                     double* x) {
+                                                     double* x, double* work) {
   const double budget = revenue - o.cost;
   bool active = false;
   for (int g = 0; g < md.n_groups; ++g) {
@@ -104,7 +104,7 @@ MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outc
   x[metric::kActive] = active ? 1.0 : 0.0;
   if (md.market.kind == MarketKind::Divisible) x[metric::budget_block(md.n_groups)] = o.market_stat;
   if (md.market.kind == MarketKind::Combinatorial)
-    x[metric::budget_block(md.n_groups)] = CombinatorialAuction::outside_core(md, v, o);
+    x[metric::budget_block(md.n_groups)] = CombinatorialAuction::outside_core(md, v, o, work);
   return o.cost;
 }
 
@@ -139,7 +139,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     dense_group_metrics(md, o, v, out, &welfare, &allocated);
   }
   if (md.market.kind != MarketKind::SingleItem)
-    welfare -= budget_metrics(md, o, v, revenue, out + metric::per_mechanism(md.n_groups));
+    welfare -= budget_metrics(md, o, v, revenue, out + metric::per_mechanism(md.n_groups), work);
   const double unsold = md.supply() - allocated;
   const double kept = unsold == 0.0 ? 0.0 : mech.seller_value * unsold;
   out[metric::kRevenue] = revenue;
@@ -153,7 +153,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     const double w = DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
     out[metric::kOptSurplus] = w + mech.seller_value * (md.supply() - held);
   } else if (md.market.kind == MarketKind::Combinatorial) {
-    out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v);
+    out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v, work);
   } else {
     out[metric::kOptSurplus] = md.market.kind == MarketKind::Units
                                    ? first_best_units(md, v, mech.seller_value)
@@ -164,7 +164,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
 /// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
 /// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
 /// when m_begin > 0, for the revenue differences.
-MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
+MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                      double* b, double* out) {
   double v_max = v[0];
   for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
