@@ -412,11 +412,25 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       MCREV_EXPECTS(units <= static_cast<std::uint64_t>(kMaxBidders), "market.units",
                     "at most " + std::to_string(kMaxBidders) + " units are supported");
       sc.market.units = static_cast<int>(units);
-    } else if (kind == "double_auction" || kind == "public_project" || kind == "combinatorial" || kind == "divisible") {
-      throw ScenarioError("market.kind", "'" + kind + "' is not implemented yet (implemented: single_item, units)");
+    } else if (kind == "double_auction") {
+      sc.market.kind = MarketKind::DoubleAuction;
+    } else if (kind == "public_project") {
+      sc.market.kind = MarketKind::PublicProject;
+      MCREV_EXPECTS(mr.has("cost"), "market.cost", "is required for kind = \"public_project\" (the project's cost C)");
+      sc.market.cost = mr.number("cost");
+      MCREV_EXPECTS(std::isfinite(sc.market.cost), "market.cost", "must be a finite number");
+    } else if (kind == "combinatorial" || kind == "divisible") {
+      throw ScenarioError("market.kind", "'" + kind +
+                                            "' is not implemented yet (implemented: single_item, units, double_auction, "
+                                            "public_project)");
     } else {
-      throw ScenarioError("market.kind", "unknown market '" + kind + "' (expected single_item or units)");
+      throw ScenarioError("market.kind", "unknown market '" + kind +
+                                            "' (expected single_item, units, double_auction or public_project)");
     }
+    if (sc.market.kind != MarketKind::PublicProject)
+      MCREV_EXPECTS(!mr.has("cost"), "market.cost", "applies to kind = \"public_project\" only");
+    if (sc.market.kind != MarketKind::Units)
+      MCREV_EXPECTS(!mr.has("units"), "market.units", "applies to kind = \"units\" only");
     mr.finish();
   }
 
@@ -436,6 +450,15 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MCREV_EXPECTS(demand == 1 || sc.market.kind == MarketKind::Units, path + ".demand",
                   "applies to [market] kind = \"units\" only (a single item is worth one value)");
     gs.demand = static_cast<int>(demand);
+    if (sc.market.kind == MarketKind::DoubleAuction) {
+      MCREV_EXPECTS(r.has("role"), path + ".role", "is required in a double auction (\"buyer\" or \"seller\")");
+      const std::string role = r.string("role", "");
+      if (role == "buyer") gs.role = static_cast<int>(Role::Buyer);
+      else if (role == "seller") gs.role = static_cast<int>(Role::Seller);
+      else throw ScenarioError(path + ".role", "unknown role '" + role + "' (expected buyer or seller)");
+    } else {
+      MCREV_EXPECTS(!r.has("role"), path + ".role", "applies to [market] kind = \"double_auction\" only");
+    }
     Reader vr(r.table("value"), path + ".value");
     gs.value = parse_distribution(vr, base_dir);
     r.finish();

@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcrev {
@@ -49,13 +50,16 @@ struct GroupSpec {
   std::string name;
   int count = 1;
   int demand = 1;  ///< units market: marginal values per agent (sorted iid draws of `value`)
+  int role = 0;    ///< double_auction: Role::Buyer (0, `role = "buyer"`) or Role::Seller (1)
   DistributionSpec value;
 };
 
-/// The `[market]` table (mcrev/model/model.hpp): single_item (default) or units with `units` = k.
+/// The `[market]` table (mcrev/model/model.hpp): single_item (default), units with `units` = k,
+/// double_auction (groups with `role`), public_project with `cost` = C.
 struct MarketSpec {
   MarketKind kind = MarketKind::SingleItem;
   int units = 1;
+  double cost = 0.0;
 };
 
 /// How a second-price reserve is chosen (docs/myerson.md): the numbers given, the monopoly reserve
@@ -73,6 +77,8 @@ struct MechanismSpec {
   double price = 0.0;
   double seller_value = 0.0;
   int rule = 0;  ///< a kind's discrete option (uniform_price: UniformPriceRule)
+  double weight = 0.0;  ///< a kind's continuous parameter (k_double_auction: k)
+  std::vector<double> group_params;  ///< groves: h, one number for every group or one per group
   StrategySpec strategy;
   QuantizedSpec quantized;  ///< kind = quantized: thresholds (docs/quantized.md)
   IncentiveOptions incentives;  ///< the `incentives` table (docs/incentives.md)
@@ -124,6 +130,7 @@ struct ModelData {
   std::vector<Strategy> strategies;
   std::vector<double> arena;
   std::vector<std::optional<QuantizedDesign>> quantized;  ///< per mechanism; set for kind = quantized
+  std::vector<std::vector<std::pair<std::string, double>>> solved;  ///< per mechanism (MechanismResult::solved)
   std::vector<IncentiveSpec> incentives;  ///< one per mechanism when any has incentives, else empty
   int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
@@ -159,6 +166,9 @@ struct MechanismResult {
   Estimate budget_surplus, deficit_prob, activity;
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
+  /// Host-side solutions of the mechanism (dagva: ξ tables, second_best: a, k_double_auction bne:
+  /// the linear strategies), as (name, value) pairs; empty for the others. Reported as "solved".
+  std::vector<std::pair<std::string, double>> solved;
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
 };
 

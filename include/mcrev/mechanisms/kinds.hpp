@@ -21,7 +21,17 @@
   X(Myerson, SingleItem, "myerson", MyersonFamily)                           \
   X(UnitsVcg, Units, "vcg", MultiUnit)                                       \
   X(UniformPrice, Units, "uniform_price", MultiUnit)                         \
-  X(PayAsBid, Units, "pay_as_bid", MultiUnit)
+  X(PayAsBid, Units, "pay_as_bid", MultiUnit)                               \
+  X(SingleVcg, SingleItem, "vcg", SingleItemVcg)                             \
+  X(DaVcg, DoubleAuction, "vcg", DoubleAuction)                              \
+  X(DaPostedPrice, DoubleAuction, "posted_price", DoubleAuction)             \
+  X(KDoubleAuction, DoubleAuction, "k_double_auction", DoubleAuction)        \
+  X(McAfee, DoubleAuction, "mcafee", DoubleAuction)                          \
+  X(DaDagva, DoubleAuction, "dagva", DoubleAuction)                          \
+  X(SecondBest, DoubleAuction, "second_best", DoubleAuction)                 \
+  X(PpVcg, PublicProject, "vcg", PublicProject)                              \
+  X(Groves, PublicProject, "groves", PublicProject)                          \
+  X(PpDagva, PublicProject, "dagva", PublicProject)
 
 namespace mcrev {
 

@@ -23,13 +23,23 @@ namespace mcrev {
 ///  single_item: one indivisible item; allocations are 0/1 (or a probability), one value per agent.
 ///  units:       `units` identical units; an agent of demand d has d marginal values (sorted iid
 ///               draws, decreasing) and receives a whole number of units.
-/// Room is kept for double_auction, public_project, combinatorial and divisible (issues 10 and 11).
-enum class MarketKind : int { SingleItem, Units };
+///  double_auction: unit buyers (role 0, value = what a unit is worth) and unit sellers (role 1,
+///               value = the cost of the unit each owns); a trading buyer gets x = +1, a trading
+///               seller x = −1 (holding_value = −cost), so Σ value_i(x_i) is the gains from trade
+///               (docs/two_sided.md).
+///  public_project: n agents (values of any sign) and a project of cost `cost`; when it is built
+///               every agent gets x = 1 and the outcome's cost is `cost` (docs/two_sided.md).
+/// Room is kept for combinatorial and divisible (issue 11).
+enum class MarketKind : int { SingleItem, Units, DoubleAuction, PublicProject };
 
 struct Market {
   MarketKind kind = MarketKind::SingleItem;
-  int units = 1;  ///< units: number of identical units for sale (>= 1); single_item: 1
+  int units = 1;      ///< units: number of identical units for sale (>= 1); single_item: 1
+  double cost = 0.0;  ///< public_project: the project's cost C (finite, any sign); else 0
 };
+
+/// Role of a group's agents in a double auction (Group::role).
+enum class Role : int { Buyer = 0, Seller = 1 };
 
 /// `count` iid agents with one value distribution; agents [first, first + count) of every profile.
 /// Agent i = first + j holds `demand` values at v[first_value + j·demand, + demand): its marginal
@@ -40,6 +50,7 @@ struct Group {
   Distribution dist;
   int demand = 1;       ///< values (marginal values) per agent, 1 <= demand <= kMaxDemand
   int first_value = 0;  ///< index of the group's first value in a profile's value array
+  int role = 0;         ///< double_auction: Role::Buyer (0) or Role::Seller (1); 0 elsewhere
 };
 
 /// Registered mechanism kinds (the list is mcrev/mechanisms/kinds.hpp); the model only stores them.
@@ -53,6 +64,7 @@ struct Mechanism {
   double reserve = 0.0;        ///< anonymous reserve (default 0: the seller never pays to sell)
   int group_reserves = -1;     ///< arena offset of one reserve per group, or -1 for `reserve`
   double price = 0.0;          ///< posted_price / random_offer price
+  double weight = 0.0;         ///< a kind's continuous parameter (k_double_auction: k in [0, 1])
   double seller_value = 0.0;   ///< v0: the seller's value of an unsold item (per unit)
   int rule = 0;                ///< a kind's discrete option (uniform_price: its price rule)
   int strategies = 0;          ///< index of this mechanism's first group strategy in Model::strategies
@@ -134,8 +146,12 @@ struct Model {
     const Group& gr = groups[group_of(i)];
     return gr.first_value + (i - gr.first) * gr.demand;
   }
-  /// Units (or items) for sale: what Σ_i x_i is measured against.
-  MCREV_HD double supply() const { return market.kind == MarketKind::Units ? market.units : 1.0; }
+  /// Units (or items) for sale: what Σ_i x_i is measured against. double_auction: 0 (units change
+  /// hands, Σ_i x_i = 0, so no_sale is 0; trade_prob is the activity metric); public_project: 1
+  /// (write_metrics counts the project as one item: no_sale = 1 − built).
+  MCREV_HD double supply() const {
+    return market.kind == MarketKind::Units ? market.units : (market.kind == MarketKind::DoubleAuction ? 0.0 : 1.0);
+  }
 
   /// Per-profile scratch, in doubles: reports (n_values), the outcome's allocation and transfer
   /// (n_bidders each), a second outcome for deviations (2 n_bidders) and ranking work space
