@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def main(src, dst):
@@ -42,6 +43,7 @@ def main(src, dst):
         ax.axvline(0.0, color="black", lw=0.6)
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
     axes[0].set_yticks(y)
     axes[0].set_yticklabels(names)
     axes[0].invert_yaxis()

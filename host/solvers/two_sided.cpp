@@ -26,6 +26,12 @@ double others_welfare(const ModelData& md, const std::vector<double>& v, int i, 
     }
     return w >= 0.0 ? others : 0.0;
   }
+  if (n == 2) {  // bilateral trade: one buyer, one seller
+    const int buyer = md.groups[0].role == static_cast<int>(Role::Buyer) ? md.groups[0].first : md.groups[1].first;
+    const int seller = 1 - buyer;
+    if (!(v[buyer] >= v[seller])) return 0.0;
+    return i == buyer ? -v[seller] : v[buyer];
+  }
   bs.clear();
   ss.clear();
   for (const Group& g : md.groups)
@@ -53,7 +59,8 @@ int place_dagva(ModelData& md, SolvedValues& solved) {
   const int n = md.n_bidders, K = kDagvaNodes, G = static_cast<int>(md.groups.size());
   const double* arena = md.arena.data();
   const bool quadrature = n == 2;
-  const int R = quadrature ? (1 << 15) : std::max(1024, (1 << 14) * 8 / std::max(8, n));
+  const bool project = md.market.kind == MarketKind::PublicProject;  // O(n) per draw: afford more
+  const int R = quadrature ? (1 << 15) : std::max(1024, (project ? (1 << 16) : (1 << 13)) * 8 / std::max(8, n));
   std::vector<std::vector<double>> tables(G);
   double interp_error = 0.0, max_se = 0.0;
   std::vector<std::pair<double, int>> bs, ss;

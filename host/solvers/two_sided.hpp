@@ -21,8 +21,8 @@ inline constexpr int kDagvaNodes = 128;
 /// efficient rule of md's market (double_auction: efficient trades; public_project: build iff
 /// Σ (v_j − C/n) >= 0, others' net values), on the grid v_k = Q_g(k/K) (k = K at 1 − 1e−9 when the
 /// support is unbounded). With one other agent the expectation is the midpoint rule on 2^15 quantile
-/// points of its distribution; with more, Monte Carlo on R common draws (Philox, lanes 2000 + g; R =
-/// 2^14 scaled down for large markets). Places [K, table_0 (K+1), table_1, ...] in md.arena and
+/// points of its distribution; with more, Monte Carlo on R common draws (Philox lane 2000; R = 2^13 for
+/// double auctions, 2^16 for public projects, scaled down beyond 8 agents). Places [K, table_0 (K+1), table_1, ...] in md.arena and
 /// returns the offset. Reports in `solved`: table_nodes, table_interp_error (largest |ξ at an interval
 /// midpoint − the linear interpolation|), table_stderr (largest Monte Carlo standard error of a node;
 /// 0 for quadrature), table_draws.

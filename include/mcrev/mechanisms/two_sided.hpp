@@ -250,7 +250,7 @@ struct DoubleAuction {
         const double b1 = q < bk.nb ? bk.buyer(q) : blow;
         const double s1 = q < bk.ns ? bk.seller(q) : shigh;
         const double p0 = 0.5 * (b1 + s1);
-        if (std::isfinite(p0) && sq <= p0 && p0 <= bq) {
+        if (p0 - p0 == 0.0 && sq <= p0 && p0 <= bq) {  // p0 finite
           two_sided::trade_top(bk, q, aux, o);
           return two_sided::set_prices(md, p0, p0, o);
         }
