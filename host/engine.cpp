@@ -9,6 +9,7 @@
 #include "scenario/strategy_table.hpp"
 #include "solvers/distribution_ext.hpp"
 #include "solvers/myerson.hpp"
+#include "solvers/two_sided.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -36,6 +37,8 @@ const char* activity_name(MarketKind k) {
     case MarketKind::Units: return "sale_prob";
     case MarketKind::Divisible: return "sale_prob";
     case MarketKind::Combinatorial: return "sale_prob";
+    case MarketKind::DoubleAuction: return "trade_prob";
+    case MarketKind::PublicProject: return "build_prob";
   }
   return "activity";
 }
@@ -54,6 +57,8 @@ const char* market_name(MarketKind k) {
     case MarketKind::Units: return "units";
     case MarketKind::Divisible: return "divisible";
     case MarketKind::Combinatorial: return "combinatorial";
+    case MarketKind::DoubleAuction: return "double_auction";
+    case MarketKind::PublicProject: return "public_project";
   }
   return "?";
 }
@@ -204,6 +209,10 @@ void validate(const Scenario& sc) {
   const bool units = sc.market.kind == MarketKind::Units;
   if (units) MCREV_EXPECTS(sc.market.units >= 1, "market.units", "must be at least 1");
   validate_market_clearing(sc);
+  const bool two_sided = sc.market.kind == MarketKind::DoubleAuction;
+  if (sc.market.kind == MarketKind::PublicProject)
+    MCREV_EXPECTS(std::isfinite(sc.market.cost), "market.cost", "must be a finite number");
+  int buyers = 0, sellers = 0;
   long total = 0, values = 0;
   for (size_t g = 0; g < sc.groups.size(); ++g) {
     const std::string path = "bidders[" + std::to_string(g) + "]";
@@ -216,9 +225,17 @@ void validate(const Scenario& sc) {
                   "applies to [market] kind = \"units\" only (a single item is worth one value)");
     MCREV_EXPECTS(sc.groups[g].demand == 1 || sc.correlation.kind == CorrelationKind::Independent, path + ".demand",
                   "multi-unit demand is not supported with a [correlation] table");
+    MCREV_EXPECTS(sc.groups[g].role == 0 || two_sided, path + ".role",
+                  "applies to [market] kind = \"double_auction\" only");
+    (sc.groups[g].role == static_cast<int>(Role::Seller) ? sellers : buyers) += sc.groups[g].count;
     total += sc.groups[g].count;
     values += static_cast<long>(sc.groups[g].count) * sc.groups[g].demand;
   }
+  if (two_sided)
+    MCREV_EXPECTS(buyers >= 1 && sellers >= 1, "bidders",
+                  "a double auction needs at least one group with role = \"buyer\" and one with role = \"seller\"");
+  if (sc.market.kind == MarketKind::PublicProject)
+    MCREV_EXPECTS(total >= 2, "bidders", "a public project needs at least 2 agents");
   MCREV_EXPECTS(total <= kMaxBidders, "bidders",
                 std::to_string(total) + " bidders per profile; at most " + std::to_string(kMaxBidders) +
                     " are supported");
@@ -238,6 +255,27 @@ void validate(const Scenario& sc) {
     MCREV_EXPECTS(market_of(ms.kind) == sc.market.kind, path + ".kind",
                   std::string("'") + kind_name(ms.kind) + "' runs in [market] kind = \"" + market_name(market_of(ms.kind)) +
                       "\", but the scenario's market is \"" + market_name(sc.market.kind) + "\"");
+    if (two_sided && (ms.kind == MechKind::DaDagva || ms.kind == MechKind::SecondBest))
+      for (size_t g = 0; g < sc.groups.size(); ++g)
+        MCREV_EXPECTS(sc.groups[g].value.dist.kind != DistKind::Discrete && sc.groups[g].value.dist.kind != DistKind::Mixture,
+                      path + ".kind", std::string(kind_name(ms.kind)) + " tabulates in the agents' quantiles and needs "
+                      "continuous distributions (bidders[" + std::to_string(g) + "] is discrete or a mixture)");
+    if (ms.kind == MechKind::SecondBest)
+      MCREV_EXPECTS(sc.groups.size() == 2 && sc.groups[0].count == 1 && sc.groups[1].count == 1, path + ".kind",
+                    "second_best is the bilateral-trade mechanism: one buyer and one seller (two groups of count 1)");
+    if (ms.kind == MechKind::Groves)
+      MCREV_EXPECTS(ms.group_params.size() == 1 || ms.group_params.size() == sc.groups.size(), path + ".h",
+                    "give one number or one per group (" + std::to_string(sc.groups.size()) + ")");
+    for (double h : ms.group_params) MCREV_EXPECTS(std::isfinite(h), path + ".h", "must be finite");
+    if (sc.correlation.kind != CorrelationKind::Independent)
+      MCREV_EXPECTS(ms.kind != MechKind::DaDagva && ms.kind != MechKind::PpDagva && ms.kind != MechKind::SecondBest,
+                    path + ".kind", std::string(kind_name(ms.kind)) + " is derived for independent values; remove the [correlation] table");
+    if (ms.strategy.kind == StrategySpec::Bne && ms.kind == MechKind::KDoubleAuction)
+      MCREV_EXPECTS(sc.groups.size() == 2 && sc.groups[0].count == 1 && sc.groups[1].count == 1 &&
+                        sc.groups[0].value.dist.kind == DistKind::Uniform && sc.groups[1].value.dist.kind == DistKind::Uniform,
+                    path + ".strategy",
+                    "bne for k_double_auction is the Chatterjee–Samuelson linear equilibrium: one uniform buyer and one "
+                    "uniform seller; no equilibrium is implemented for this market (use truthful, shade or table)");
     if (units)
       MCREV_EXPECTS(ms.strategy.kind != StrategySpec::Bne, path + ".strategy",
                     "no equilibrium bid function is implemented for multi-unit auctions; use truthful, shade or table");
@@ -262,8 +300,9 @@ void validate(const Scenario& sc) {
       MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
                     "the shading factor must be positive");
     if (ms.strategy.kind == StrategySpec::Bne) {
-      MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay || ms.kind == MechKind::SecondPrice,
-                    path + ".strategy", "bne applies to first_price, all_pay and second_price");
+      MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay || ms.kind == MechKind::SecondPrice ||
+                        ms.kind == MechKind::KDoubleAuction,
+                    path + ".strategy", "bne applies to first_price, all_pay, second_price and k_double_auction");
       MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
                     "strategy = \"bne\" needs one anonymous reserve");
       // Asymmetric groups: first_price is solved numerically (host/asymmetric_bne.hpp), second_price
@@ -317,12 +356,15 @@ ModelData build_model(const Scenario& sc) {
   md.market.supply = sc.market.supply;
   md.market.cap = sc.market.cap;
   md.market.items = static_cast<int>(sc.market.items.size());
+  md.market.cost = sc.market.kind == MarketKind::PublicProject ? sc.market.cost : 0.0;
+  md.solved.resize(sc.mechanisms.size());
   int first = 0, first_value = 0;
   for (const GroupSpec& gs : sc.groups) {
     Group g;
     g.first = first;
     g.count = gs.count;
     g.demand = gs.demand;
+    g.role = gs.role;
     g.first_value = first_value;
     first_value += gs.count * gs.demand;
     g.utility = static_cast<int>(gs.utility);
@@ -353,6 +395,7 @@ ModelData build_model(const Scenario& sc) {
     mech.price = ms.price;
     mech.seller_value = ms.seller_value;
     mech.rule = ms.rule;
+    mech.weight = ms.weight;
     mech.strategies = static_cast<int>(md.strategies.size());
     if (!ms.group_reserves.empty()) {
       mech.group_reserves = static_cast<int>(md.arena.size());
@@ -364,6 +407,17 @@ ModelData build_model(const Scenario& sc) {
       mech.data = write_quantized_arena(*md.quantized[m], md.arena);
     }
     if (ms.kind == MechKind::Myerson) mech.data = place_myerson(md, ms);
+    const std::string mpath = "mechanisms[" + std::to_string(m) + "]";
+    if (ms.kind == MechKind::SingleVcg) {  // lowest types α_g: the low ends of the supports
+      mech.data = static_cast<int>(md.arena.size());
+      for (const Group& g : md.groups) md.arena.push_back(g.dist.low);
+    }
+    if (ms.kind == MechKind::Groves) {
+      mech.data = static_cast<int>(md.arena.size());
+      for (int g = 0; g < G; ++g) md.arena.push_back(ms.group_params.size() == 1 ? ms.group_params[0] : ms.group_params[g]);
+    }
+    if (ms.kind == MechKind::DaDagva || ms.kind == MechKind::PpDagva) mech.data = place_dagva(md, md.solved[m]);
+    if (ms.kind == MechKind::SecondBest) mech.data = place_second_best(md, md.solved[m], mpath + ".kind");
     md.mechanisms.push_back(mech);
     Strategy st;
     std::vector<Strategy> per_group;  // when groups bid differently (asymmetric equilibrium, tables)
@@ -376,6 +430,10 @@ ModelData build_model(const Scenario& sc) {
       case StrategySpec::Bne: {
         if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
           st.kind = StrategyKind::Truthful;
+          break;
+        }
+        if (ms.kind == MechKind::KDoubleAuction) {
+          per_group = chatterjee_samuelson(md, ms.weight, md.solved[m], mpath + ".strategy");
           break;
         }
         bool symmetric = true;
@@ -553,6 +611,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
   for (size_t m = 0; m < md.bid_tables.size(); ++m) res.mechanisms[m].bid_tables = md.bid_tables[m];
+  for (size_t m = 0; m < md.solved.size(); ++m) res.mechanisms[m].solved = md.solved[m];
   run_interim_estimates(sc, md, b, options, res.mechanisms);
   res.warnings = scenario_warnings(sc);
   return res;

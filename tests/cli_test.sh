@@ -98,6 +98,23 @@ check "--version names a commit" test $? -eq 0
 "$bin" run --help | grep -q -- "--samples"
 check "--help lists options" test $? -eq 0
 
+# Two-sided markets: gains_from_trade, trade_prob, ir_violation and the host solutions in the JSON.
+"$bin" run "$src/examples/bilateral_trade.toml" -n 4000 -q --backend cpu --format json | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+m = {x['name']: x for x in d['mechanisms']}
+assert d['market']['kind'] == 'double_auction', d['market']
+for x in m.values():
+    for k in ('gains_from_trade', 'budget_surplus', 'deficit_prob', 'trade_prob'):
+        assert k in x, k
+    assert 'ir_violation' in x['bidders'][1]
+assert m['dagva']['budget_surplus']['mean'] == 0.0 and 'table_interp_error' in m['dagva']['solved']
+assert abs(m['second_best']['solved']['a'] - 1 / 3) < 1e-6
+"
+check "double auction json keys" test $? -eq 0
+"$bin" run "$src/examples/public_project.toml" -n 4000 -q --backend cpu --format csv | grep -q '^vcg,vcg,build_prob,'
+check "public project csv build_prob" test $? -eq 0
+
 # 6. Every example runs.
 for f in "$src"/examples/*.toml; do
   "$bin" run "$f" -n 2000 -q --backend cpu > /dev/null 2> "$tmp/err.txt"

@@ -402,8 +402,8 @@ TEST(MultiUnit, ScenarioErrorsNameTheKey) {
   };
   const std::string group = "[[bidders]]\ncount = 3\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n";
   const std::string units = "[market]\nkind = \"units\"\nunits = 2\n";
-  EXPECT_NE(error_of(group + "[[mechanisms]]\nkind = \"vcg\"\n").find("mechanisms[0].kind"), std::string::npos);
-  EXPECT_NE(error_of(group + "[[mechanisms]]\nkind = \"vcg\"\n").find("units"), std::string::npos);
+  EXPECT_NE(error_of(group + "[[mechanisms]]\nkind = \"uniform_price\"\n").find("mechanisms[0].kind"), std::string::npos);
+  EXPECT_NE(error_of(group + "[[mechanisms]]\nkind = \"uniform_price\"\n").find("units"), std::string::npos);
   EXPECT_NE(error_of(units + group + "[[mechanisms]]\nkind = \"second_price\"\n").find("single_item"), std::string::npos);
   EXPECT_NE(error_of("[market]\nkind = \"units\"\n" + group + "[[mechanisms]]\nkind = \"vcg\"\n").find("market.units"),
             std::string::npos);
@@ -423,7 +423,7 @@ TEST(MultiUnit, ScenarioErrorsNameTheKey) {
   EXPECT_NE(error_of(units + group + "[[mechanisms]]\nkind = \"pay_as_bid\"\nstrategy = \"bne\"\n")
                 .find("mechanisms[0].strategy"),
             std::string::npos);
-  EXPECT_NE(error_of("[market]\nkind = \"double_auction\"\n" + group + "[[mechanisms]]\nkind = \"vcg\"\n")
+  EXPECT_NE(error_of("[market]\nkind = \"combinatorial\"\n" + group + "[[mechanisms]]\nkind = \"vcg\"\n")
                 .find("market.kind"),
             std::string::npos);
   EXPECT_NE(error_of(units + "[[bidders]]\ncount = 3\ndemand = 17\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"

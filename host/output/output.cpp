@@ -58,6 +58,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
       }
     }
     if (sc.market.kind == MarketKind::Combinatorial) groups.back()["bundle"] = g.bundle;
+    if (sc.market.kind == MarketKind::DoubleAuction) groups.back()["role"] = g.role == 1 ? "seller" : "buyer";
   }
   nlohmann::ordered_json mechs = nlohmann::ordered_json::array();
   for (const MechanismResult& m : r.mechanisms) {
@@ -82,6 +83,12 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
       j["deficit_prob"] = est_json(m.deficit_prob);
       j[activity_name(sc.market.kind)] = est_json(m.activity);
       if (m.has_market_stat) j[market_stat_name(sc.market.kind)] = est_json(m.market_stat);
+      if (sc.market.kind == MarketKind::DoubleAuction) j["gains_from_trade"] = est_json(m.welfare);
+    }
+    if (!m.solved.empty()) {  // host-side solutions (dagva tables, second_best a, C–S strategies)
+      nlohmann::ordered_json solved;
+      for (const auto& [k, v] : m.solved) solved[k] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+      mechs.back()["solved"] = solved;
     }
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
     add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
@@ -104,6 +111,9 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   }
   if (sc.market.kind == MarketKind::Combinatorial)
     out["market"] = {{"kind", market_name(sc.market.kind)}, {"items", sc.market.items}};
+  if (sc.market.kind == MarketKind::DoubleAuction) out["market"] = {{"kind", market_name(sc.market.kind)}};
+  if (sc.market.kind == MarketKind::PublicProject)
+    out["market"] = {{"kind", market_name(sc.market.kind)}, {"cost", sc.market.cost}};
   if (sc.correlation.kind != CorrelationKind::Independent) {  // only for correlated values
     if (sc.correlation.kind == CorrelationKind::GaussianCopula)
       out["correlation"] = {{"kind", "gaussian_copula"}, {"rho", sc.correlation.rho}};
@@ -135,7 +145,9 @@ std::string format_csv(const Scenario& sc, const RunResult& r) {
       row(m, "deficit_prob", "", m.deficit_prob);
       row(m, activity_name(sc.market.kind), "", m.activity);
       if (m.has_market_stat) row(m, market_stat_name(sc.market.kind), "", m.market_stat);
+      if (sc.market.kind == MarketKind::DoubleAuction) row(m, "gains_from_trade", "", m.welfare);
     }
+    for (const auto& [k, v] : m.solved) row(m, ("solved." + k).c_str(), "", Estimate{v, 0.0, v, v});
     for (const GroupResult& g : m.bidders) {
       row(m, "win", g.name, g.win);
       row(m, "payment", g.name, g.payment);
@@ -157,6 +169,8 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   o << head;
   const bool units = sc.market.kind == MarketKind::Units;
   if (units) o << "market: " << sc.market.units << " identical units\n";
+  if (sc.market.kind == MarketKind::DoubleAuction) o << "market: double auction (welfare = gains from trade)\n";
+  if (sc.market.kind == MarketKind::PublicProject) o << "market: public project of cost " << sc.market.cost << "\n";
   if (sc.market.kind == MarketKind::Divisible) {
     o << "market: divisible, supply " << sc.market.supply;
     if (std::isfinite(sc.market.cap)) o << ", cap " << sc.market.cap << " per identity";
@@ -180,6 +194,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
       for (const std::string& item : g.bundle) o << " " << item;
       o << ")";
     }
+    if (sc.market.kind == MarketKind::DoubleAuction) o << (g.role == 1 ? " (sellers)" : " (buyers)");
   }
   if (sc.correlation.kind == CorrelationKind::GaussianCopula)
     o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
@@ -190,8 +205,14 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   size_t wn = 9;
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
   const size_t w = 22;
-  o << pad("mechanism", wn) << pad("revenue", w) << pad("vs " + r.mechanisms[0].name, w) << pad("welfare", w)
-    << pad("efficiency", w) << pad(sc.market.kind == MarketKind::SingleItem ? "no sale" : "unsold", w) << "\n";
+  const bool da = sc.market.kind == MarketKind::DoubleAuction;
+  o << pad("mechanism", wn) << pad(da ? "budget (revenue)" : "revenue", w) << pad("vs " + r.mechanisms[0].name, w)
+    << pad(da ? "gains_from_trade" : "welfare", w) << pad("efficiency", w)
+    << pad(units ? "unsold units"
+                 : (sc.market.kind == MarketKind::PublicProject ? "not built"
+                                                                : (sc.market.kind == MarketKind::SingleItem ? "no sale" : "unsold")),
+           w)
+    << "\n";
   for (const MechanismResult& m : r.mechanisms) {
     o << pad(m.name, wn) << pad(cell(m.revenue), w) << pad(&m == &r.mechanisms[0] ? "(baseline)" : cell(m.revenue_diff), w)
       << pad(cell(m.welfare), w) << pad(cell(m.efficiency), w) << pad(cell(m.no_sale), w) << "\n";
@@ -211,6 +232,12 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
     for (const MechanismResult& m : r.mechanisms)
       o << pad(m.name, wn) << pad(cell(m.budget_surplus), w) << pad(cell(m.deficit_prob), w) << pad(cell(m.activity), w)
         << (m.has_market_stat ? cell(m.market_stat) : std::string()) << "\n";
+  }
+  for (const MechanismResult& m : r.mechanisms) {
+    if (m.solved.empty()) continue;
+    o << pad(m.name, wn) << "solved on the host:";
+    for (const auto& [k, v] : m.solved) o << " " << k << " = " << v;
+    o << "\n";
   }
   o << quantized_table_section(r);
   o << incentives_table(r);

@@ -435,11 +435,22 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
                       "item '" + str->get() + "' is listed twice");
         sc.market.items.push_back(str->get());
       }
-    } else if (kind == "double_auction" || kind == "public_project") {
-      throw ScenarioError("market.kind", "'" + kind + "' is not implemented yet (implemented: single_item, units, divisible, combinatorial)");
+    } else if (kind == "double_auction") {
+      sc.market.kind = MarketKind::DoubleAuction;
+    } else if (kind == "public_project") {
+      sc.market.kind = MarketKind::PublicProject;
+      MCREV_EXPECTS(mr.has("cost"), "market.cost", "is required for kind = \"public_project\" (the project's cost C)");
+      sc.market.cost = mr.number("cost");
+      MCREV_EXPECTS(std::isfinite(sc.market.cost), "market.cost", "must be a finite number");
     } else {
-      throw ScenarioError("market.kind", "unknown market '" + kind + "' (expected single_item, units, divisible or combinatorial)");
+      throw ScenarioError("market.kind", "unknown market '" + kind +
+                                            "' (expected single_item, units, divisible, combinatorial, double_auction "
+                                            "or public_project)");
     }
+    if (sc.market.kind != MarketKind::PublicProject)
+      MCREV_EXPECTS(!mr.has("cost"), "market.cost", "applies to kind = \"public_project\" only");
+    if (sc.market.kind != MarketKind::Units)
+      MCREV_EXPECTS(!mr.has("units"), "market.units", "applies to kind = \"units\" only");
     mr.finish();
   }
 
@@ -499,6 +510,15 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
                       "unknown item '" + str->get() + "' (not in market.items)");
         gs.bundle.push_back(str->get());
       }
+    }
+    if (sc.market.kind == MarketKind::DoubleAuction) {
+      MCREV_EXPECTS(r.has("role"), path + ".role", "is required in a double auction (\"buyer\" or \"seller\")");
+      const std::string role = r.string("role", "");
+      if (role == "buyer") gs.role = static_cast<int>(Role::Buyer);
+      else if (role == "seller") gs.role = static_cast<int>(Role::Seller);
+      else throw ScenarioError(path + ".role", "unknown role '" + role + "' (expected buyer or seller)");
+    } else {
+      MCREV_EXPECTS(!r.has("role"), path + ".role", "applies to [market] kind = \"double_auction\" only");
     }
     Reader vr(r.table("value"), path + ".value");
     gs.value = parse_distribution(vr, base_dir);

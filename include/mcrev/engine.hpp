@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcrev {
@@ -50,19 +51,22 @@ struct GroupSpec {
   int count = 1;
   int demand = 1;  ///< units market: marginal values per agent (sorted iid draws of `value`);
                    ///< divisible steps: the number of steps
+  int role = 0;    ///< double_auction: Role::Buyer (0, `role = "buyer"`) or Role::Seller (1)
   DistributionSpec value;
   Utility utility = Utility::Steps;  ///< divisible: `utility = { kind = ... }` (model.hpp Utility)
   double size = 1.0;                 ///< divisible: width (steps), demand (linear), slope (quadratic)
   std::vector<std::string> bundle;   ///< combinatorial: the items the agents want (names of market.items)
 };
 
-/// The `[market]` table (mcrev/model/model.hpp): single_item (default) or units with `units` = k.
+/// The `[market]` table (mcrev/model/model.hpp): single_item (default), units with `units` = k,
+/// double_auction (groups with `role`), public_project with `cost` = C.
 struct MarketSpec {
   MarketKind kind = MarketKind::SingleItem;
   int units = 1;
   double supply = 1.0;             ///< divisible: S > 0
   double cap = HUGE_VAL;           ///< divisible: most one identity may receive (> 0; +inf: none)
   std::vector<std::string> items;  ///< combinatorial: item names (1..kMaxItems, distinct)
+  double cost = 0.0;               ///< public_project: the project cost C
 };
 
 /// How a second-price reserve is chosen (docs/myerson.md): the numbers given, the monopoly reserve
@@ -80,6 +84,8 @@ struct MechanismSpec {
   double price = 0.0;
   double seller_value = 0.0;
   int rule = 0;  ///< a kind's discrete option (uniform_price: UniformPriceRule)
+  double weight = 0.0;  ///< a kind's continuous parameter (k_double_auction: k)
+  std::vector<double> group_params;  ///< groves: h, one number for every group or one per group
   StrategySpec strategy;
   QuantizedSpec quantized;  ///< kind = quantized: thresholds (docs/quantized.md)
   IncentiveOptions incentives;  ///< the `incentives` table (docs/incentives.md)
@@ -141,6 +147,7 @@ struct ModelData {
   std::vector<Strategy> strategies;
   std::vector<double> arena;
   std::vector<std::optional<QuantizedDesign>> quantized;  ///< per mechanism; set for kind = quantized
+  std::vector<std::vector<std::pair<std::string, double>>> solved;  ///< per mechanism (MechanismResult::solved)
   std::vector<IncentiveSpec> incentives;  ///< one per mechanism when any has incentives, else empty
   int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
@@ -181,6 +188,9 @@ struct MechanismResult {
   Estimate market_stat;
   std::vector<GroupResult> bidders;
   std::optional<QuantizedDesign> quantized;  ///< kind = quantized: thresholds and exact seller utility
+  /// Host-side solutions of the mechanism (dagva: ξ tables, second_best: a, k_double_auction bne:
+  /// the linear strategies), as (name, value) pairs; empty for the others. Reported as "solved".
+  std::vector<std::pair<std::string, double>> solved;
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
   std::vector<BidTableInfo> bid_tables;  ///< strategy = "bne" tables (first_price, all_pay): error bounds
 };

@@ -175,7 +175,7 @@ MCREV_HD MCREV_DEVICE_NOINLINE void write_incentive_metrics(const Model& md, int
   const IncentiveSpec& s = md.incentives[m];
   double revenue = 0.0;
   for (int i = 0; i < md.n_bidders; ++i) revenue += o.t(i);
-  out[incentive_metric::kDeficit] = revenue < 0.0 ? 1.0 : 0.0;
+  out[incentive_metric::kDeficit] = revenue - o.cost < 0.0 ? 1.0 : 0.0;  // budget: transfers − cost
   double total = 0.0, largest = 0.0;
   for (int g = 0; g < G; ++g) {
     const Group& gr = md.groups[g];

@@ -30,7 +30,17 @@
   X(NearestVcg, Combinatorial, "nearest_vcg", CombinatorialAuction)          \
   X(NearestBid, Combinatorial, "nearest_bid", CombinatorialAuction)          \
   X(NearestZero, Combinatorial, "nearest_zero", CombinatorialAuction)        \
-  X(Proxy, Combinatorial, "proxy", CombinatorialAuction)
+  X(Proxy, Combinatorial, "proxy", CombinatorialAuction)                     \
+  X(SingleVcg, SingleItem, "vcg", SingleItemVcg)                             \
+  X(DaVcg, DoubleAuction, "vcg", DoubleAuction)                              \
+  X(DaPostedPrice, DoubleAuction, "posted_price", DoubleAuction)             \
+  X(KDoubleAuction, DoubleAuction, "k_double_auction", DoubleAuction)        \
+  X(McAfee, DoubleAuction, "mcafee", DoubleAuction)                          \
+  X(DaDagva, DoubleAuction, "dagva", DoubleAuction)                          \
+  X(SecondBest, DoubleAuction, "second_best", DoubleAuction)                 \
+  X(PpVcg, PublicProject, "vcg", PublicProject)                              \
+  X(Groves, PublicProject, "groves", PublicProject)                          \
+  X(PpDagva, PublicProject, "dagva", PublicProject)                         
 
 namespace mcrev {
 

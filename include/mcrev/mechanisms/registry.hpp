@@ -18,8 +18,11 @@
 #include "mcrev/mechanisms/multi_unit.hpp"
 #include "mcrev/mechanisms/myerson.hpp"
 #include "mcrev/mechanisms/price_offer.hpp"
+#include "mcrev/mechanisms/public_project.hpp"
 #include "mcrev/mechanisms/quantized.hpp"
+#include "mcrev/mechanisms/single_vcg.hpp"
 #include "mcrev/mechanisms/standard_auction.hpp"
+#include "mcrev/mechanisms/two_sided.hpp"
 #include "mcrev/model/model.hpp"
 
 namespace mcrev {

@@ -23,12 +23,17 @@ namespace mcrev {
 ///  single_item: one indivisible item; allocations are 0/1 (or a probability), one value per agent.
 ///  units:       `units` identical units; an agent of demand d has d marginal values (sorted iid
 ///               draws, decreasing) and receives a whole number of units.
+///  double_auction: unit buyers (role 0, value = what a unit is worth) and unit sellers (role 1,
+///               value = the cost of the unit each owns); a trading buyer gets x = +1, a trading
+///               seller x = −1 (holding_value = −cost), so Σ value_i(x_i) is the gains from trade
+///               (docs/two_sided.md).
+///  public_project: n agents (values of any sign) and a project of cost `cost`; when it is built
+///               every agent gets x = 1 and the outcome's cost is `cost` (docs/two_sided.md).
 ///  divisible:   `supply` S > 0 of one divisible good; agents report utility functions (Group::utility)
 ///               and receive quantities x_i >= 0, Σ x_i <= S, x_i <= `cap` (mcrev/mechanisms/divisible.hpp).
 ///  combinatorial: `items` distinct items (<= kMaxItems); single-minded agents value one bundle
 ///               (Group::bundle); x_i = 1 when agent i receives its bundle (mcrev/mechanisms/combinatorial.hpp).
-/// Room is kept for double_auction and public_project (issue 10).
-enum class MarketKind : int { SingleItem, Units, Divisible, Combinatorial };
+enum class MarketKind : int { SingleItem, Units, Divisible, Combinatorial, DoubleAuction, PublicProject };
 
 /// Most items of a combinatorial market (winner determination is a DP over 2^items item sets).
 inline constexpr int kMaxItems = 12;
@@ -41,7 +46,11 @@ struct Market {
   double supply = 1.0;    ///< divisible: S, the quantity for sale (> 0)
   double cap = HUGE_VAL;  ///< divisible: most any one identity may receive (> 0; +inf: no cap)
   int items = 0;          ///< combinatorial: number of items (1..kMaxItems)
+  double cost = 0.0;      ///< public_project: the project's cost C (finite, any sign); else 0
 };
+
+/// Role of a group's agents in a double auction (Group::role).
+enum class Role : int { Buyer = 0, Seller = 1 };
 
 /// Utility family of a divisible-market group (Group::utility; THEORY.md "Divisible good"):
 ///  Steps:     m = demand marginal values mv_0 >= ... >= mv_{m−1} (sorted iid draws), each for `size`
@@ -62,6 +71,7 @@ struct Group {
   int utility = 0;      ///< divisible: Utility (Steps with size 1 is the units market's valuation)
   double size = 1.0;    ///< divisible: step width (steps), demand d (linear) or slope s (quadratic)
   int bundle = 0;       ///< combinatorial: the item set the agents want (bit k = item k)
+  int role = 0;         ///< double_auction: Role::Buyer (0) or Role::Seller (1); 0 elsewhere
 };
 
 /// Registered mechanism kinds (the list is mcrev/mechanisms/kinds.hpp); the model only stores them.
@@ -75,6 +85,7 @@ struct Mechanism {
   double reserve = 0.0;        ///< anonymous reserve (default 0: the seller never pays to sell)
   int group_reserves = -1;     ///< arena offset of one reserve per group, or -1 for `reserve`
   double price = 0.0;          ///< posted_price / random_offer price
+  double weight = 0.0;         ///< a kind's continuous parameter (k_double_auction: k in [0, 1])
   double seller_value = 0.0;   ///< v0: the seller's value of an unsold item (per unit)
   int rule = 0;                ///< a kind's discrete option (uniform_price: its price rule)
   int strategies = 0;          ///< index of this mechanism's first group strategy in Model::strategies
@@ -165,12 +176,15 @@ struct Model {
     const Group& gr = groups[group_of(i)];
     return gr.first_value + (i - gr.first) * gr.demand;
   }
-  /// Units (or items) for sale: what Σ_i x_i is measured against.
+  /// Units (or items) for sale: what Σ_i x_i is measured against. double_auction: 0 (units change
+  /// hands, Σ_i x_i = 0, so no_sale is 0; trade_prob is the activity metric); public_project: 1
+  /// (write_metrics counts the project as one item: no_sale = 1 − built).
   MCREV_HD double supply() const {
     switch (market.kind) {
       case MarketKind::Units: return market.units;
       case MarketKind::Divisible: return market.supply;
       case MarketKind::Combinatorial: return market.items;
+      case MarketKind::DoubleAuction: return 0.0;
       default: return 1.0;
     }
   }

@@ -108,9 +108,32 @@ MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outc
   return o.cost;
 }
 
+/// First-best surplus of the double auction (the largest gains from trade: buyers' values sorted
+/// decreasingly, sellers' costs increasingly, Σ_{k <= q*} (v_(k) − c_(k)) with q* the efficient
+/// quantity) or of the public project (max(0, Σ_i v_i − C)); 0 in other markets. work: 2·n_bidders
+/// doubles. O(n²) (insertion sort).
+MCREV_HD inline double first_best_surplus(const Model& md, const double* v, double* work) {
+  if (md.market.kind == MarketKind::PublicProject) {
+    const double share = md.market.cost / md.n_bidders;
+    double w = 0.0;
+    for (int i = 0; i < md.n_bidders; ++i) w += v[i] - share;  // the efficient rule's own sum
+    if (!(w >= 0.0)) return 0.0;
+    double total = 0.0;
+    for (int i = 0; i < md.n_bidders; ++i) total += v[i];
+    return total - md.market.cost;
+  }
+  if (md.market.kind != MarketKind::DoubleAuction) return 0.0;
+  const two_sided::Book bk = two_sided::make_book(md, v, work);
+  const int q = bk.efficient_quantity();
+  double total = 0.0;
+  for (int k = 0; k < q; ++k) total += bk.buyer(k) - bk.seller(k);
+  return total;
+}
+
 /// Writes mechanism m's metric block (metric:: layout) for one profile, from the generic outcome.
-/// opt_single: max_i v_i (single-item first best before the seller's value). work: the pipeline's
-/// work space (Model::work), needed by the divisible market's first best (may be null elsewhere).
+/// opt_single: max_i v_i (single-item first best before the seller's value); in double_auction and
+/// public_project markets the profile's first-best surplus (first_best_surplus). work: the pipeline's
+/// work space (Model::work), needed by the divisible and combinatorial first bests (may be null elsewhere).
 MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, const double* v, double baseline_revenue,
                                    double opt_single, double* out, double* work = nullptr) {
   const Mechanism& mech = md.mechanisms[m];
@@ -140,7 +163,9 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   }
   if (md.market.kind != MarketKind::SingleItem)
     welfare -= budget_metrics(md, o, v, revenue, out + metric::per_mechanism(md.n_groups), work);
-  const double unsold = md.supply() - allocated;
+  // public_project: the project counts as one item (no_sale = 1 − built); double_auction: supply 0.
+  const double unsold = md.market.kind == MarketKind::PublicProject ? (allocated != 0.0 ? 0.0 : 1.0)
+                                                                    : md.supply() - allocated;
   const double kept = unsold == 0.0 ? 0.0 : mech.seller_value * unsold;
   out[metric::kRevenue] = revenue;
   out[metric::kWelfare] = welfare;
@@ -148,15 +173,17 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   out[metric::kNoSale] = unsold;
   out[metric::kRevenueDiff] = revenue - baseline_revenue;
   out[metric::kSurplus] = welfare + kept;
-  if (md.market.kind == MarketKind::Divisible) {  // water-filling of the values at floor price v0
+  const MarketKind mk = md.market.kind;
+  if (mk == MarketKind::Divisible) {  // water-filling of the values at floor price v0
     double held = 0.0;
     const double w = DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
     out[metric::kOptSurplus] = w + mech.seller_value * (md.supply() - held);
-  } else if (md.market.kind == MarketKind::Combinatorial) {
+  } else if (mk == MarketKind::Combinatorial) {
     out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v, work);
   } else {
-    out[metric::kOptSurplus] = md.market.kind == MarketKind::Units
-                                   ? first_best_units(md, v, mech.seller_value)
+    out[metric::kOptSurplus] = mk == MarketKind::Units ? first_best_units(md, v, mech.seller_value)
+                               : (mk == MarketKind::DoubleAuction || mk == MarketKind::PublicProject)
+                                   ? opt_single
                                    : (opt_single > mech.seller_value ? opt_single : mech.seller_value);
   }
 }
@@ -168,6 +195,8 @@ MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64
                                      double* b, double* out) {
   double v_max = v[0];
   for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
+  if (md.market.kind == MarketKind::DoubleAuction || md.market.kind == MarketKind::PublicProject)
+    v_max = first_best_surplus(md, v, md.work(b));
   double baseline = 0.0;
   if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism(md, 0, profile, v, b));
   const int block = md.metrics_per_mechanism();
