@@ -423,7 +423,7 @@ TEST(MultiUnit, ScenarioErrorsNameTheKey) {
   EXPECT_NE(error_of(units + group + "[[mechanisms]]\nkind = \"pay_as_bid\"\nstrategy = \"bne\"\n")
                 .find("mechanisms[0].strategy"),
             std::string::npos);
-  EXPECT_NE(error_of("[market]\nkind = \"combinatorial\"\n" + group + "[[mechanisms]]\nkind = \"vcg\"\n")
+  EXPECT_NE(error_of("[market]\nkind = \"auction_house\"\n" + group + "[[mechanisms]]\nkind = \"vcg\"\n")
                 .find("market.kind"),
             std::string::npos);
   EXPECT_NE(error_of(units + "[[bidders]]\ncount = 3\ndemand = 17\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
