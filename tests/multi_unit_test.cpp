@@ -304,26 +304,7 @@ value = { dist = "beta", alpha = 2.0, beta = 3.0 }
 count = 2
 value = { dist = "uniform", low = 0.0, high = 1.5 }
 )") + kFourMechanisms);
-  const PartialShape sh = u.md.shape();
-  const MechanismPairs pairs{u.m.metrics_per_mechanism()};
-  TreeReducer ref(sh, pairs);
-  std::vector<double> v(u.m.n_values), b(u.m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
-      part(sh.size());
-  for (std::uint64_t first = 0; first < u.sc.samples; first += kLeafProfiles) {
-    thread_partial(u.m, ThreadRange{first, std::min<std::uint64_t>(u.sc.samples, first + kLeafProfiles)}, 0,
-                   u.m.n_mechanisms, v.data(), b.data(), x.data(), sums.data(), part.data());
-    ref.push(0, part);
-  }
-  const std::vector<double> want = ref.finish();
-  for (int threads : {1, 2}) {
-    RunOptions o;
-    o.backend = Backend::Cpu;
-    o.threads = threads;
-    o.chunk_profiles = 1024;
-    const RunResult r = run(u.sc, o);
-    ASSERT_EQ(r.partial.size(), want.size());
-    for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(r.partial[k], want[k]) << k << " threads " << threads;
-  }
+  expect_cpu_backend_is_per_profile_model(u.sc);
 }
 
 TEST(MultiUnit, VcgExPostRegretIsExactlyZeroAndUniformPriceInvitesDemandReduction) {

@@ -2,11 +2,14 @@
 #pragma once
 
 #include "mcrev/engine.hpp"
+#include "mcrev/pipeline/kernel_body.hpp"
 #include "mcrev/core/error.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace mcrev::test {
 
@@ -66,6 +69,35 @@ inline ::testing::AssertionResult WithinSE(const Estimate& e, double truth, doub
   if (e.stderr_ > 0 && dev <= k * e.stderr_) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "estimate " << e.mean << " ± " << e.stderr_ << " vs truth " << truth
                                        << " (" << (e.stderr_ > 0 ? dev / e.stderr_ : INFINITY) << " SE)";
+}
+
+
+/// The CPU backend's merged partial (1 and 2 threads, 1,024-profile chunks) is bitwise the canonical
+/// tree over the per-profile model (thread_partial on each 256-profile leaf): the batched draws and
+/// evaluation change nothing. Needs mcrev/pipeline/kernel_body.hpp.
+inline void expect_cpu_backend_is_per_profile_model(const Scenario& sc) {
+  const ModelData md = build_model(sc);
+  const Model m = md.view();
+  const PartialShape sh = md.shape();
+  const MechanismPairs pairs{m.metrics_per_mechanism()};
+  TreeReducer ref(sh, pairs);
+  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
+      part(sh.size());
+  for (std::uint64_t first = 0; first < sc.samples; first += kLeafProfiles) {
+    thread_partial(m, ThreadRange{first, std::min<std::uint64_t>(sc.samples, first + kLeafProfiles)}, 0,
+                   m.n_mechanisms, v.data(), b.data(), x.data(), sums.data(), part.data());
+    ref.push(0, part);
+  }
+  const std::vector<double> want = ref.finish();
+  for (int threads : {1, 2}) {
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    o.threads = threads;
+    o.chunk_profiles = 1024;
+    const RunResult r = run(sc, o);
+    ASSERT_GE(r.partial.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(r.partial[k], want[k]) << k << " threads " << threads;
+  }
 }
 
 }  // namespace mcrev::test

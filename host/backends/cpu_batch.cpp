@@ -389,7 +389,8 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
   }
   const int n = md.n_values;
   for (int j = 0; j < count; ++j)
-    evaluate_values(md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
+    evaluate_values<kSingleItem ? static_cast<int>(MarketKind::SingleItem) : -1>(
+        md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
 }
 
 }  // namespace

@@ -79,6 +79,26 @@ MCREV_HD MCREV_DEVICE_NOINLINE void allocate(const Model& md, int m, std::uint64
   }
 }
 
+/// allocate restricted to the kinds of one market (kMarket = static_cast<int>(MarketKind)): the
+/// CPU backend's batch loop for a single-item scenario dispatches over that market's kinds only, so
+/// the other families' rules are not compiled into its hot loop. kMarket = -1: every kind.
+template <int kMarket>
+MCREV_HD inline void allocate_in(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
+  if constexpr (kMarket < 0) {
+    allocate(md, m, profile, b, o);
+  } else {
+    double* work = md.work(b);
+    switch (md.mechanisms[m].kind) {
+#define MCREV_KIND_CASE(name, market, toml, family)                                   \
+  case MechKind::name:                                                                \
+    if constexpr (static_cast<int>(MarketKind::market) == kMarket) family::allocate(md, m, profile, b, work, o); \
+    return;
+      MCREV_MECHANISMS(MCREV_KIND_CASE)
+#undef MCREV_KIND_CASE
+    }
+  }
+}
+
 /// Convenience: the outcome in the scratch's main outcome storage.
 MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, double* b) {
   Outcome o = md.outcome_storage(b);
@@ -86,10 +106,14 @@ MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, 
   return o;
 }
 
-/// Runs mechanism m on values v under its prescribed strategies (reports written to b).
+/// Runs mechanism m on values v under its prescribed strategies (reports written to b); kMarket as
+/// in allocate_in.
+template <int kMarket = -1>
 MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t profile, const double* v, double* b) {
   compute_reports(md, m, v, b);
-  return allocate(md, m, profile, b);
+  Outcome o = md.outcome_storage(b);
+  allocate_in<kMarket>(md, m, profile, b, o);
+  return o;
 }
 
 }  // namespace mcrev

@@ -191,6 +191,9 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
 /// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
 /// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
 /// when m_begin > 0, for the revenue differences.
+/// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
+/// that market's mechanism kinds only (the CPU backend's single-item batch loop).
+template <int kMarket = -1>
 MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                      double* b, double* out) {
   double v_max = v[0];
@@ -198,10 +201,10 @@ MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64
   if (md.market.kind == MarketKind::DoubleAuction || md.market.kind == MarketKind::PublicProject)
     v_max = first_best_surplus(md, v, md.work(b));
   double baseline = 0.0;
-  if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism(md, 0, profile, v, b));
+  if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism<kMarket>(md, 0, profile, v, b));
   const int block = md.metrics_per_mechanism();
   for (int m = m_begin; m < m_end; ++m) {
-    const Outcome o = run_mechanism(md, m, profile, v, b);
+    const Outcome o = run_mechanism<kMarket>(md, m, profile, v, b);
     if (m == 0) baseline = outcome_revenue(md, o);
     write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block, md.work(b));
     if (md.extra_metrics > 0)
