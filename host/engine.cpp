@@ -395,6 +395,7 @@ ModelData build_model(const Scenario& sc) {
     mech.price = ms.price;
     mech.seller_value = ms.seller_value;
     mech.rule = ms.rule;
+    mech.reports_values = reports_are_values(ms.kind) ? 1 : 0;
     mech.weight = ms.weight;
     mech.strategies = static_cast<int>(md.strategies.size());
     if (!ms.group_reserves.empty()) {

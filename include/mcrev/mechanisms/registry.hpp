@@ -53,7 +53,7 @@ MCREV_HD inline MarketKind market_of(MechKind k) {
 /// β_g(v) for the auctions (per marginal value), the values themselves where the family says so.
 MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b) {
   const Mechanism& mech = md.mechanisms[m];
-  const bool values = reports_are_values(mech.kind);
+  const bool values = mech.reports_values != 0;  // reports_are_values(mech.kind), resolved by build_model
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
     const Strategy& st = md.strategies[mech.strategies + g];

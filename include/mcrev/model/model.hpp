@@ -88,6 +88,7 @@ struct Mechanism {
   double weight = 0.0;         ///< a kind's continuous parameter (k_double_auction: k in [0, 1])
   double seller_value = 0.0;   ///< v0: the seller's value of an unsold item (per unit)
   int rule = 0;                ///< a kind's discrete option (uniform_price: its price rule)
+  int reports_values = 0;      ///< 1: reports are the values (the family's kReportsAreValues; set by build_model)
   int strategies = 0;          ///< index of this mechanism's first group strategy in Model::strategies
   int data = -1;               ///< arena offset of kind-specific data (tables, thresholds), or -1
                                ///< myerson: one VirtualValue header per group (mcrev/virtual_value.hpp)
