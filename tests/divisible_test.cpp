@@ -17,17 +17,8 @@ using namespace mcrev::test;
 
 namespace {
 
-struct Clear {
-  Scenario sc;
-  ModelData md;
-  Model m;
-  std::vector<double> b;
-  explicit Clear(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
-  Outcome outcome(int k, const std::vector<double>& reports) {
-    b.assign(m.scratch_doubles(), 0.0);
-    std::copy(reports.begin(), reports.end(), b.begin());
-    return allocate(m, k, 0, b.data());
-  }
+struct Clear : ScenarioFixture {
+  using ScenarioFixture::ScenarioFixture;
   Outcome identities(int k, const std::vector<double>& reports, const Identities& ids) {
     b.assign(m.scratch_doubles(), 0.0);
     std::copy(reports.begin(), reports.end(), b.begin());

@@ -15,19 +15,7 @@ using namespace mcrev::test;
 
 namespace {
 
-struct Units {
-  Scenario sc;
-  ModelData md;
-  Model m;
-  std::vector<double> b;
-  explicit Units(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
-  /// Outcome of mechanism k on reports (value-slot order); dense arrays live in b.
-  Outcome outcome(int k, const std::vector<double>& reports, std::uint64_t profile = 0) {
-    b.assign(m.scratch_doubles(), 0.0);
-    std::copy(reports.begin(), reports.end(), b.begin());
-    return allocate(m, k, profile, b.data());
-  }
-};
+using Units = ScenarioFixture;
 
 const char* kFourMechanisms = R"(
 [[mechanisms]]

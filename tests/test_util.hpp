@@ -3,6 +3,7 @@
 
 #include "mcrev/engine.hpp"
 #include "mcrev/pipeline/kernel_body.hpp"
+#include "scenario/scenario.hpp"
 #include "mcrev/core/error.hpp"
 
 #include <gtest/gtest.h>
@@ -71,6 +72,21 @@ inline ::testing::AssertionResult WithinSE(const Estimate& e, double truth, doub
                                        << " (" << (e.stderr_ > 0 ? dev / e.stderr_ : INFINITY) << " SE)";
 }
 
+
+/// A scenario parsed from TOML, its model, and one mechanism's outcome on given reports (value-slot
+/// order); dense outcome arrays live in `b`, valid until the next call.
+struct ScenarioFixture {
+  Scenario sc;
+  ModelData md;
+  Model m;
+  std::vector<double> b;
+  explicit ScenarioFixture(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
+  Outcome outcome(int k, const std::vector<double>& reports, std::uint64_t profile = 0) {
+    b.assign(m.scratch_doubles(), 0.0);
+    std::copy(reports.begin(), reports.end(), b.begin());
+    return allocate(m, k, profile, b.data());
+  }
+};
 
 /// The CPU backend's merged partial (1 and 2 threads, 1,024-profile chunks) is bitwise the canonical
 /// tree over the per-profile model (thread_partial on each 256-profile leaf): the batched draws and

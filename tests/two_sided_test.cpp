@@ -19,17 +19,8 @@ using namespace mcrev::test;
 
 namespace {
 
-struct Fixture {
-  Scenario sc;
-  ModelData md;
-  Model m;
-  std::vector<double> b;
-  explicit Fixture(const std::string& toml) : sc(parse_scenario(toml)), md(build_model(sc)), m(md.view()) {}
-  Outcome outcome(int k, const std::vector<double>& reports, std::uint64_t profile = 0) {
-    b.assign(m.scratch_doubles(), 0.0);
-    std::copy(reports.begin(), reports.end(), b.begin());
-    return allocate(m, k, profile, b.data());
-  }
+struct Fixture : ScenarioFixture {
+  using ScenarioFixture::ScenarioFixture;
   int index(const std::string& name) const {
     for (size_t k = 0; k < sc.mechanisms.size(); ++k)
       if (sc.mechanisms[k].name == name) return static_cast<int>(k);
