@@ -283,6 +283,11 @@ void validate(const Scenario& sc) {
     MCREV_EXPECTS(std::isfinite(ms.reserve), path + ".reserve", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.price), path + ".price", "must be a finite number");
     MCREV_EXPECTS(std::isfinite(ms.seller_value), path + ".seller_value", "must be a finite number");
+    MCREV_EXPECTS(ms.seller_value == 0.0 || (sc.market.kind != MarketKind::DoubleAuction &&
+                                             sc.market.kind != MarketKind::PublicProject),
+                  path + ".seller_value",
+                  std::string("has no meaning in the ") + market_name(sc.market.kind) +
+                      " market (there is no seller's unsold good); remove it");
     MCREV_EXPECTS(ms.group_reserves.empty() || ms.group_reserves.size() == sc.groups.size(), path + ".reserve",
                   "a list of reserves needs one per bidder group (" + std::to_string(sc.groups.size()) + ")");
     for (double r : ms.group_reserves) MCREV_EXPECTS(std::isfinite(r), path + ".reserve", "must be finite");

@@ -461,6 +461,13 @@ TEST(TwoSided, ScenarioErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of(std::string(kBilateral) + "[[mechanisms]]\nkind = \"k_double_auction\"\nk = 1.5\n").find("mechanisms[0].k"),
             std::string::npos);
+  // No seller's unsold good in these markets: seller_value is refused rather than silently mixed in.
+  EXPECT_NE(error_of(std::string(kBilateral) + "[[mechanisms]]\nkind = \"vcg\"\nseller_value = 0.3\n")
+                .find("mechanisms[0].seller_value"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kProject) + "[[mechanisms]]\nkind = \"vcg\"\nname = \"v0\"\nseller_value = 0.3\n")
+                .find("].seller_value: has no meaning"),
+            std::string::npos);
   EXPECT_NE(error_of(std::string("[market]\nkind = \"double_auction\"\n[[bidders]]\nrole = \"buyer\"\ncount = 2\n"
                                  "value = { dist = \"uniform\", low = 0.0, high = 1.0 }\n[[bidders]]\nrole = \"seller\"\n"
                                  "value = { dist = \"uniform\", low = 0.0, high = 1.0 }\n[[mechanisms]]\nkind = \"second_best\"\n"))

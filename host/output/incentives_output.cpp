@@ -126,7 +126,7 @@ json incentives_json(const MechanismSpec& spec, const MechanismResult& r) {
 
 std::string incentives_table(const RunResult& r) {
   bool any = false, expost = false, interim = false;
-  size_t wn = 9;
+  size_t wn = 11;
   for (const MechanismResult& m : r.mechanisms) {
     any |= m.incentives.enabled;
     expost |= m.incentives.expost_enabled;

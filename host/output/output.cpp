@@ -202,7 +202,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
     o << "\ncorrelation: affiliated, value = " << sc.correlation.weight << " x common + private, common = "
       << sc.correlation.common.describe;
   o << "\nmean ± standard error; " << r.confidence * 100 << "% intervals in --format json/csv\n\n";
-  size_t wn = 9;
+  size_t wn = 11;
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
   const size_t w = 22;
   const bool da = sc.market.kind == MarketKind::DoubleAuction;
@@ -218,8 +218,12 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
       << pad(cell(m.welfare), w) << pad(cell(m.efficiency), w) << pad(cell(m.no_sale), w) << "\n";
   }
   if (sc.groups.size() > 1 || sc.mechanisms.size() > 0) {
-    o << (units ? "\nper bidder (group averages): units won, payment, utility\n"
-                : "\nper bidder (group averages): win probability, payment, utility\n");
+    const char* held = units ? "units won"
+                       : sc.market.kind == MarketKind::SingleItem ? "win probability"
+                       : sc.market.kind == MarketKind::DoubleAuction ? "units traded (+ bought, - sold)"
+                       : sc.market.kind == MarketKind::PublicProject ? "build probability"
+                       : sc.market.kind == MarketKind::Divisible ? "quantity" : "bundle won";
+    o << "\nper bidder (group averages): " << held << ", payment, utility\n";
     for (const MechanismResult& m : r.mechanisms)
       for (const GroupResult& g : m.bidders)
         o << pad(m.name, wn) << pad(g.name, 12) << pad(cell(g.win), w) << pad(cell(g.payment), w)
