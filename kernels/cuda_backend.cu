@@ -1,6 +1,7 @@
 // CUDA backend: one fused kernel draws profiles, evaluates the mechanisms and accumulates moments in
-// thread-local storage; each block reduces its chunk with cub::BlockReduce (a Chan merge per metric)
-// and writes one partial; the host merges chunk partials in chunk order (no float atomics).
+// thread-local storage (one leaf of kLeafProfiles profiles per thread); each block reduces its chunk's
+// leaves with the canonical tree (bitwise the CPU backend's) and writes one partial; the host merges
+// chunk partials in chunk order with a TreeReducer (no float atomics).
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
 #include "mcrev/pipeline/kernel_body.hpp"
@@ -8,7 +9,6 @@
 #include "cuda_check.cuh"
 #include "mcrev/core/sketch.hpp"
 
-#include <cub/block/block_reduce.cuh>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -22,31 +22,6 @@ namespace {
 constexpr int kBlock = 128;                  // fixed: part of the reduction order
 constexpr std::uint64_t kPerThread = 256;    // profiles per thread per chunk
 constexpr std::uint64_t kChunk = kBlock * kPerThread;
-
-struct Moment {
-  double n, mean, m2;
-};
-struct CoMoment {
-  double n, mi, mj, c;
-};
-struct MergeMoment {
-  __device__ Moment operator()(const Moment& a, const Moment& b) const {
-    const double n = a.n + b.n;
-    if (b.n == 0) return a;
-    if (a.n == 0) return b;
-    const double d = b.mean - a.mean;
-    return {n, a.mean + d * b.n / n, a.m2 + b.m2 + d * d * a.n * b.n / n};
-  }
-};
-struct MergeCoMoment {
-  __device__ CoMoment operator()(const CoMoment& a, const CoMoment& b) const {
-    const double n = a.n + b.n;
-    if (b.n == 0) return a;
-    if (a.n == 0) return b;
-    const double di = b.mi - a.mi, dj = b.mj - a.mj;
-    return {n, a.mi + di * b.n / n, a.mj + dj * b.n / n, a.c + b.c + di * dj * a.n * b.n / n};
-  }
-};
 
 // Quantile sketches of the incentive statistics (mcrev/sketch.hpp): integer atomics only, so the
 // counts, minima and maxima are exact and independent of thread scheduling.
@@ -74,41 +49,64 @@ struct SketchBuffers {
 };
 
 // MaxN values (and agents) per profile; b is the pipeline scratch (Model::scratch_doubles()); MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
+// The block's threads hold the leaves of one chunk in order (thread t: profiles [t·256, (t+1)·256) of
+// it, one leaf of kLeafProfiles); they are merged with the canonical tree (tree_step_moment in
+// mcrev/core/stats.hpp), one metric at a time in shared memory, so the chunk partial is bitwise the
+// CPU backend's (docs/determinism.md). Chunk partials are then merged on the host by a TreeReducer.
+__device__ void block_tree_moment(double* sn, double* sa, double* sb) {
+  for (int s = 1; s < kBlock; s *= 2) {
+    if (threadIdx.x % (2 * s) == 0) tree_step_moment(sn, sa, sb, threadIdx.x, s);
+    __syncthreads();
+  }
+}
+__device__ void block_tree_comoment(double* sn, double* sa, double* sb, double* sc) {
+  for (int s = 1; s < kBlock; s *= 2) {
+    if (threadIdx.x % (2 * s) == 0) tree_step_comoment(sn, sa, sb, sc, threadIdx.x, s);
+    __syncthreads();
+  }
+}
+
+// MaxN values (and agents) per profile; b is the pipeline scratch (Model::scratch_doubles()); MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
 template <int MaxN, int MaxK>
 __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_t samples, std::uint64_t chunk_first,
                                                           std::uint64_t chunk_count, int m_begin, int m_end,
                                                           double* partials, SketchBuffers sketches) {
-  using MomentReduce = cub::BlockReduce<Moment, kBlock>;
-  using CoMomentReduce = cub::BlockReduce<CoMoment, kBlock>;
-  __shared__ union {
-    typename MomentReduce::TempStorage m;
-    typename CoMomentReduce::TempStorage c;
-  } temp;
+  static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
+  __shared__ double sn[kBlock], sa[kBlock], sb[kBlock], sc[kBlock];
   constexpr int MaxP = MaxK / metric::kPerGroupBase + 1;
   double v[MaxN], b[3 * MaxN + 4 * MaxN + 2], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
   const PartialShape sh = pass_shape(md, m_begin, m_end);
   const MechanismPairs pairs{md.metrics_per_mechanism()};
+  const int t = threadIdx.x;
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const std::uint64_t chunk = chunk_first + i;
-    thread_partial(md, thread_range(chunk, threadIdx.x, kBlock, kPerThread, samples), m_begin, m_end, v, b, x, sums,
+    thread_partial(md, thread_range(chunk, t, kBlock, kPerThread, samples), m_begin, m_end, v, b, x, sums,
                    part, DeviceSketchSink{&md, m_begin, m_end, sketches.counts, sketches.min_keys, sketches.max_keys});
     double* out = partials + i * sh.size();
     const double n = part[0];
     for (int k = 0; k < sh.metrics; ++k) {
-      const Moment r = MomentReduce(temp.m).Reduce(Moment{n, part[1 + k], part[1 + sh.metrics + k]}, MergeMoment{});
-      if (threadIdx.x == 0) {
-        out[0] = r.n;
-        out[1 + k] = r.mean;
-        out[1 + sh.metrics + k] = r.m2;
+      sn[t] = n;
+      sa[t] = part[1 + k];
+      sb[t] = part[1 + sh.metrics + k];
+      __syncthreads();
+      block_tree_moment(sn, sa, sb);
+      if (t == 0) {
+        out[0] = sn[0];
+        out[1 + k] = sa[0];
+        out[1 + sh.metrics + k] = sb[0];
       }
       __syncthreads();
     }
     for (int p = 0; p < sh.pairs; ++p) {
       int pi, pj;
       pairs(p, &pi, &pj);
-      const CoMoment r = CoMomentReduce(temp.c).Reduce(
-          CoMoment{n, part[1 + pi], part[1 + pj], part[1 + 2 * sh.metrics + p]}, MergeCoMoment{});
-      if (threadIdx.x == 0) out[1 + 2 * sh.metrics + p] = r.c;
+      sn[t] = n;
+      sa[t] = part[1 + pi];
+      sb[t] = part[1 + pj];
+      sc[t] = part[1 + 2 * sh.metrics + p];
+      __syncthreads();
+      block_tree_comoment(sn, sa, sb, sc);
+      if (t == 0) out[1 + 2 * sh.metrics + p] = sc[0];
       __syncthreads();
     }
   }
@@ -190,6 +188,19 @@ bool cuda_available(std::string* device_name, std::string* why_not) {
     return false;
   }
   if (device_name) *device_name = prop.name;
+  // The build holds SASS for its CMAKE_CUDA_ARCHITECTURES and PTX for the lowest virtual one (JIT-compiled
+  // by the driver on newer devices); a device older than the PTX has no image: `auto` then uses the CPU.
+  cudaFuncAttributes attr{};
+  const cudaError_t img = cudaFuncGetAttributes(&attr, estimate_kernel<32, 64>);
+  if (img != cudaSuccess) {
+    cudaGetLastError();
+    if (why_not)
+      *why_not = std::string("no kernel image in this build runs on ") + prop.name + " (sm_" +
+                 std::to_string(prop.major) + std::to_string(prop.minor) + ": " + cudaGetErrorString(img) +
+                 "); rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(prop.major) +
+                 std::to_string(prop.minor);
+    return false;
+  }
   return true;
 }
 

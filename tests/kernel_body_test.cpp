@@ -1,41 +1,83 @@
-// The CUDA kernel's per-thread body run over an emulated grid on the CPU: merged block partials must
-// match the CPU backend (only the CUB block reduction and the launch stay unproven without a device).
+// The CUDA kernel's per-thread body and block reduction run over an emulated grid on the CPU: the
+// kernel's geometry (blocks of 128 threads, one leaf of kLeafProfiles profiles per thread), its
+// canonical block tree (tree_step_moment / tree_step_comoment, one metric or pair at a time, in the
+// order the device runs the steps), chunk partials merged by a TreeReducer. The result must equal
+// the CPU backend bit for bit; only CUB-free launch mechanics stay unproven without a device.
 #include "mcrev/pipeline/kernel_body.hpp"
 
 #include "test_util.hpp"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mcrev;
 using namespace mcrev::test;
 
 namespace {
 
-// Emulates estimate_kernel: blocks of `block` threads, `per_thread` profiles each; block partials
-// merged in thread order (CUB's order differs only in rounding), chunks merged with a TreeReducer.
-std::vector<double> emulate(const ModelData& md, std::uint64_t samples, int m0, int m1, int block,
-                            std::uint64_t per_thread) {
+constexpr int kBlock = 128;  // kernels/cuda_backend.cu
+
+// Emulates estimate_kernel for mechanisms [m0, m1).
+std::vector<double> emulate(const ModelData& md, std::uint64_t samples, int m0, int m1, int block = kBlock,
+                            std::uint64_t per_thread = kLeafProfiles) {
   const Model m = md.view();
   const PartialShape sh = pass_shape(m, m0, m1);
   const MechanismPairs pairs{m.metrics_per_mechanism()};
-  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
-      part(sh.size());
+  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs);
+  std::vector<std::vector<double>> part(block, std::vector<double>(sh.size()));
+  std::vector<double> sn(block), sa(block), sb(block), sc(block);
   const std::uint64_t chunk_profiles = block * per_thread;
   TreeReducer chunks(sh, pairs);
   for (std::uint64_t c = 0; c * chunk_profiles < samples; ++c) {
-    std::vector<double> acc(sh.size(), 0.0);
-    for (int t = 0; t < block; ++t) {
+    for (int t = 0; t < block; ++t)
       thread_partial(m, thread_range(c, t, block, per_thread, samples), m0, m1, v.data(), b.data(), x.data(),
-                     sums.data(), part.data());
-      partial_merge(acc.data(), part.data(), sh, pairs, acc.data());
+                     sums.data(), part[t].data());
+    std::vector<double> out(sh.size());
+    for (int k = 0; k < sh.metrics; ++k) {
+      for (int t = 0; t < block; ++t) {
+        sn[t] = part[t][0];
+        sa[t] = part[t][1 + k];
+        sb[t] = part[t][1 + sh.metrics + k];
+      }
+      for (int s = 1; s < block; s *= 2)
+        for (int t = 0; t < block; t += 2 * s) tree_step_moment(sn.data(), sa.data(), sb.data(), t, s);
+      out[0] = sn[0];
+      out[1 + k] = sa[0];
+      out[1 + sh.metrics + k] = sb[0];
     }
-    chunks.push(0, acc);
+    for (int p = 0; p < sh.pairs; ++p) {
+      int pi, pj;
+      pairs(p, &pi, &pj);
+      for (int t = 0; t < block; ++t) {
+        sn[t] = part[t][0];
+        sa[t] = part[t][1 + pi];
+        sb[t] = part[t][1 + pj];
+        sc[t] = part[t][1 + 2 * sh.metrics + p];
+      }
+      for (int s = 1; s < block; s *= 2)
+        for (int t = 0; t < block; t += 2 * s) tree_step_comoment(sn.data(), sa.data(), sb.data(), sc.data(), t, s);
+      out[1 + 2 * sh.metrics + p] = sc[0];
+    }
+    chunks.push(0, out);
   }
   return chunks.finish();
 }
 
-void expect_close(double a, double b, const char* what, int k) {
-  EXPECT_NEAR(a, b, 1e-12 * std::max(1.0, std::fabs(b))) << what << " " << k;
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Emulated pass [m0, m1) against the full CPU partial: every entry bit for bit.
+void expect_pass_equals_cpu(const std::vector<double>& g, const std::vector<double>& cpu, const ModelData& md, int m0,
+                            int m1) {
+  const PartialShape full = md.shape();
+  const PartialShape sh = pass_shape(md.view(), m0, m1);
+  const int B = md.view().metrics_per_mechanism();
+  EXPECT_TRUE(same_bits(g[0], cpu[0]));
+  for (int k = 0; k < sh.metrics; ++k) {
+    EXPECT_TRUE(same_bits(g[1 + k], cpu[1 + m0 * B + k])) << "mean " << k << ": " << g[1 + k] << " vs " << cpu[1 + m0 * B + k];
+    EXPECT_TRUE(same_bits(g[1 + sh.metrics + k], cpu[1 + full.metrics + m0 * B + k])) << "m2 " << k;
+  }
+  for (int p = 0; p < sh.pairs; ++p)
+    EXPECT_TRUE(same_bits(g[1 + 2 * sh.metrics + p], cpu[1 + 2 * full.metrics + m0 + p])) << "cross " << p;
 }
 
 }  // namespace
@@ -55,38 +97,77 @@ TEST(KernelBody, ThreadRangesTileTheProfilesExactly) {
   EXPECT_EQ(covered, samples);
 }
 
-TEST(KernelBody, EmulatedGridMatchesCpuBackend) {
+TEST(KernelBody, EmulatedGridEqualsCpuBackendBitForBit) {
+  // 3 full chunks of 32768 profiles and a partial one (the reported divergence began at 24,577
+  // profiles, when a block's fourth warp first held data).
   Scenario sc = default_scenario();
-  sc.samples = 50003;
+  sc.samples = 3 * 32768 + 25000;
   sc.seed = 99;
   const ModelData md = build_model(sc);
-  RunOptions o;
-  o.backend = Backend::Cpu;
-  const std::vector<double> cpu = run(sc, o).partial;
-  const PartialShape full = md.shape();
-  const int B = md.view().metrics_per_mechanism();
-  // All mechanisms in one pass, and in passes of two (as the kernel does when metrics exceed MaxK).
-  for (int per_pass : {5, 2}) {
-    for (int m0 = 0; m0 < 5; m0 += per_pass) {
-      const int m1 = std::min(5, m0 + per_pass);
-      const std::vector<double> g = emulate(md, sc.samples, m0, m1, 16, 64);
-      const PartialShape sh = pass_shape(md.view(), m0, m1);
-      EXPECT_EQ(g[0], cpu[0]);
-      for (int k = 0; k < sh.metrics; ++k) {
-        expect_close(g[1 + k], cpu[1 + m0 * B + k], "mean", k);
-        expect_close(g[1 + sh.metrics + k], cpu[1 + full.metrics + m0 * B + k], "m2", k);
+  for (std::uint64_t chunk : {std::uint64_t{1} << 15, std::uint64_t{1} << 16, std::uint64_t{1} << 8}) {
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    o.chunk_profiles = chunk;
+    o.threads = 2;
+    const std::vector<double> cpu = run(sc, o).partial;
+    // All mechanisms in one pass, and in passes of two (as the kernel does when metrics exceed MaxK).
+    for (int per_pass : {5, 2})
+      for (int m0 = 0; m0 < 5; m0 += per_pass) {
+        const int m1 = std::min(5, m0 + per_pass);
+        expect_pass_equals_cpu(emulate(md, sc.samples, m0, m1), cpu, md, m0, m1);
       }
-      for (int p = 0; p < sh.pairs; ++p) expect_close(g[1 + 2 * sh.metrics + p], cpu[1 + 2 * full.metrics + m0 + p], "cross", p);
-    }
   }
 }
 
-TEST(KernelBody, GridShapeDoesNotMatterBeyondRounding) {
+TEST(KernelBody, EmulatedGridEqualsCpuBackendWithIncentivesAndUnits) {
+  // An incentives scenario and a multi-unit one: the extra metrics and dense outcomes reduce alike.
+  const char* scenarios[] = {R"(
+samples = 40000
+seed = 7
+[[bidders]]
+count = 4
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[mechanisms]]
+kind = "second_price"
+[[mechanisms]]
+kind = "first_price"
+strategy = "shade"
+factor = 0.7
+incentives = { expost_regret = true, deviations = 8, refine_levels = 1 }
+)",
+                             R"(
+samples = 40000
+seed = 8
+[market]
+kind = "units"
+units = 2
+[[bidders]]
+count = 6
+demand = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "uniform_price"
+incentives = { expost_regret = true, deviations = 8, refine_levels = 0 }
+)"};
+  for (const char* text : scenarios) {
+    const Scenario sc = parse_scenario(text);
+    const ModelData md = build_model(sc);
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    const std::vector<double> cpu = run(sc, o).partial;
+    expect_pass_equals_cpu(emulate(md, sc.samples, 0, 2), cpu, md, 0, 2);
+  }
+}
+
+TEST(KernelBody, GridShapeDoesNotChangeTheBits) {
+  // The tree is canonical: any power-of-two block size gives the same chunk partials' merge.
   Scenario sc = iid(10, exponential(1.0), 20000, 4);
   sc.mechanisms = {mech(MechKind::SecondPrice), mech(MechKind::FirstPrice, "fp", 0.2, StrategySpec::Bne)};
   const ModelData md = build_model(sc);
-  const auto a = emulate(md, sc.samples, 0, 2, 8, 32);
-  const auto b = emulate(md, sc.samples, 0, 2, 32, 256);
+  const auto a = emulate(md, sc.samples, 0, 2, 8);
+  const auto b = emulate(md, sc.samples, 0, 2, 128);
   ASSERT_EQ(a.size(), b.size());
-  for (size_t k = 0; k < a.size(); ++k) expect_close(a[k], b[k], "entry", static_cast<int>(k));
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(same_bits(a[k], b[k])) << "entry " << k;
 }

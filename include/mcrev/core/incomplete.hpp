@@ -55,7 +55,7 @@ MCREV_HD inline double stirling_corr(double a) {
 }
 
 /// log of x^a e^{−x} / Γ(a) for x > 0.
-MCREV_HD inline double gamma_log_prefix(double a, double x) {
+MCREV_HD MCREV_DEVICE_NOINLINE double gamma_log_prefix(double a, double x) {
   if (a < 10.0) return a * log(x) - x - lgamma(a);
   // a log x − x − lgamma(a) = a·[log(x/a) − (x/a − 1)] + ½ log a − ½ log 2π − corr(a)
   const double y = (x - a) / a;
@@ -64,7 +64,7 @@ MCREV_HD inline double gamma_log_prefix(double a, double x) {
 }
 
 /// log of x^a (1 − x)^b / B(a, b) for 0 < x < 1.
-MCREV_HD inline double beta_log_prefix(double a, double b, double x) {
+MCREV_HD MCREV_DEVICE_NOINLINE double beta_log_prefix(double a, double b, double x) {
   if (a < 10.0 || b < 10.0)
     return a * log(x) + b * log1p(-x) - (lgamma(a) + lgamma(b) - lgamma(a + b));
   // Around x0 = a/(a+b), y = x/x0 − 1, z = −y a/b: a·[log(1+y) − y] + b·[log(1+z) − z] + ½ log(ab/(2π(a+b))) + Stirling corrections.
@@ -76,7 +76,7 @@ MCREV_HD inline double beta_log_prefix(double a, double b, double x) {
 }
 
 /// Lentz continued fraction for I_x(a, b) (NR betacf): I_x = prefix · cf / a.
-MCREV_HD inline double beta_cf(double a, double b, double x) {
+MCREV_HD MCREV_DEVICE_NOINLINE double beta_cf(double a, double b, double x) {
   const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
   double c = 1.0, d = 1.0 - qab * x / qap;
   if (fabs(d) < kTiny) d = kTiny;
@@ -107,7 +107,7 @@ MCREV_HD inline double beta_cf(double a, double b, double x) {
 }  // namespace incomplete_detail
 
 /// Regularized incomplete gamma: *p = P(a, x), *q = Q(a, x) for a > 0, x >= 0 (+inf allowed).
-MCREV_HD inline void gamma_pq(double a, double x, double* p, double* q) {
+MCREV_HD MCREV_DEVICE_NOINLINE void gamma_pq(double a, double x, double* p, double* q) {
   using namespace incomplete_detail;
   if (!(x > 0.0)) {
     *p = 0.0;
@@ -154,14 +154,14 @@ MCREV_HD inline void gamma_pq(double a, double x, double* p, double* q) {
 }
 
 /// Gamma density with unit scale: x^{a−1} e^{−x} / Γ(a) (x > 0).
-MCREV_HD inline double gamma_density(double a, double x) {
+MCREV_HD MCREV_DEVICE_NOINLINE double gamma_density(double a, double x) {
   if (!(x > 0.0)) return (a < 1.0) ? HUGE_VAL : (a == 1.0 ? 1.0 : 0.0);
   if (x == HUGE_VAL) return 0.0;
   return exp(incomplete_detail::gamma_log_prefix(a, x)) / x;
 }
 
 /// Regularized incomplete beta: *lower = I_x(a, b), *upper = 1 − I_x(a, b), for a, b > 0, x in [0, 1].
-MCREV_HD inline void beta_inc(double a, double b, double x, double* lower, double* upper) {
+MCREV_HD MCREV_DEVICE_NOINLINE void beta_inc(double a, double b, double x, double* lower, double* upper) {
   using namespace incomplete_detail;
   if (!(x > 0.0)) {
     *lower = 0.0;
@@ -186,7 +186,7 @@ MCREV_HD inline void beta_inc(double a, double b, double x, double* lower, doubl
 }
 
 /// Beta density on [0, 1]: x^{a−1} (1 − x)^{b−1} / B(a, b).
-MCREV_HD inline double beta_density(double a, double b, double x) {
+MCREV_HD MCREV_DEVICE_NOINLINE double beta_density(double a, double b, double x) {
   if (!(x > 0.0)) return a < 1.0 ? HUGE_VAL : (a == 1.0 ? b : 0.0);
   if (!(x < 1.0)) return b < 1.0 ? HUGE_VAL : (b == 1.0 ? a : 0.0);
   return exp(incomplete_detail::beta_log_prefix(a, b, x)) / (x * (1.0 - x));
@@ -196,7 +196,7 @@ namespace incomplete_detail {
 
 /// Solves I_x(a, b) = p for x, where p <= 1/2 is the lower tail (the solution lies below the
 /// median). Newton on g(ℓ) = log I_{e^ℓ}(a, b) − log p in ℓ = log x, bracketed by bisection.
-MCREV_HD inline double beta_lower_inv(double a, double b, double p) {
+MCREV_HD MCREV_DEVICE_NOINLINE double beta_lower_inv(double a, double b, double p) {
   if (!(p > 0.0)) return 0.0;
   // Initial guess (NR invbetai).
   double x;
@@ -243,7 +243,7 @@ MCREV_HD inline double beta_lower_inv(double a, double b, double p) {
 }
 
 /// Solves P(a, x) = p for p <= 1/2 (below the median, which is < a). Newton in ℓ = log x.
-MCREV_HD inline double gamma_lower_inv(double a, double p) {
+MCREV_HD MCREV_DEVICE_NOINLINE double gamma_lower_inv(double a, double p) {
   if (!(p > 0.0)) return 0.0;
   double x;
   if (a > 1.0) {
@@ -284,7 +284,7 @@ MCREV_HD inline double gamma_lower_inv(double a, double p) {
 }
 
 /// Solves Q(a, x) = q for q < 1/2 (above the median, which is > a − 1/3). Newton in x on log Q.
-MCREV_HD inline double gamma_upper_inv(double a, double q) {
+MCREV_HD MCREV_DEVICE_NOINLINE double gamma_upper_inv(double a, double q) {
   if (!(q > 0.0)) return HUGE_VAL;
   double lo = a > 0.34 ? a - 0.34 : 0.0, hi;
   // Initial guess: Wilson–Hilferty for a > 1, else the exponential-tail guess.
@@ -332,12 +332,12 @@ MCREV_HD inline double gamma_upper_inv(double a, double q) {
 
 /// Inverse of the regularized incomplete gamma: x with P(a, x) = p, given p and q = 1 − p (both
 /// supplied so that either tail can carry full relative precision).
-MCREV_HD inline double gamma_pq_inv(double a, double p, double q) {
+MCREV_HD MCREV_DEVICE_NOINLINE double gamma_pq_inv(double a, double p, double q) {
   return p <= q ? incomplete_detail::gamma_lower_inv(a, p) : incomplete_detail::gamma_upper_inv(a, q);
 }
 
 /// Inverse of the regularized incomplete beta: x with I_x(a, b) = p, given p and q = 1 − p.
-MCREV_HD inline double beta_inc_inv(double a, double b, double p, double q) {
+MCREV_HD MCREV_DEVICE_NOINLINE double beta_inc_inv(double a, double b, double p, double q) {
   return p <= q ? incomplete_detail::beta_lower_inv(a, b, p) : 1.0 - incomplete_detail::beta_lower_inv(b, a, q);
 }
 

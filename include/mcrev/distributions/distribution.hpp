@@ -47,7 +47,7 @@ struct Distribution {
     else return quantile(u, arena);
   }
 
-  MCREV_HD double quantile(double u, const double* arena) const {
+  MCREV_HD MCREV_DEVICE_NOINLINE double quantile(double u, const double* arena) const {
     switch (kind) {
       case DistKind::Uniform: return quantile_of<DistKind::Uniform>(u, arena);
       case DistKind::Exponential: return quantile_of<DistKind::Exponential>(u, arena);
@@ -66,7 +66,7 @@ struct Distribution {
 
   /// CDF F(x). (Leaf = true: a mixture component, never itself a mixture; keeps the call graph acyclic.)
   template <bool Leaf = false>
-  MCREV_HD double cdf(double x, const double* arena) const {
+  MCREV_HD MCREV_DEVICE_NOINLINE double cdf(double x, const double* arena) const {
     if (x < low) return 0.0;
     if (x >= high) return 1.0;
     switch (kind) {
@@ -106,7 +106,7 @@ struct Distribution {
   /// Density f(x) (0 outside the support; Empirical: slope of the CDF segment, atoms excluded; Discrete: 0;
   /// Mixture: Σ_k w_k f_k, the density of its absolutely continuous part).
   template <bool Leaf = false>
-  MCREV_HD double pdf(double x, const double* arena) const {
+  MCREV_HD MCREV_DEVICE_NOINLINE double pdf(double x, const double* arena) const {
     if (x < low || x > high) return 0.0;
     switch (kind) {
       case DistKind::Uniform: return 1.0 / (high - low);

@@ -33,7 +33,7 @@ MCREV_HD inline Distribution Distribution::mixture_component(int k, const double
   return c;
 }
 
-MCREV_HD inline double Distribution::discrete_quantile(double u, const double* arena) const {
+MCREV_HD MCREV_DEVICE_NOINLINE double Distribution::discrete_quantile(double u, const double* arena) const {
   const double* xs = arena + table;
   const double* cum = xs + table_n;
   if (cum[0] >= u) return xs[0];
@@ -45,7 +45,7 @@ MCREV_HD inline double Distribution::discrete_quantile(double u, const double* a
   return xs[hi];
 }
 
-MCREV_HD inline double Distribution::discrete_cdf(double x, const double* arena) const {
+MCREV_HD MCREV_DEVICE_NOINLINE double Distribution::discrete_cdf(double x, const double* arena) const {
   const double* xs = arena + table;
   const double* cum = xs + table_n;
   int lo = 0, hi = table_n - 1;  // largest k with xs[k] <= x (x >= xs[0] here)
@@ -57,21 +57,21 @@ MCREV_HD inline double Distribution::discrete_cdf(double x, const double* arena)
   return cum[lo];
 }
 
-MCREV_HD inline double Distribution::mixture_cdf(double x, const double* arena) const {
+MCREV_HD MCREV_DEVICE_NOINLINE double Distribution::mixture_cdf(double x, const double* arena) const {
   const double* w = arena + table;
   double s = 0.0;
   for (int k = 0; k < table_n; ++k) s += w[k] * mixture_component(k, arena).cdf<true>(x, arena);
   return s < 1.0 ? s : 1.0;
 }
 
-MCREV_HD inline double Distribution::mixture_pdf(double x, const double* arena) const {
+MCREV_HD MCREV_DEVICE_NOINLINE double Distribution::mixture_pdf(double x, const double* arena) const {
   const double* w = arena + table;
   double s = 0.0;
   for (int k = 0; k < table_n; ++k) s += w[k] * mixture_component(k, arena).pdf<true>(x, arena);
   return s;
 }
 
-MCREV_HD inline double Distribution::mixture_quantile(double u, const double* arena) const {
+MCREV_HD MCREV_DEVICE_NOINLINE double Distribution::mixture_quantile(double u, const double* arena) const {
   const int n = table_n;
   const int K = static_cast<int>(p[0]);
   const int A = static_cast<int>(p[1]);

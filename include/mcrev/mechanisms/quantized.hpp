@@ -68,7 +68,7 @@ MCREV_HD inline double prob_at_least(const Distribution& d, double x, const doub
 /// Ironed cell virtual values c̄_0..c̄_k (and, if prob != nullptr, cell probabilities π_0..π_k) of a
 /// bidder with distribution d and ascending thresholds thr[0..k) inside [d.low, d.high].
 /// O(k) work, no allocation; usable in kernels.
-MCREV_HD inline void quantized_cell_values(const Distribution& d, const double* arena, const double* thr, int k,
+MCREV_HD MCREV_DEVICE_NOINLINE void quantized_cell_values(const Distribution& d, const double* arena, const double* thr, int k,
                                            double* value, double* prob) {
   double at_least[kMaxQuantizedCells + 1];  // S_0..S_{k+1}
   double pi[kMaxQuantizedCells], sum[kMaxQuantizedCells];
@@ -144,7 +144,7 @@ MCREV_HD MCREV_INLINE bool quantized_above(View& view, double x, int i, double y
 }  // namespace detail
 
 template <class View>
-MCREV_HD QuantizedSale quantized_sale(View& view, double seller_value) {
+MCREV_HD MCREV_DEVICE_NOINLINE QuantizedSale quantized_sale(View& view, double seller_value) {
   int best = -1, second = -1;
   double kb = 0.0, ks = 0.0;
   const int n = view.n();
@@ -217,7 +217,7 @@ class QuantizedModelView {
 
  private:
   MCREV_HD const double* record(int i) const { return md_.arena + static_cast<long>(offsets_[i]); }
-  MCREV_HD void load(int i) {
+  MCREV_HD MCREV_DEVICE_NOINLINE void load(int i) {
     if (i == loaded_) return;
     loaded_ = i;
     const Distribution& d = md_.groups[md_.group_of(i)].dist;

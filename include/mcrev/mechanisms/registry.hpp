@@ -66,6 +66,15 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
   }
 }
 
+/// One family's rule, out of line on the device: each family is compiled once, in a function of its
+/// own, so ptxas never sees every family inlined into one body (compile time grows faster than the
+/// function's size). The host inlines it.
+template <class Family>
+MCREV_HD MCREV_DEVICE_NOINLINE void family_allocate(const Model& md, int m, std::uint64_t profile, const double* b,
+                                                   double* work, Outcome& o) {
+  Family::allocate(md, m, profile, b, work, o);
+}
+
 /// Mechanism m's outcome on reports b (b: md.scratch_doubles() doubles whose first n_values are the
 /// reports; the family may use the work space behind them). o's dense storage must be set
 /// (Model::outcome_storage / deviation_storage).
@@ -73,7 +82,7 @@ MCREV_HD MCREV_DEVICE_NOINLINE void allocate(const Model& md, int m, std::uint64
   double* work = md.work(b);
   switch (md.mechanisms[m].kind) {
 #define MCREV_KIND_CASE(name, market, toml, family) \
-  case MechKind::name: return family::allocate(md, m, profile, b, work, o);
+  case MechKind::name: return family_allocate<family>(md, m, profile, b, work, o);
     MCREV_MECHANISMS(MCREV_KIND_CASE)
 #undef MCREV_KIND_CASE
   }

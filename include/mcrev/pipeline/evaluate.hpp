@@ -213,7 +213,7 @@ MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64
 }
 
 /// Draws profile's values into v and evaluates mechanisms [m_begin, m_end) (see evaluate_values).
-MCREV_HD inline void evaluate_profile(const Model& md, std::uint64_t profile, int m_begin, int m_end, double* v,
+MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_profile(const Model& md, std::uint64_t profile, int m_begin, int m_end, double* v,
                                       double* b, double* out) {
   draw_values(md, profile, v);
   evaluate_values(md, profile, m_begin, m_end, v, b, out);
