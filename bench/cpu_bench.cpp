@@ -1,6 +1,10 @@
 // CPU backend throughput (profiles/s): second price and first price at the BNE, n = 2, 5, 10, 100;
 // the built-in default scenario (five mechanisms); multi-unit VCG and uniform price.
 #include "bench_common.hpp"
+#include "backends/cpu_batch.hpp"
+
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -70,8 +74,39 @@ void BM_WaterFilling(benchmark::State& s) {
   run_model(s, mcrev::build_model(sc), 1u << 20);
 }
 
+/// The random-number roofline of BM_SecondPrice/n: the same Philox4x32-10 words (n uniforms of lane
+/// 0 per profile, the CPU backend's vectorized generator) on the same threads, and nothing else.
+/// BM_SecondPrice/n:N ÷ BM_PhiloxOnly/n:N is the fraction of the roofline the estimator reaches.
+void BM_PhiloxOnly(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::uint64_t samples = n >= 100 ? (1u << 18) : (1u << 21);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const mcrev::cpu::Isa isa = mcrev::cpu::best_isa();
+  double sink = 0;
+  for (auto _ : state) {
+    std::vector<double> sums(threads, 0.0);
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        std::vector<double> u(static_cast<size_t>(n) * mcrev::cpu::kMaxBatch);
+        double acc = 0;
+        for (std::uint64_t first = t * mcrev::cpu::kMaxBatch; first < samples;
+             first += static_cast<std::uint64_t>(threads) * mcrev::cpu::kMaxBatch) {
+          mcrev::cpu::stream_uniforms(isa, 1, 0, first, mcrev::cpu::kMaxBatch, n, u.data(), mcrev::cpu::kMaxBatch);
+          acc += u[0] + u.back();  // stream_uniforms is out of line: its work cannot be elided
+        }
+        sums[t] = acc;
+      });
+    for (auto& th : pool) th.join();
+    for (double x : sums) sink += x;
+  }
+  state.SetLabel(mcrev::cpu::isa_name(isa));
+  mcrev::bench::report_profiles(state, samples, sink);
+}
+
 }  // namespace
 
+BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFilling)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DefaultScenario)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MultiUnit)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);

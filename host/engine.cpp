@@ -452,6 +452,11 @@ ModelData build_model(const Scenario& sc) {
           break;
         }
         const Distribution& d = md.groups[0].dist;
+        if (symmetric && d.kind == DistKind::Uniform) {  // closed forms (StrategyKind::UniformFirstPrice/AllPay)
+          st = uniform_bne(d, md.arena.data(), md.n_bidders, ms.reserve, ms.kind == MechKind::AllPay);
+          for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "closed_form", 0, 0.0});
+          break;
+        }
         const BneTable t = ms.kind == MechKind::FirstPrice ? first_price_bne(d, md.arena.data(), md.n_bidders, ms.reserve)
                                                            : all_pay_bne(d, md.arena.data(), md.n_bidders, ms.reserve);
         const int bids_at = static_cast<int>(md.arena.size());

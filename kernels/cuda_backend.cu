@@ -169,7 +169,47 @@ void launch_passes(const ModelData& md, const Model& dev, std::uint64_t samples,
   }
 }
 
+// The random-number roofline: the Philox words n_uniforms values per profile take (Stream lane
+// kValueLane, as draw_values), summed per thread, nothing else (bench/cuda_bench.cpp).
+__global__ void __launch_bounds__(kBlock) philox_kernel(std::uint64_t seed, std::uint64_t samples, int n_uniforms,
+                                                        double* out) {
+  const std::uint64_t stride = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
+  double acc = 0.0;
+  for (std::uint64_t p = blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x; p < samples; p += stride) {
+    Stream s(seed, p, kValueLane);
+    for (int k = 0; k < n_uniforms; ++k) acc += s.uniform();
+  }
+  out[blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x] = acc;
+}
+
 }  // namespace
+
+double philox_roofline_cuda(std::uint64_t samples, int n_uniforms, double* seconds) {
+  int device = 0, sms = 0, per_sm = 0;
+  MCREV_CUDA(cudaGetDevice(&device));
+  MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, philox_kernel, kBlock, 0));
+  const unsigned grid = static_cast<unsigned>(std::max(1, sms * std::max(1, per_sm)));
+  DeviceArray<double> out(static_cast<size_t>(grid) * kBlock);
+  cudaEvent_t a, b;
+  MCREV_CUDA(cudaEventCreate(&a));
+  MCREV_CUDA(cudaEventCreate(&b));
+  MCREV_CUDA(cudaEventRecord(a));
+  philox_kernel<<<grid, kBlock>>>(1, samples, n_uniforms, out.ptr);
+  MCREV_CUDA(cudaGetLastError());
+  MCREV_CUDA(cudaEventRecord(b));
+  MCREV_CUDA(cudaEventSynchronize(b));
+  float ms = 0;
+  MCREV_CUDA(cudaEventElapsedTime(&ms, a, b));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  std::vector<double> host(static_cast<size_t>(grid) * kBlock);
+  MCREV_CUDA(cudaMemcpy(host.data(), out.ptr, host.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  if (seconds) *seconds = ms / 1e3;
+  double sum = 0;
+  for (double x : host) sum += x;
+  return sum;
+}
 
 bool cuda_available(std::string* device_name, std::string* why_not) {
   int count = 0;

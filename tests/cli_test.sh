@@ -193,15 +193,24 @@ printf '[[bidders]]\ncount = 2\nvalue = { dist = "pareto", scale = 1.0, shape = 
 "$bin" run "$tmp/p.toml" -n 1000 -q --format json -o "$tmp/p.json" 2> "$tmp/err.txt"
 check "pareto 2.5 does not warn" python3 -c "import json; assert 'warnings' not in json.load(open('$tmp/p.json'))"
 
-# Equilibrium tables report their size and measured error bound.
+# Equilibrium tables report their size and measured error bound; iid uniform values use the closed forms.
 "$bin" run -n 1000 --format json -q | python3 -c "
 import json, sys
 ms = {m['name']: m for m in json.load(sys.stdin)['mechanisms']}
 for name in ['first_price_bne', 'all_pay_bne']:
     t = ms[name]['bid_tables']
+    assert len(t) == 1 and t[0]['method'] == 'closed_form' and t[0]['table_nodes'] == 0, t
+    assert t[0]['table_max_error'] == 0, t
+assert 'bid_tables' not in ms['second_price']
+"
+check "json bid_tables: closed forms for uniform values" test $? -eq 0
+printf '[[bidders]]\ncount = 4\nvalue = { dist = "exponential", rate = 1.0 }\n[[mechanisms]]\nkind = "first_price"\nstrategy = "bne"\n[[mechanisms]]\nkind = "all_pay"\nstrategy = "bne"\n' > "$tmp/e.toml"
+"$bin" run "$tmp/e.toml" -n 1000 --format json -q | python3 -c "
+import json, sys
+for m in json.load(sys.stdin)['mechanisms']:
+    t = m['bid_tables']
     assert len(t) == 1 and t[0]['method'] == 'symmetric' and t[0]['table_nodes'] >= 4097, t
     assert 0 <= t[0]['table_max_error'] < 1e-9, t
-assert 'bid_tables' not in ms['second_price']
 "
 check "json bid_tables with the error bound" test $? -eq 0
 

@@ -13,4 +13,8 @@ std::vector<double> run_cuda(const ModelData&, std::uint64_t, const RunOptions&)
   throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
 }
 
+double philox_roofline_cuda(std::uint64_t, int, double*) {
+  throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
+}
+
 }  // namespace mcrev

@@ -204,4 +204,17 @@ BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double m
   return t;
 }
 
+Strategy uniform_bne(const Distribution& d, const double* arena, int n, double reserve, bool all_pay) {
+  Strategy s;
+  s.kind = all_pay ? StrategyKind::UniformAllPay : StrategyKind::UniformFirstPrice;
+  s.low = d.low;
+  s.width = d.high - d.low;
+  s.n = n;
+  const double entry = all_pay ? all_pay_entry(d, arena, n, reserve) : std::max(reserve, d.low);
+  s.entry = entry > d.low ? entry : -HUGE_VAL;  // a non-binding reserve: every value bids
+  s.t_entry = entry > d.low ? d.cdf(entry, arena) : 0.0;
+  if (all_pay) s.floor = reserve;
+  return s;
+}
+
 }  // namespace mcrev

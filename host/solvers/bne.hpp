@@ -36,6 +36,12 @@ BneTable first_price_bne(const Distribution& d, const double* arena, int n, doub
 /// where the entry type r* solves r* F(r*)^{n−1} = m (THEORY.md, "All-pay").
 BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points = 4097);
 
+/// The same equilibria in closed form for iid uniform values U[low, high] (first price, or all-pay
+/// when all_pay): StrategyKind::UniformFirstPrice / UniformAllPay (mcrev/strategies/strategy.hpp),
+/// with the entry type of first_price_bne / all_pay_entry. Exact up to rounding, and free of
+/// transcendental functions, so CPU and GPU bids agree bit for bit.
+Strategy uniform_bne(const Distribution& d, const double* arena, int n, double reserve, bool all_pay);
+
 /// The all-pay entry type r* >= low: the smallest r with r F(r)^{n−1} >= min_bid.
 double all_pay_entry(const Distribution& d, const double* arena, int n, double min_bid);
 

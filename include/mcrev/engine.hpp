@@ -226,6 +226,10 @@ const char* backend_name(Backend b);
 std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options);
 bool cuda_available(std::string* device_name, std::string* why_not);
 std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options);
+/// Benchmark only (bench/cuda_bench.cpp): draws n_uniforms Philox uniforms for each of `samples`
+/// profiles on the device and nothing else (the random-number roofline); returns their sum and the
+/// kernel time in *seconds. Throws BackendError without a device or CUDA build.
+double philox_roofline_cuda(std::uint64_t samples, int n_uniforms, double* seconds);
 
 /// Deterministic reduction tree over leaves: entries are pushed in leaf order with their level
 /// (a subtree of 2^level leaves); equal levels merge left-to-right like a binary counter.

@@ -18,7 +18,27 @@ enum class StrategyKind : int {
   Shade,     ///< β(v) = factor · v
   Table,     ///< β tabulated at K points evenly spaced in w(F(v)); v < entry: no bid
   ValueTable,  ///< β linear in v through K knots (arena: K values, then K bids; mcrev/knots.hpp); v < entry: no bid
+  /// Symmetric first-price BNE of n bidders with iid U[low, low + width] values, in closed form
+  /// (THEORY.md, first price; β(v) = v − ∫_e^v (F(x)/F(v))^{n−1} dx): with t = (v − low)/width and
+  /// t_e = F(entry) (0 when the reserve does not bind),
+  ///   β(v) = v − width · t · (1 − (t_e/t)^n) / n,   v >= entry; below entry no bid.
+  UniformFirstPrice,
+  /// Symmetric all-pay BNE, iid uniform values, closed form (β(v) = v G(v) − ∫_e^v G(x) dx, G = F^{n−1}):
+  ///   β(v) = max(floor, v · t^{n−1} − width · (t^n − t_e^n) / n),   v >= entry; below entry no bid.
+  UniformAllPay,
 };
+
+/// x^k for an integer k >= 0 by repeated squaring: only multiplications, so host and device agree bit
+/// for bit (std::pow is not correctly rounded and differs between glibc and CUDA).
+MCREV_HD inline double int_pow(double x, int k) {
+  double r = 1.0;
+  while (k > 0) {
+    if (k & 1) r *= x;
+    x *= x;
+    k >>= 1;
+  }
+  return r;
+}
 
 /// A group's bid function. Table strategies (the Bayes–Nash equilibria) are computed on the host
 /// (host/bne.cpp) at K nodes evenly spaced in w over [w0, w1], where
@@ -41,6 +61,10 @@ struct Strategy {
   int table = -1;            ///< Table: arena offset of K bids (ValueTable: K values, then K bids)
   int table_n = 0;           ///< K >= 2
   int slopes = -1;           ///< Table: arena offset of K slopes dβ/dw, or -1 (linear interpolation)
+  double low = 0.0, width = 1.0;  ///< Uniform*: the values' support [low, low + width]
+  double t_entry = 0.0;      ///< Uniform*: F(entry) (0: every value bids)
+  double floor = -HUGE_VAL;  ///< UniformAllPay: the minimum bid (bids are floored at it)
+  int n = 0;                 ///< Uniform*: number of bidders
 
   /// Table: the node coordinate w of t = F(v).
   MCREV_HD double table_w(double t) const {
@@ -75,6 +99,19 @@ struct Strategy {
         return table_bid(table_w(d.cdf(v, arena)), arena + table, slopes < 0 ? nullptr : arena + slopes);
       }
       case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
+      case StrategyKind::UniformFirstPrice: {
+        if (v < entry) return kNoBid;
+        const double t = (v - low) / width;  // bitwise Distribution::cdf of the uniform
+        if (!(t > 0.0)) return v;
+        const double q = t_entry > 0.0 ? int_pow(t_entry / t, n) : 0.0;
+        return v - width * t * (1.0 - q) / n;
+      }
+      case StrategyKind::UniformAllPay: {
+        if (v < entry) return kNoBid;
+        const double t = (v - low) / width;
+        const double b = v * int_pow(t, n - 1) - width * (int_pow(t, n) - int_pow(t_entry, n)) / n;
+        return b > floor ? b : floor;
+      }
     }
     return v;
   }
