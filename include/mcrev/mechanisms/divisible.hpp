@@ -260,7 +260,7 @@ struct DivisibleMarket {
       }
       const int e = static_cast<int>(cl.cursor[best]);
       const Curve c = cl.curve(best);
-      double price, q, p1, q1;
+      double price = 0.0, q = 0.0, p1, q1;  // set: the agent's next breakpoint exists
       int kind;
       Clearing::breakpoint(c, e, &price, &kind, &q);
       A += q;
@@ -360,7 +360,7 @@ struct DivisibleMarket {
       if (best < 0 || beta < r) break;
       const int e = static_cast<int>(cl.cursor[best]);
       const Curve c = cl.curve(best);
-      double price, q, p1, q1;
+      double price = 0.0, q = 0.0, p1, q1;  // set: the agent's next breakpoint exists
       int kind;
       Clearing::breakpoint(c, e, &price, &kind, &q);
       cl.cursor[best] = e + 1;

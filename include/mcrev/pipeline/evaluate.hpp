@@ -213,7 +213,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
 /// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
 /// when m_begin > 0, for the revenue differences.
 /// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
-/// that market's mechanism kinds only (the CPU backend's single-item batch loop).
+/// that market's mechanism kinds only (the CPU backend's single-item and one-group divisible batch loops).
 template <int kMarket = -1>
 MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                      double* b, double* out) {
