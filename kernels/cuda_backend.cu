@@ -74,7 +74,7 @@ __global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_
   static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
   __shared__ double sn[kBlock], sa[kBlock], sb[kBlock], sc[kBlock];
   constexpr int MaxP = MaxK / metric::kPerGroupBase + 1;
-  double v[MaxN], b[3 * MaxN + 4 * MaxN + 2], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
+  double v[MaxN], b[scratch_bound(MaxN)], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
   const PartialShape sh = pass_shape(md, m_begin, m_end);
   const MechanismPairs pairs{md.metrics_per_mechanism()};
   const int t = threadIdx.x;
@@ -267,14 +267,15 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
   const SketchBuffers sketches{sk_counts.ptr, sk_min.ptr, sk_max.ptr};
   std::vector<double> full(md.shape().size(), 0.0);
   // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
-  // The per-thread scratch bound of an instantiation is 7 MaxN + 2 doubles (Model::scratch_doubles
-  // with unit demand); the combinatorial market's winner-determination table needs the large one.
+  // The per-thread scratch bound of an instantiation is scratch_bound(MaxN) doubles (model.hpp: the
+  // bound of Model::scratch_doubles with MaxN values, the divisible market's clearing arrays
+  // included); the combinatorial market's winner-determination table needs the large one.
   const Model view = md.view();
-  const bool small_n = md.n_values <= 32 && view.scratch_doubles() <= 7 * 32 + 2, small_k = B <= 64;
-  if (view.scratch_doubles() > 7 * kMaxBidders + 2)
+  const bool small_n = md.n_values <= 32 && view.scratch_doubles() <= scratch_bound(32), small_k = B <= 64;
+  if (view.scratch_doubles() > scratch_bound(kMaxBidders))
     throw BackendError("CUDA backend: " + std::to_string(view.scratch_doubles()) +
                        " doubles of per-profile scratch exceed the kernel's bound of " +
-                       std::to_string(7 * kMaxBidders + 2) + "; use --backend cpu");
+                       std::to_string(scratch_bound(kMaxBidders)) + "; use --backend cpu");
   if (small_n && small_k)
     launch_passes<32, 64>(md, dev, samples, options, full, sketches);
   else if (small_n)

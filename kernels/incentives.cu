@@ -46,7 +46,7 @@ __global__ void __launch_bounds__(kInterimBlock)
   extern __shared__ double tile[];
   const int n = md.n_values;
   const std::uint64_t bid_tiles = (static_cast<std::uint64_t>(nb) + kInterimBlock - 1) / kInterimBlock;
-  double v[MaxN], b[7 * MaxN + 2];  // scratch: Model::scratch_doubles() with unit demand
+  double v[MaxN], b[scratch_bound(MaxN)];  // scratch: Model::scratch_doubles() <= scratch_bound
   for (std::uint64_t item = blockIdx.x; item < unit_count * bid_tiles; item += gridDim.x) {
     const std::uint64_t rel = item / bid_tiles, u = unit_first + rel;
     const int j = static_cast<int>(item % bid_tiles) * kInterimBlock + static_cast<int>(threadIdx.x);
@@ -117,7 +117,7 @@ InterimSums interim_sums_cuda(const ModelData& md, const InterimGrid& grid, cons
   sums.layout = layout;
   sums.win.assign(static_cast<size_t>(layout.batches) * grid.bids.size(), 0.0);
   sums.pay.assign(sums.win.size(), 0.0);
-  if (md.n_values <= 32 && md.view().scratch_doubles() <= 7 * 32 + 2)
+  if (md.n_values <= 32 && md.view().scratch_doubles() <= scratch_bound(32))
     launch_interim<32>(dev, grid, layout, bids.ptr, sums);
   else
     launch_interim<kMaxBidders>(dev, grid, layout, bids.ptr, sums);

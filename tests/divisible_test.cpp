@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 using namespace mcrev;
 using namespace mcrev::test;
@@ -202,6 +203,193 @@ utility = { kind = "linear", demand = 2.0 }
   EXPECT_NEAR(o.t(0), 0.5, 1e-15);
   o = w.identities(1, {0.9, 0.5}, id);  // uniform: λ = 0.5 on 2 units
   EXPECT_NEAR(o.t(0), 1.0, 1e-15);
+}
+
+TEST(Divisible, VcgFillHandProfile) {
+  // Steps (0.9, 0.8) and (0.7, 0.6), width 1, cap 1.5, S = 2: x = (1.5, 0.5), λ = 0.7, the 0.7 step
+  // half filled. Without bidder 0 its 1.5 units go to bidder 1's rejected quantity: the unfilled 0.5
+  // of the tied 0.7 step, then 0.5 of the 0.6 step (the cap cuts the rest): t_0 = 0.35 + 0.3 = 0.65
+  // (= W_{−0} − u_1(0.5) = 1.0 − 0.35). Bidder 0 rejects nothing: t_1 = 0.
+  Clear u(R"(
+[market]
+kind = "divisible"
+supply = 2.0
+cap = 1.5
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "steps", steps = 2, width = 1.0 }
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "vcg"
+name = "reserved"
+reserve = 0.65
+)");
+  Outcome o = u.outcome(0, {0.9, 0.8, 0.7, 0.6});
+  EXPECT_EQ(o.x(0), 1.5);
+  EXPECT_EQ(o.x(1), 0.5);
+  EXPECT_EQ(o.market_stat, 0.7);
+  EXPECT_NEAR(o.t(0), 0.65, 1e-15);
+  EXPECT_EQ(o.t(1), 0.0);
+  // Reserve 0.65: the 0.6 step is not served without bidder 0 either: t_0 = 0.35.
+  o = u.outcome(1, {0.9, 0.8, 0.7, 0.6});
+  EXPECT_EQ(o.x(0), 1.5);
+  EXPECT_EQ(o.x(1), 0.5);
+  EXPECT_NEAR(o.t(0), 0.35, 1e-15);
+  // S = 2 filled exactly by the first steps: λ = 0.8 is bidder 0's rejected step (tied, share 0).
+  // Each bidder's externality is the other's rejected half unit (the cap): t_0 = 0.7·0.5, t_1 = 0.8·0.5.
+  o = u.outcome(0, {0.95, 0.8, 0.9, 0.7});
+  EXPECT_EQ(o.x(0), 1.0);
+  EXPECT_EQ(o.x(1), 1.0);
+  EXPECT_EQ(o.market_stat, 0.8);
+  EXPECT_EQ(o.t(0), 0.7 * 0.5);
+  EXPECT_EQ(o.t(1), 0.8 * 0.5);
+}
+
+namespace {
+
+// Random reports on a coarse grid (ties within and across agents), decreasing per agent.
+std::vector<double> grid_reports(const Model& m, std::mt19937_64& rng) {
+  std::vector<double> r(m.n_values);
+  for (double& x : r) x = 0.125 * static_cast<double>(rng() % 9);
+  for (int g = 0; g < m.n_groups; ++g) {
+    const Group& gr = m.groups[g];
+    for (int i = 0; i < gr.count; ++i) {
+      double* mv = r.data() + gr.first_value + i * gr.demand;
+      std::sort(mv, mv + gr.demand, [](double a, double b) { return a > b; });
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST(Divisible, StepPathIsTheGeneralMergeAndVcgFillIsTheWelfareDifference) {
+  // The step path (clear_steps, vcg_fill) against the general merge with n + K further clearings
+  // (run(..., reference = true)), on grid reports with ties, caps, reserves and identities: the same
+  // λ, allocations and uniform/pay-as-bid payments bit for bit; vcg payments within 1e-12 (the fill
+  // sums the others' rejected steps, the reference subtracts welfare sums).
+  const char* mechanisms = R"(
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "vcg"
+name = "vcg_r"
+reserve = 0.25
+[[mechanisms]]
+kind = "uniform_price"
+[[mechanisms]]
+kind = "uniform_price"
+name = "uniform_r"
+reserve = 0.375
+[[mechanisms]]
+kind = "pay_as_bid"
+)";
+  const std::string markets[] = {
+      "[market]\nkind = \"divisible\"\nsupply = 2.0\n",
+      "[market]\nkind = \"divisible\"\nsupply = 1.75\ncap = 0.8\n",
+      "[market]\nkind = \"divisible\"\nsupply = 3.0\n",
+  };
+  const std::string bidders[] = {
+      R"(
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "steps", steps = 3, width = 0.5 }
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "linear", demand = 0.7 }
+)",
+      R"(
+[[bidders]]
+count = 4
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "steps", steps = 2, width = 1.0 }
+)"};
+  std::mt19937_64 rng(42);
+  int vcg_checked = 0, positive = 0;
+  for (const std::string& market : markets)
+    for (const std::string& group : bidders) {
+      Clear u(market + group + mechanisms);
+      const Model& m = u.m;
+      std::vector<double> fast(m.scratch_doubles()), ref(m.scratch_doubles());
+      for (int p = 0; p < 300; ++p) {
+        const std::vector<double> rep = grid_reports(m, rng);
+        Identities ids;
+        const int kind = p % 4;  // none, demand reduction, two and three identities
+        if (kind > 0) {
+          ids.agent = static_cast<int>(rng() % m.n_bidders);
+          ids.count = kind;
+          for (int a = 0; a < kind; ++a) {
+            ids.value_factor[a] = a == 0 ? 1.0 : (a == 1 ? 0.75 : 0.5);
+            ids.size_factor[a] = kind == 1 ? 0.5 : (a == 0 ? 0.6 : 0.4);
+          }
+        }
+        for (int k = 0; k < m.n_mechanisms; ++k) {
+          std::copy(rep.begin(), rep.end(), fast.begin());
+          std::copy(rep.begin(), rep.end(), ref.begin());
+          Outcome a = m.outcome_storage(fast.data()), b = m.outcome_storage(ref.data());
+          DivisibleMarket::run(m, k, fast.data(), m.work(fast.data()), ids, a);
+          DivisibleMarket::run(m, k, ref.data(), m.work(ref.data()), ids, b, true);
+          ASSERT_EQ(a.market_stat, b.market_stat) << k << " profile " << p;
+          ASSERT_EQ(a.quantity, b.quantity) << k << " profile " << p;
+          for (int i = 0; i < m.n_bidders; ++i) {
+            ASSERT_EQ(a.x(i), b.x(i)) << k << " profile " << p << " agent " << i;
+            if (m.mechanisms[k].kind == MechKind::DivVcg) {
+              ASSERT_NEAR(a.t(i), b.t(i), 1e-12) << k << " profile " << p << " agent " << i;
+              ++vcg_checked;
+              positive += a.t(i) > 0.0 ? 1 : 0;
+            } else {
+              ASSERT_EQ(a.t(i), b.t(i)) << k << " profile " << p << " agent " << i;
+            }
+          }
+        }
+      }
+    }
+  EXPECT_GT(positive, vcg_checked / 10);  // the payments compared are mostly not trivial zeros
+}
+
+TEST(Divisible, FirstBestFromTheOutcomeIsFirstBest) {
+  // Truthful reports and reserve = seller value: write_metrics takes the first best from the outcome
+  // (its welfare sum and o.quantity); it must be what DivisibleMarket::first_best returns, bit for bit.
+  Clear u(R"(
+[market]
+kind = "divisible"
+supply = 1.75
+cap = 0.8
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+utility = { kind = "steps", steps = 3, width = 0.5 }
+[[bidders]]
+count = 2
+value = { dist = "uniform", low = 0.0, high = 1.5 }
+utility = { kind = "quadratic", slope = 1.0 }
+[[mechanisms]]
+kind = "uniform_price"
+reserve = 0.25
+seller_value = 0.25
+[[mechanisms]]
+kind = "vcg"
+)");
+  const Model& m = u.m;
+  std::mt19937_64 rng(7);
+  std::vector<double> b(m.scratch_doubles()), out(m.n_mechanisms * m.metrics_per_mechanism()),
+      work(m.scratch_doubles());
+  for (int p = 0; p < 200; ++p) {
+    std::vector<double> v = grid_reports(m, rng);
+    if (p % 2) draw_values(m, static_cast<std::uint64_t>(p), v.data());
+    evaluate_values(m, static_cast<std::uint64_t>(p), 0, m.n_mechanisms, v.data(), b.data(), out.data());
+    for (int k = 0; k < m.n_mechanisms; ++k) {
+      const double v0 = m.mechanisms[k].seller_value;
+      double held = 0.0;
+      const double w = DivisibleMarket::first_best(m, v.data(), v0, work.data(), &held);
+      ASSERT_EQ(out[k * m.metrics_per_mechanism() + metric::kOptSurplus], w + v0 * (m.supply() - held))
+          << k << " profile " << p;
+    }
+  }
 }
 
 TEST(Divisible, QuadraticClosedForms) {

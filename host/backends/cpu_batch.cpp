@@ -363,8 +363,9 @@ namespace {
 
 // The shared per-profile model on a batch. With one bidder group the model is copied with the group
 // in a local variable and n_groups a constant, so the compiler folds the loops over groups; in the
-// single-item market the market kind, unit demand and value slots are constants too.
-template <bool kOneGroup, bool kOneMechanism, bool kSingleItem>
+// single-item market the market kind, unit demand and value slots are constants too. kDivisible: a
+// divisible market with one group (the market kind a constant, its mechanism kinds dispatched only).
+template <bool kOneGroup, bool kOneMechanism, bool kSingleItem, bool kDivisible = false>
 __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64_t first, int count, const double* v, double* b, double* xs,
                        int row) {
   Model md = shared;
@@ -387,9 +388,12 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
       group.first_value = 0;
     }
   }
+  if (kDivisible) md.market.kind = MarketKind::Divisible;
+  constexpr int kMarket = kSingleItem ? static_cast<int>(MarketKind::SingleItem)
+                                      : (kDivisible ? static_cast<int>(MarketKind::Divisible) : -1);
   const int n = md.n_values;
   for (int j = 0; j < count; ++j)
-    evaluate_values<kSingleItem ? static_cast<int>(MarketKind::SingleItem) : -1>(
+    evaluate_values<kMarket>(
         md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, v + j * n, b, xs + j * row);
 }
 
@@ -397,6 +401,8 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
 
 void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
                     int row) {
+  if (md.market.kind == MarketKind::Divisible && md.n_groups == 1)
+    return evaluate_profiles<true, false, false, true>(md, first, count, v, b, xs, row);
   if (md.market.kind != MarketKind::SingleItem)
     return evaluate_profiles<false, false, false>(md, first, count, v, b, xs, row);
   if (md.n_groups == 1 && md.n_mechanisms == 1) return evaluate_profiles<true, true, true>(md, first, count, v, b, xs, row);

@@ -37,6 +37,13 @@ enum class MarketKind : int { SingleItem, Units, Divisible, Combinatorial, Doubl
 
 /// Most items of a combinatorial market (winner determination is a DP over 2^items item sets).
 inline constexpr int kMaxItems = 12;
+/// Most identities one agent of a divisible market may split into (incentives.sybil.aliases;
+/// mcrev/mechanisms/divisible.hpp).
+inline constexpr int kMaxIdentities = 8;
+/// Bound of Model::scratch_doubles() for models of at most max_values values (and agents) per
+/// profile, outside the combinatorial market: 3 n_values + 4 n_bidders + 2, or the divisible
+/// market's n_values + 7 n_bidders + 3 kMaxIdentities. The CUDA kernels size their scratch with it.
+MCREV_HD MCREV_INLINE constexpr int scratch_bound(int max_values) { return 8 * max_values + 3 * kMaxIdentities + 2; }
 /// Most agents of a combinatorial market.
 inline constexpr int kMaxCombinatorialBidders = 32;
 
@@ -193,9 +200,16 @@ struct Model {
   /// Per-profile scratch, in doubles: reports (n_values), the outcome's allocation and transfer
   /// (n_bidders each), a second outcome for deviations (2 n_bidders) and ranking work space
   /// (2 n_values + 2). Every caller of the pipeline provides this much (mcrev/pipeline/).
-  /// The combinatorial market adds 2^items doubles to the work space (winner determination's table).
+  /// The combinatorial market adds 2^items doubles to the work space (winner determination's table);
+  /// the divisible market's work space is at least 3 (n_bidders + kMaxIdentities) doubles (three
+  /// per-agent arrays of the clearing, mcrev/mechanisms/divisible.hpp). At most
+  /// scratch_bound(n_values) outside the combinatorial market.
   MCREV_HD int scratch_doubles() const {
-    return 3 * n_values + 4 * n_bidders + 2 + (market.kind == MarketKind::Combinatorial ? (1 << market.items) : 0);
+    int work = 2 * n_values + 2;
+    if (market.kind == MarketKind::Combinatorial) work += 1 << market.items;
+    if (market.kind == MarketKind::Divisible && work < 3 * (n_bidders + kMaxIdentities))
+      work = 3 * (n_bidders + kMaxIdentities);
+    return n_values + 4 * n_bidders + work;
   }
   MCREV_HD Outcome outcome_storage(double* scratch) const {
     Outcome o;

@@ -57,51 +57,64 @@ MCREV_HD MCREV_INLINE int count_items(int set) {
 }
 
 /// Per-group metrics of a dense outcome (out of line: the sparse single-item path stays small).
+/// Outside the single-item market it also writes the budget block's IR violations and activity
+/// (budget_metrics' loop, with the same utilities), so that each agent's value is computed once.
 MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const Outcome& o, const double* v, double* out,
                                                         double* welfare_out, double* allocated_out) {
   double welfare = 0.0, allocated = 0.0;
+  const bool budget = md.market.kind != MarketKind::SingleItem;
+  double* bb = out + metric::per_mechanism(md.n_groups);
+  bool active = false;
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
-    double held = 0.0, paid = 0.0, util = 0.0;
+    double held = 0.0, paid = 0.0, util = 0.0, negative = 0.0;
     const double per_unit = md.market.kind == MarketKind::Combinatorial ? count_items(gr.bundle) : 1.0;
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
       const double x = o.alloc[i], t = o.transfer[i];
       const double value = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, x);
+      const double u = value - t;
       welfare += value;
       allocated += x * per_unit;
       held += x;
       paid += t;
-      util += value - t;
+      util += u;
+      negative += u < 0.0 ? 1.0 : 0.0;
+      active = active || x != 0.0;
     }
     const double inv = 1.0 / gr.count;
     out[metric::win(g)] = held * inv;
     out[metric::payment(g)] = paid * inv;
     out[metric::utility(g)] = util * inv;
+    if (budget) bb[metric::ir_violation(g)] = negative / gr.count;
   }
+  if (budget) bb[metric::kActive] = active ? 1.0 : 0.0;
   *welfare_out = welfare;
   *allocated_out = allocated;
 }
 
 /// The budget block of markets other than single_item (metric::kBudget ...); returns the outcome's
-/// cost (subtracted from welfare).
+/// cost (subtracted from welfare). A dense outcome's IR violations and activity are already written
+/// (dense_group_metrics).
 MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outcome& o, const double* v, double revenue,
                                                      double* x, double* work) {
   const double budget = revenue - o.cost;
-  bool active = false;
-  for (int g = 0; g < md.n_groups; ++g) {
-    const Group& gr = md.groups[g];
-    double negative = 0.0;
-    for (int i = gr.first; i < gr.first + gr.count; ++i) {
-      const double xi = o.x(i);
-      active = active || xi != 0.0;
-      const double u = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, xi) - o.t(i);
-      negative += u < 0.0 ? 1.0 : 0.0;
+  if (!o.dense) {
+    bool active = false;
+    for (int g = 0; g < md.n_groups; ++g) {
+      const Group& gr = md.groups[g];
+      double negative = 0.0;
+      for (int i = gr.first; i < gr.first + gr.count; ++i) {
+        const double xi = o.x(i);
+        active = active || xi != 0.0;
+        const double u = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, xi) - o.t(i);
+        negative += u < 0.0 ? 1.0 : 0.0;
+      }
+      x[metric::ir_violation(g)] = negative / gr.count;
     }
-    x[metric::ir_violation(g)] = negative / gr.count;
+    x[metric::kActive] = active ? 1.0 : 0.0;
   }
   x[metric::kBudget] = budget;
   x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
-  x[metric::kActive] = active ? 1.0 : 0.0;
   if (md.market.kind == MarketKind::Divisible) x[metric::budget_block(md.n_groups)] = o.market_stat;
   if (md.market.kind == MarketKind::Combinatorial)
     x[metric::budget_block(md.n_groups)] = CombinatorialAuction::outside_core(md, v, o, work);
@@ -161,6 +174,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   } else {
     dense_group_metrics(md, o, v, out, &welfare, &allocated);
   }
+  const double gross = welfare;  // Σ_i value_i(x_i) before the outcome's cost
   if (md.market.kind != MarketKind::SingleItem)
     welfare -= budget_metrics(md, o, v, revenue, out + metric::per_mechanism(md.n_groups), work);
   // public_project: the project counts as one item (no_sale = 1 − built); double_auction: supply 0.
@@ -175,8 +189,15 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   out[metric::kSurplus] = welfare + kept;
   const MarketKind mk = md.market.kind;
   if (mk == MarketKind::Divisible) {  // water-filling of the values at floor price v0
+    // When the mechanism cleared the values themselves at floor v0, its allocation is that water-filling
+    // and the welfare just summed is first_best's sum (the same terms in the same order); the run left
+    // the quantity first_best would return in o.quantity.
+    bool same = o.dense && mech.reserve == mech.seller_value;
+    for (int g = 0; same && g < md.n_groups; ++g)
+      same = mech.reports_values != 0 || md.strategies[mech.strategies + g].kind == StrategyKind::Truthful;
     double held = 0.0;
-    const double w = DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
+    const double w = same ? gross : DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
+    if (same) held = o.quantity;
     out[metric::kOptSurplus] = w + mech.seller_value * (md.supply() - held);
   } else if (mk == MarketKind::Combinatorial) {
     out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v, work);
@@ -192,12 +213,13 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
 /// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
 /// when m_begin > 0, for the revenue differences.
 /// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
-/// that market's mechanism kinds only (the CPU backend's single-item batch loop).
+/// that market's mechanism kinds only (the CPU backend's single-item and one-group divisible batch loops).
 template <int kMarket = -1>
 MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                      double* b, double* out) {
-  double v_max = v[0];
-  for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
+  double v_max = v[0];  // write_metrics' opt_single: read in these markets only
+  if (md.market.kind == MarketKind::SingleItem)
+    for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
   if (md.market.kind == MarketKind::DoubleAuction || md.market.kind == MarketKind::PublicProject)
     v_max = first_best_surplus(md, v, md.work(b));
   double baseline = 0.0;
