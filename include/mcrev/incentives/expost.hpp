@@ -167,7 +167,7 @@ MCREV_HD inline double best_sybil_utility(const Model& md, int m, const double* 
 
 /// Writes mechanism m's incentive metric block (incentive_metric:: layout) for one profile; b holds
 /// the prescribed reports of mechanism m and o their outcome. Zero block if m has no incentives.
-MCREV_HD MCREV_DEVICE_NOINLINE void write_incentive_metrics(const Model& md, int m, std::uint64_t profile, const double* v, double* b,
+MCREV_HD MCREV_NOINLINE inline void write_incentive_metrics(const Model& md, int m, std::uint64_t profile, const double* v, double* b,
                                             const Outcome& o, double* out) {
   const int G = md.n_groups;
   for (int k = 0; k < incentive_metric::per_mechanism(G); ++k) out[k] = 0.0;

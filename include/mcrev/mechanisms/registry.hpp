@@ -77,8 +77,10 @@ MCREV_HD MCREV_DEVICE_NOINLINE void family_allocate(const Model& md, int m, std:
 
 /// Mechanism m's outcome on reports b (b: md.scratch_doubles() doubles whose first n_values are the
 /// reports; the family may use the work space behind them). o's dense storage must be set
-/// (Model::outcome_storage / deviation_storage).
-MCREV_HD MCREV_DEVICE_NOINLINE void allocate(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
+/// (Model::outcome_storage / deviation_storage). Out of line on the host as well: the CPU batch loop
+/// (host/backends/cpu_batch.cpp, `flatten`) would otherwise copy every family into each of its
+/// instantiations (compile time); its per-market instantiations use allocate_in instead.
+MCREV_HD MCREV_NOINLINE inline void allocate(const Model& md, int m, std::uint64_t profile, double* b, Outcome& o) {
   double* work = md.work(b);
   switch (md.mechanisms[m].kind) {
 #define MCREV_KIND_CASE(name, market, toml, family) \
