@@ -249,11 +249,15 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   bool tables = false;
   for (const MechanismResult& m : r.mechanisms)
     for (const BidTableInfo& t : m.bid_tables) {
-      if (!tables) o << "\nequilibrium bid tables: nodes and measured interpolation error bound (bid units)\n";
+      if (!tables) o << "\nequilibrium bids: table nodes and measured interpolation error bound (bid units)\n";
       tables = true;
       char buf[256];
-      std::snprintf(buf, sizeof buf, "%s%s%-10s %6d nodes  max error %.3g\n", pad(m.name, wn).c_str(),
-                    pad(t.group, 12).c_str(), t.method.c_str(), t.nodes, t.max_error);
+      if (t.method == "closed_form")
+        std::snprintf(buf, sizeof buf, "%s%sclosed form (iid uniform values), no table\n", pad(m.name, wn).c_str(),
+                      pad(t.group, 12).c_str());
+      else
+        std::snprintf(buf, sizeof buf, "%s%s%-10s %6d nodes  max error %.3g\n", pad(m.name, wn).c_str(),
+                      pad(t.group, 12).c_str(), t.method.c_str(), t.nodes, t.max_error);
       o << buf;
     }
   return o.str();
