@@ -1,6 +1,7 @@
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
 #include "mcrev/core/special.hpp"
+#include "mcrev/core/sketch.hpp"
 
 #include "solvers/asymmetric_bne.hpp"
 #include "solvers/bne.hpp"
@@ -16,6 +17,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -476,27 +478,99 @@ ModelData build_model(const Scenario& sc) {
   return md;
 }
 
-void TreeReducer::push(int level, std::vector<double> partial) {
-  while (!stack_.empty() && stack_.back().first == level) {
-    std::vector<double>& left = stack_.back().second;
-    partial_merge(left.data(), partial.data(), shape_, pairs_, left.data());
-    partial = std::move(left);
+namespace {
+
+bool aligned(std::uint64_t leaf, int level) { return level < 63 && (leaf & ((std::uint64_t(2) << level) - 1)) == 0; }
+
+}  // namespace
+
+std::uint64_t TreeReducer::next_leaf() const {
+  if (stack_.empty()) return first_leaf_;
+  return stack_.back().first_leaf + (std::uint64_t(1) << stack_.back().level);
+}
+
+void TreeReducer::push(int level, std::vector<double> partial) { push(TreeEntry{next_leaf(), level, std::move(partial)}); }
+
+void TreeReducer::push(TreeEntry e) {
+  if (e.level < 0 || e.level > 62 || e.first_leaf != next_leaf() || (e.first_leaf & ((std::uint64_t(1) << e.level) - 1)) != 0)
+    throw std::logic_error("TreeReducer: entry at leaf " + std::to_string(e.first_leaf) + " level " +
+                           std::to_string(e.level) + " does not continue at leaf " + std::to_string(next_leaf()));
+  // Merge with the left neighbour while the two form an aligned block of the canonical tree.
+  while (!stack_.empty() && stack_.back().level == e.level && aligned(stack_.back().first_leaf, e.level)) {
+    TreeEntry& left = stack_.back();
+    partial_merge(left.partial.data(), e.partial.data(), shape_, pairs_, left.partial.data());
+    e.partial = std::move(left.partial);
+    e.first_leaf = left.first_leaf;
+    ++e.level;
     stack_.pop_back();
-    ++level;
   }
-  stack_.emplace_back(level, std::move(partial));
+  stack_.push_back(std::move(e));
 }
 
 std::vector<double> TreeReducer::finish() {
   if (stack_.empty()) return std::vector<double>(shape_.size(), 0.0);
-  std::vector<double> acc = std::move(stack_.back().second);
+  std::vector<double> acc = std::move(stack_.back().partial);
   for (int i = static_cast<int>(stack_.size()) - 2; i >= 0; --i) {
     std::vector<double> out(shape_.size());
-    partial_merge(stack_[i].second.data(), acc.data(), shape_, pairs_, out.data());
+    partial_merge(stack_[i].partial.data(), acc.data(), shape_, pairs_, out.data());
     acc = std::move(out);
   }
   stack_.clear();
   return acc;
+}
+
+void check_profile_range(std::uint64_t first, std::uint64_t end, std::uint64_t samples, const std::string& what) {
+  const std::string range = "[" + std::to_string(first) + ", " + std::to_string(end) + ")";
+  MCREV_EXPECTS(first < end, what, "the range " + range + " is empty (FIRST must be below END)");
+  MCREV_EXPECTS(end <= samples, what,
+                "the range " + range + " ends after the run's " + std::to_string(samples) + " profiles");
+  MCREV_EXPECTS(first % kLeafProfiles == 0, what,
+                "FIRST = " + std::to_string(first) + " must be a multiple of " + std::to_string(kLeafProfiles) +
+                    " (a leaf of the reduction tree)");
+  MCREV_EXPECTS(end % kLeafProfiles == 0 || end == samples, what,
+                "END = " + std::to_string(end) + " must be a multiple of " + std::to_string(kLeafProfiles) +
+                    " or the sample count " + std::to_string(samples));
+}
+
+RangeState join_states(const ModelData& md, std::vector<RangeState> parts) {
+  MCREV_EXPECTS(!parts.empty(), "states", "nothing to join");
+  const PartialShape shape = md.shape();
+  const Model model = md.view();
+  TreeReducer reducer(shape, MechanismPairs{model.metrics_per_mechanism()}, parts[0].first / kLeafProfiles);
+  RangeState out;
+  out.first = parts[0].first;
+  out.end = parts[0].first;
+  out.sketches = std::move(parts[0].sketches);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    RangeState& p = parts[i];
+    MCREV_EXPECTS(p.first == out.end, "states",
+                  "the range [" + std::to_string(p.first) + ", " + std::to_string(p.end) +
+                      ") does not start where the previous one ends (" + std::to_string(out.end) + ")");
+    MCREV_EXPECTS(out.end % kLeafProfiles == 0, "states",
+                  "a range ends at " + std::to_string(out.end) + ", inside a leaf, and another follows it");
+    for (TreeEntry& e : p.entries) {
+      MCREV_EXPECTS(e.partial.size() == static_cast<size_t>(shape.size()), "states", "a partial of the wrong size");
+      reducer.push(std::move(e));
+    }
+    if (i > 0) {
+      MCREV_EXPECTS(p.sketches.size() == out.sketches.size(), "states", "sketches of the wrong size");
+      for (size_t k = 0; k < out.sketches.size(); k += sketch::kDoubles)
+        sketch::merge(out.sketches.data() + k, p.sketches.data() + k);
+    }
+    out.end = p.end;
+  }
+  out.entries = reducer.take();
+  return out;
+}
+
+std::vector<double> finish_state(const ModelData& md, RangeState state) {
+  const Model model = md.view();
+  TreeReducer reducer(md.shape(), MechanismPairs{model.metrics_per_mechanism()});
+  MCREV_EXPECTS(state.first == 0, "states", "the state starts at profile " + std::to_string(state.first) + ", not 0");
+  for (TreeEntry& e : state.entries) reducer.push(std::move(e));
+  std::vector<double> out = reducer.finish();
+  out.insert(out.end(), state.sketches.begin(), state.sketches.end());
+  return out;
 }
 
 namespace {
@@ -588,43 +662,58 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
   return out;
 }
 
-RunResult run(const Scenario& sc, const RunOptions& options) {
-  const ModelData md = build_model(sc);
+Backend resolve_backend(const Scenario& sc, const RunOptions& options, std::string* note, std::string* device) {
   Backend b = options.backend != Backend::Auto ? options.backend : sc.backend;
-  RunResult res;
   std::string gpu, why;
   if (b == Backend::Auto) {
     if (cuda_available(&gpu, &why)) {
       b = Backend::Cuda;
     } else {
       b = Backend::Cpu;
-      res.note = "no usable CUDA device (" + why + "); running on the CPU backend";
+      *note = "no usable CUDA device (" + why + "); running on the CPU backend";
     }
   } else if (b == Backend::Cuda && !cuda_available(&gpu, &why)) {
     throw BackendError("--backend cuda: no usable CUDA device (" + why + ")");
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  if (b == Backend::Cuda) {
-    res.partial = run_cuda(md, sc.samples, options);
-    res.device = gpu;
-  } else {
-    res.partial = run_cpu(md, sc.samples, options);
-    const unsigned hc = std::thread::hardware_concurrency();
-    const int threads = options.threads > 0 ? options.threads : static_cast<int>(hc ? hc : 1);
-    res.device = cpu_name() + " (" + std::to_string(threads) + " threads)";
-  }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  *device = gpu;
+  return b;
+}
+
+std::string cpu_device_name(int threads) {
+  const unsigned hc = std::thread::hardware_concurrency();
+  const int t = threads > 0 ? threads : static_cast<int>(hc ? hc : 1);
+  return cpu_name() + " (" + std::to_string(t) + " threads)";
+}
+
+RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double> partial, Backend b,
+                     const RunOptions& options) {
+  RunResult res;
+  res.partial = std::move(partial);
   res.samples = sc.samples;
   res.seed = sc.seed;
   res.backend = backend_name(b);
   res.confidence = sc.confidence;
-  res.profiles_per_second = res.seconds > 0 ? sc.samples / res.seconds : 0.0;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];
   for (size_t m = 0; m < md.bid_tables.size(); ++m) res.mechanisms[m].bid_tables = md.bid_tables[m];
   for (size_t m = 0; m < md.solved.size(); ++m) res.mechanisms[m].solved = md.solved[m];
   run_interim_estimates(sc, md, b, options, res.mechanisms);
   res.warnings = scenario_warnings(sc);
+  return res;
+}
+
+RunResult run(const Scenario& sc, const RunOptions& options) {
+  const ModelData md = build_model(sc);
+  std::string note, gpu;
+  const Backend b = resolve_backend(sc, options, &note, &gpu);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<double> partial = b == Backend::Cuda ? run_cuda(md, sc.samples, options) : run_cpu(md, sc.samples, options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  RunResult res = finish_run(sc, md, std::move(partial), b, options);
+  res.note = note;
+  res.device = b == Backend::Cuda ? gpu : cpu_device_name(options.threads);
+  res.seconds = seconds;
+  res.profiles_per_second = seconds > 0 ? sc.samples / seconds : 0.0;
   return res;
 }
 

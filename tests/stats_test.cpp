@@ -101,9 +101,9 @@ TEST(TreeReducer, ChunkedPushesEqualLeafByLeaf) {
   auto reduce = [&](size_t chunk_leaves) {
     TreeReducer total(sh, pairs);
     for (size_t c = 0; c < leaves; c += chunk_leaves) {
-      TreeReducer local(sh, pairs);
+      TreeReducer local(sh, pairs, c);
       for (size_t l = c; l < std::min(leaves, c + chunk_leaves); ++l) local.push(0, leaf(l));
-      for (auto& e : local.take()) total.push(e.first, std::move(e.second));
+      for (auto& e : local.take()) total.push(std::move(e));
     }
     return total.finish();
   };

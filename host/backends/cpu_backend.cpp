@@ -8,6 +8,7 @@
 #include "backends/cpu_batch.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -19,7 +20,11 @@ namespace mcrev {
 
 namespace {
 
-using Entries = std::vector<std::pair<int, std::vector<double>>>;
+// A chunk's result: its complete subtrees (aligned within the global tree) and its sketches.
+struct ChunkResult {
+  std::vector<TreeEntry> entries;
+  std::vector<double> sketches;
+};
 
 // Profiles of a leaf are evaluated in batches: values drawn for the whole batch (cpu_batch.hpp), the
 // shared per-profile model run on each profile, its metrics written to row j of a [profile][metric]
@@ -33,7 +38,6 @@ struct ChunkWorker {
   const int batch;  // profiles per batch
   std::vector<double> u, v, b, xs, leaf;
   cpu::LeafAccumulator acc;
-  std::vector<double> sketches;  // quantile sketches: integer counts, min, max (exact, order-free merge)
 
   static int batch_size(const Model& m, int row) {
     // keep the batch's values and metrics within ~32 KiB (L1)
@@ -47,13 +51,14 @@ struct ChunkWorker {
       : model(m), shape(s), pairs{m.metrics_per_mechanism()}, isa(cpu::best_isa()),
         row(cpu::padded_metrics(s.metrics)), batch(batch_size(m, row)),
         u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_values) * batch),
-        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa),
-        sketches(static_cast<size_t>(m.n_sketches) * sketch::kDoubles) {
-    for (int k = 0; k < m.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
-  }
+        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa) {}
 
-  Entries run(std::uint64_t begin, std::uint64_t end) {
-    TreeReducer local(shape, pairs);
+  // Profiles [begin, end): begin is a multiple of kLeafProfiles.
+  ChunkResult run(std::uint64_t begin, std::uint64_t end) {
+    ChunkResult out;
+    out.sketches.resize(static_cast<size_t>(model.n_sketches) * sketch::kDoubles);
+    for (int k = 0; k < model.n_sketches; ++k) sketch::init(out.sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
+    TreeReducer local(shape, pairs, begin / kLeafProfiles);
     for (std::uint64_t leaf_begin = begin; leaf_begin < end; leaf_begin += kLeafProfiles) {
       const std::uint64_t leaf_end = std::min(end, leaf_begin + kLeafProfiles);
       acc.reset();
@@ -64,19 +69,27 @@ struct ChunkWorker {
         acc.add(xs.data(), row, count);
         for (int j = 0; j < count && model.n_sketches > 0; ++j)
           for_each_sketch_value(model, 0, model.n_mechanisms, xs.data() + static_cast<size_t>(j) * row, [&](int k, double value) {
-            sketch::add(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles, value);
+            sketch::add(out.sketches.data() + static_cast<size_t>(k) * sketch::kDoubles, value);
           });
       }
       acc.finish(leaf.data());
       local.push(0, leaf);
     }
-    return local.take();
+    out.entries = local.take();
+    return out;
   }
 };
 
 }  // namespace
 
 std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
+  if (samples > kMaxSamples)
+    throw ScenarioError("samples", "too large (the largest supported is " + std::to_string(kMaxSamples) + " = 1e17)");
+  return finish_state(md, run_cpu_range(md, samples, 0, samples, options));
+}
+
+RangeState run_cpu_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
+                         const RunOptions& options, const RangeState* resume) {
   const std::uint64_t chunk = options.chunk_profiles;
   const std::uint64_t leaves_per_chunk = chunk / kLeafProfiles;
   if (chunk == 0 || chunk % kLeafProfiles != 0 || (leaves_per_chunk & (leaves_per_chunk - 1)) != 0 ||
@@ -85,37 +98,60 @@ std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const Ru
                                               " profiles times a power of two, at most 2^40");
   if (samples > kMaxSamples)  // keeps (samples + chunk − 1) and (c + 1) · chunk far from wrapping
     throw ScenarioError("samples", "too large (the largest supported is " + std::to_string(kMaxSamples) + " = 1e17)");
+  check_profile_range(first, end, samples, "profiles");
   const Model model = md.view();
   const PartialShape shape = md.shape();
   const MechanismPairs pairs{model.metrics_per_mechanism()};
-  const std::uint64_t n_chunks = (samples + chunk - 1) / chunk;
+  const size_t n_sketch_doubles = static_cast<size_t>(model.n_sketches) * sketch::kDoubles;
+
+  RangeState state;
+  state.first = first;
+  state.end = first;
+  TreeReducer total(shape, pairs, first / kLeafProfiles);
+  state.sketches.resize(n_sketch_doubles);
+  for (int k = 0; k < model.n_sketches; ++k) sketch::init(state.sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
+  if (resume) {
+    MCREV_EXPECTS(resume->first == first && resume->end >= first && resume->end <= end &&
+                      (resume->end % kLeafProfiles == 0 || resume->end == end),
+                  "resume", "the saved state covers [" + std::to_string(resume->first) + ", " + std::to_string(resume->end) +
+                                "), which does not start this run's range [" + std::to_string(first) + ", " +
+                                std::to_string(end) + ")");
+    MCREV_EXPECTS(resume->sketches.size() == n_sketch_doubles, "resume", "the saved state has sketches of another size");
+    for (const TreeEntry& e : resume->entries) {
+      MCREV_EXPECTS(e.partial.size() == static_cast<size_t>(shape.size()), "resume", "the saved state has partials of another size");
+      total.push(e);
+    }
+    state.sketches = resume->sketches;
+    state.end = resume->end;
+  }
+  const std::uint64_t start = state.end;
+  // Chunks follow the global grid c · chunk, clipped to [start, end).
+  const std::uint64_t c0 = start / chunk;
+  const std::uint64_t n_chunks = start == end ? 0 : (end + chunk - 1) / chunk - c0;
+  auto chunk_begin = [&](std::uint64_t i) { return std::max(start, (c0 + i) * chunk); };
+  auto chunk_end = [&](std::uint64_t i) { return std::min(end, (c0 + i + 1) * chunk); };
   const unsigned hc = std::thread::hardware_concurrency();
   std::uint64_t threads = options.threads > 0 ? static_cast<std::uint64_t>(options.threads) : (hc ? hc : 1);
-  threads = std::max<std::uint64_t>(1, std::min(threads, n_chunks));
+  threads = std::max<std::uint64_t>(1, std::min(threads, std::max<std::uint64_t>(1, n_chunks)));
   const std::uint64_t window = 4 * threads;  // chunks computed ahead of the in-order absorption
 
-  std::vector<std::optional<Entries>> slots(window);
+  std::vector<std::optional<ChunkResult>> slots(window);
   std::mutex mu;
   std::condition_variable cv;
   std::uint64_t absorbed = 0;
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
-  std::vector<double> sketches(static_cast<size_t>(model.n_sketches) * sketch::kDoubles);
-  for (int k = 0; k < model.n_sketches; ++k) sketch::init(sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
+  auto fail = [&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lk(mu);
+    if (!error) error = e;
+    failed = true;
+    cv.notify_all();
+  };
 
   auto work = [&] {
     try {
       ChunkWorker w(model, shape);
-      struct MergeSketches {  // on every exit of the worker: sketch merges are exact, in any order
-        ChunkWorker& w;
-        std::vector<double>& into;
-        std::mutex& mu;
-        ~MergeSketches() {
-          std::lock_guard<std::mutex> lk(mu);
-          for (size_t k = 0; k < into.size(); k += sketch::kDoubles) sketch::merge(into.data() + k, w.sketches.data() + k);
-        }
-      } merge_sketches{w, sketches, mu};
       for (;;) {
         const std::uint64_t c = next.fetch_add(1);
         if (c >= n_chunks || failed) break;
@@ -124,41 +160,60 @@ std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const Ru
           cv.wait(lk, [&] { return c < absorbed + window || failed; });
           if (failed) break;
         }
-        Entries e = w.run(c * chunk, std::min(samples, (c + 1) * chunk));
+        ChunkResult r = w.run(chunk_begin(c), chunk_end(c));
         std::lock_guard<std::mutex> lk(mu);
-        slots[c % window] = std::move(e);
+        slots[c % window] = std::move(r);
         cv.notify_all();
       }
     } catch (...) {
-      std::lock_guard<std::mutex> lk(mu);
-      if (!error) error = std::current_exception();
-      failed = true;
-      cv.notify_all();
+      fail(std::current_exception());
     }
   };
 
+  using clock = std::chrono::steady_clock;
+  auto last_checkpoint = clock::now();
+  auto snapshot = [&] {
+    RangeState s;
+    s.first = state.first;
+    s.end = state.end;
+    s.entries = total.entries();
+    s.sketches = state.sketches;
+    return s;
+  };
   std::vector<std::thread> pool;
-  for (std::uint64_t t = 0; t < threads; ++t) pool.emplace_back(work);
-  TreeReducer total(shape, pairs);
-  for (std::uint64_t c = 0; c < n_chunks; ++c) {
-    Entries e;
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      cv.wait(lk, [&] { return slots[c % window].has_value() || failed; });
-      if (failed) break;
-      e = std::move(*slots[c % window]);
-      slots[c % window].reset();
-      absorbed = c + 1;
-      cv.notify_all();
+  if (n_chunks > 0)
+    for (std::uint64_t t = 0; t < threads; ++t) pool.emplace_back(work);
+  try {
+    for (std::uint64_t c = 0; c < n_chunks; ++c) {
+      ChunkResult r;
+      {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait(lk, [&] { return slots[c % window].has_value() || failed; });
+        if (failed) break;
+        r = std::move(*slots[c % window]);
+        slots[c % window].reset();
+        absorbed = c + 1;
+        cv.notify_all();
+      }
+      for (TreeEntry& e : r.entries) total.push(std::move(e));
+      for (size_t k = 0; k < n_sketch_doubles; k += sketch::kDoubles)
+        sketch::merge(state.sketches.data() + k, r.sketches.data() + k);
+      state.end = chunk_end(c);
+      if (options.progress) options.progress(state.end - first, end - first);
+      if (options.checkpoint && c + 1 < n_chunks &&
+          std::chrono::duration<double>(clock::now() - last_checkpoint).count() >= options.checkpoint_every_s) {
+        options.checkpoint(snapshot());
+        last_checkpoint = clock::now();
+      }
     }
-    for (auto& [level, partial] : e) total.push(level, std::move(partial));
-    if (options.progress) options.progress(std::min(samples, (c + 1) * chunk), samples);
+  } catch (...) {
+    fail(std::current_exception());
   }
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
-  std::vector<double> out = total.finish();
-  out.insert(out.end(), sketches.begin(), sketches.end());
-  return out;
+  if (options.checkpoint) options.checkpoint(snapshot());
+  state.entries = total.take();
+  return state;
 }
 
 }  // namespace mcrev

@@ -556,12 +556,20 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   return sc;
 }
 
-Scenario load_scenario_file(const std::string& path) {
+std::string read_scenario_text(const std::string& path) {
   std::ifstream in = open_readable(path, "", "scenario file", std::ios::in | std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string scenario_dir(const std::string& path) {
   const auto slash = path.find_last_of('/');
-  return parse_scenario(ss.str(), slash == std::string::npos ? "." : path.substr(0, slash), path);
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  return parse_scenario(read_scenario_text(path), scenario_dir(path), path);
 }
 
 namespace {

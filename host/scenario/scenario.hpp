@@ -12,6 +12,11 @@ namespace mcrev {
 /// Relative paths inside (empirical `file`) are resolved against the file's directory.
 Scenario load_scenario_file(const std::string& path);
 
+/// The bytes of a scenario file (ScenarioError "cannot open scenario file" / "not a readable file").
+std::string read_scenario_text(const std::string& path);
+/// The directory relative `file =` keys of the scenario file at `path` resolve against.
+std::string scenario_dir(const std::string& path);
+
 /// Same, from TOML text; `base_dir` resolves relative file paths.
 Scenario parse_scenario(const std::string& toml_text, const std::string& base_dir = ".",
                         const std::string& source_name = "scenario");

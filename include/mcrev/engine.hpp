@@ -160,12 +160,36 @@ struct ModelData {
 /// Builds the model (tabulates equilibrium bid functions). Throws ScenarioError if impossible.
 ModelData build_model(const Scenario& sc);
 
+/// One complete subtree of the canonical reduction tree (TreeReducer): the merged partial of the
+/// 2^level leaves starting at leaf first_leaf (profiles [first_leaf · kLeafProfiles, ...), the last
+/// leaf of a run possibly short). first_leaf is a multiple of 2^level.
+struct TreeEntry {
+  std::uint64_t first_leaf = 0;
+  int level = 0;
+  std::vector<double> partial;
+};
+
+/// The reduction state of the profiles [first, end) of a run (docs/state_format.md): the canonical
+/// tree's complete subtrees over them, in leaf order, and the quantile sketches. States of adjacent
+/// ranges join (join_states) into exactly the state one process would have reached, so partial
+/// files, checkpoints and MPI ranks all give the bits of a single run. first is a multiple of
+/// kLeafProfiles; end is a multiple of kLeafProfiles or the run's sample count.
+struct RangeState {
+  std::uint64_t first = 0, end = 0;
+  std::vector<TreeEntry> entries;
+  std::vector<double> sketches;  ///< n_sketches × sketch::kDoubles (integer counts, min, max: exact merges)
+};
+
 struct RunOptions {
   Backend backend = Backend::Auto;
   int threads = 0;                          ///< CPU threads; 0 = all cores
   std::uint64_t chunk_profiles = 1u << 16;  ///< CPU work unit; a power-of-two multiple of kLeafProfiles
   /// Called from the driving thread with (profiles done, total); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  /// run_cpu_range: called from the driving thread with the state of the completed prefix of chunks
+  /// when checkpoint_every_s seconds have passed since the last call, and once at the end; may be empty.
+  std::function<void(const RangeState&)> checkpoint;
+  double checkpoint_every_s = 60.0;
 };
 
 struct GroupResult {
@@ -231,22 +255,67 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
 /// kernel time in *seconds. Throws BackendError without a device or CUDA build.
 double philox_roofline_cuda(std::uint64_t samples, int n_uniforms, double* seconds);
 
-/// Deterministic reduction tree over leaves: entries are pushed in leaf order with their level
-/// (a subtree of 2^level leaves); equal levels merge left-to-right like a binary counter.
+/// Deterministic reduction tree over leaves (docs/determinism.md): entries are pushed in leaf order
+/// with their level (a subtree of 2^level leaves); an entry merges with its left neighbour when the
+/// two are equal in level and form an aligned block (the left one starts at a multiple of
+/// 2^(level+1) leaves). From leaf 0 this is a binary counter; from any other leaf it keeps exactly the
+/// subtrees the run from leaf 0 forms, so replaying the entries of adjacent ranges, in order, into one
+/// reducer reproduces the single run's tree bit for bit.
 class TreeReducer {
  public:
-  explicit TreeReducer(PartialShape shape, MechanismPairs pairs) : shape_(shape), pairs_(pairs) {}
+  explicit TreeReducer(PartialShape shape, MechanismPairs pairs, std::uint64_t first_leaf = 0)
+      : shape_(shape), pairs_(pairs), first_leaf_(first_leaf) {}
+  /// Pushes a subtree of 2^level leaves starting at next_leaf().
   void push(int level, std::vector<double> partial);
+  /// Pushes an entry; throws std::logic_error unless e.first_leaf == next_leaf() and it is aligned.
+  void push(TreeEntry e);
+  /// The leaf the next entry starts at.
+  std::uint64_t next_leaf() const;
   /// Merges what is left, right to left; returns an all-zero partial if nothing was pushed.
   std::vector<double> finish();
   bool empty() const { return stack_.empty(); }
+  const std::vector<TreeEntry>& entries() const { return stack_; }
   /// Moves the entries out (to be pushed, in order, into another reducer).
-  std::vector<std::pair<int, std::vector<double>>> take() { return std::move(stack_); }
+  std::vector<TreeEntry> take() { return std::move(stack_); }
 
  private:
   PartialShape shape_;
   MechanismPairs pairs_;
-  std::vector<std::pair<int, std::vector<double>>> stack_;
+  std::uint64_t first_leaf_;
+  std::vector<TreeEntry> stack_;
 };
+
+/// Runs the profiles [first, end) of a run of `samples` profiles on the CPU backend (same seed, same
+/// streams as the whole run) and returns their state; with `resume` (a state [first, resume.end)),
+/// continues after it. first must be a multiple of kLeafProfiles, end one too or equal to samples.
+/// options.checkpoint, when set, receives the state of the completed prefix (docs/state_format.md).
+RangeState run_cpu_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
+                         const RunOptions& options, const RangeState* resume = nullptr);
+
+/// Joins states of adjacent ranges, given in profile order (each starts where the previous ends),
+/// into the state of their union: bitwise the state one run over the union would have. Throws
+/// ScenarioError("states", ...) naming the ranges if they do not join.
+RangeState join_states(const ModelData& md, std::vector<RangeState> parts);
+
+/// The merged partial of a state covering [0, samples): the canonical tree's root, then the sketches
+/// (as RunResult::partial).
+std::vector<double> finish_state(const ModelData& md, RangeState state);
+
+/// The checks of a range's bounds (`--profiles FIRST:END`): throws ScenarioError(what, ...) unless
+/// first < end <= samples, first is a multiple of kLeafProfiles and end one too or samples.
+void check_profile_range(std::uint64_t first, std::uint64_t end, std::uint64_t samples, const std::string& what);
+
+/// Resolves options.backend / sc.backend (Auto: CUDA when a usable device exists). Sets *note to why
+/// Auto fell back to the CPU and *device to the GPU's name; throws BackendError for Cuda without one.
+Backend resolve_backend(const Scenario& sc, const RunOptions& options, std::string* note, std::string* device);
+
+/// "<CPU model> (<threads> threads)" as RunResult::device reports the CPU backend.
+std::string cpu_device_name(int threads);
+
+/// Completes a result from a merged partial over sc.samples profiles: estimates, host-solved tables,
+/// interim estimates (on backend b) and warnings. Leaves the run fields (backend, device, timing) to
+/// the caller except samples, seed and confidence.
+RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double> partial, Backend b,
+                     const RunOptions& options);
 
 }  // namespace mcrev

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Checkpoint and resume (docs/state_format.md): a run killed with SIGKILL at several points and
+# resumed each time from its checkpoint gives the uninterrupted run's CSV and JSON byte for byte
+# (timing fields aside); corrupted and foreign checkpoints are refused with exit 2.
+# Usage: MCREV=path/to/mcrev checkpoint_test.sh SOURCE_DIR
+set -u
+src=$1
+bin=${MCREV:?}
+tmp=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+fails=0
+passes=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+untimed() { sed -E 's/"(seconds|profiles_per_second)": *[^,}]*/"\1": 0/g' "$1"; }
+# The profile the checkpoint has reached (bytes 48..55, little-endian).
+reached() { python3 -c "import sys; b=open(sys.argv[1],'rb').read(); print(int.from_bytes(b[48:56],'little'))" "$1"; }
+
+n=${CHECKPOINT_TEST_SAMPLES:-16000000}
+base=(-n "$n" --threads 1 --chunk-profiles 65536 -q)
+args=("${base[@]}" --seed 17)
+start=$(date +%s.%N)
+"$bin" run "${args[@]}" --format json -o "$tmp/ref.json"
+ref_s=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+"$bin" run "${args[@]}" --format csv -o "$tmp/ref.csv"
+echo "uninterrupted run: $ref_s s"
+
+# Kill points: a share of the uninterrupted run's time after each (re)start.
+ck="$tmp/run.ckpt"
+last=0
+kills=0
+for share in 0.25 0.2 0.2; do
+  resume=()
+  [ -e "$ck" ] && resume=(--resume "$ck")
+  "$bin" run "${args[@]}" --format json -o "$tmp/out.json" --checkpoint "$ck" --checkpoint-every 0.2 "${resume[@]}" &
+  pid=$!
+  sleep "$(python3 -c "print(max(0.6, $ref_s * $share))")"
+  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+  wait "$pid" 2>/dev/null
+  pid=""
+  check "a checkpoint exists after kill $kills" test -s "$ck"
+  now=$(reached "$ck")
+  echo "killed with the checkpoint at profile $now of $n"
+  check "the checkpoint advanced ($last -> $now) and is not complete" test "$now" -gt "$last" -a "$now" -lt "$n"
+  check "no result written by a killed run" test ! -e "$tmp/out.json"
+  last=$now
+done
+check "the run was really killed three times" test "$kills" -eq 3
+"$bin" run "${args[@]}" --format json -o "$tmp/out.json" --checkpoint "$ck" --checkpoint-every 0.2 --resume "$ck"
+check "the last resume exits 0" test $? -eq 0
+check "resumed JSON = uninterrupted JSON (timing aside)" cmp -s <(untimed "$tmp/ref.json") <(untimed "$tmp/out.json")
+check "the final checkpoint is complete" test "$(reached "$ck")" -eq "$n"
+"$bin" run "${args[@]}" --format csv -o "$tmp/out.csv" --resume "$ck"
+check "resumed CSV = uninterrupted CSV" cmp -s "$tmp/ref.csv" "$tmp/out.csv"
+check "a different run's CSV differs (the comparison can fail)" bash -c \
+  "'$bin' run -n 300000 --seed 17 -q --format csv | cmp -s - '$tmp/ref.csv'; test \$? -ne 0"
+
+# A partial checkpoint resumed with another chunk size and thread count gives the same bits.
+"$bin" run -n 3000000 --seed 17 --threads 1 -q --format csv -o "$tmp/small.ref.csv"
+"$bin" run -n 3000000 --seed 17 --threads 1 -q --format csv --profiles 0:1048576 --partial-out "$tmp/half.ckpt"
+"$bin" run -n 3000000 --seed 17 --threads 2 --chunk-profiles 4096 -q --format csv -o "$tmp/small.csv" --resume "$tmp/half.ckpt"
+check "resume from a prefix partial, other chunking = one run" cmp -s "$tmp/small.ref.csv" "$tmp/small.csv"
+
+# Refusals: exit 2, the reason named, nothing written.
+echo precious > "$tmp/keep.csv"
+"$bin" run "${base[@]}" --seed 18 --format csv -o "$tmp/keep.csv" --resume "$ck" 2> "$tmp/err"
+check "a checkpoint of another seed exits 2" test $? -eq 2
+check "another seed is named" grep -q 'seed 17' "$tmp/err"
+"$bin" run "$src/examples/asymmetric_reserves.toml" "${args[@]}" --format csv -o "$tmp/keep.csv" --resume "$ck" 2> "$tmp/err"
+check "a checkpoint of another scenario exits 2" test $? -eq 2
+check "another scenario is named" grep -q 'another scenario' "$tmp/err"
+python3 - "$ck" "$tmp/bad.ckpt" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) - 100] ^= 1
+open(sys.argv[2], "wb").write(b)
+PY
+"$bin" run "${args[@]}" --format csv -o "$tmp/keep.csv" --resume "$tmp/bad.ckpt" 2> "$tmp/err"
+check "a corrupted checkpoint exits 2" test $? -eq 2
+check "corruption names a byte" grep -q 'bad.ckpt: byte [0-9]*:' "$tmp/err"
+head -c 1000 "$ck" > "$tmp/short.ckpt"
+"$bin" run "${args[@]}" --format csv -o "$tmp/keep.csv" --resume "$tmp/short.ckpt" 2> "$tmp/err"
+check "a truncated checkpoint exits 2" test $? -eq 2
+"$bin" run "${args[@]}" --format csv -o "$tmp/keep.csv" --resume "$tmp/none.ckpt" 2> "$tmp/err"
+check "a missing checkpoint exits 2" test $? -eq 2
+check "output untouched after refused checkpoints" grep -qx precious "$tmp/keep.csv"
+"$bin" run -n 1000 -q --checkpoint "$tmp/x.ckpt" --checkpoint-every 0 2> "$tmp/err"
+check "--checkpoint-every 0 exits 2" test $? -eq 2
+check "--checkpoint-every is named" grep -q -- '--checkpoint-every' "$tmp/err"
+
+echo "checkpoint: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
