@@ -351,6 +351,50 @@ std::uint64_t scenario_hash(const std::string& scenario_text, const ModelData& m
   for (double x : md.arena) add_u64(double_bits(x));
   add_u64(static_cast<std::uint64_t>(md.n_values));
   add_u64(md.mechanisms.size());
+  // The built model itself, field by field (no padding bytes): distributions whose parameters live
+  // outside the arena (uniform bounds, closed-form equilibria) must change the hash too.
+  auto add_i = [&](long long v) { add_u64(static_cast<std::uint64_t>(v)); };
+  auto add_d = [&](double x) { add_u64(double_bits(x)); };
+  auto add_dist = [&](const Distribution& d) {
+    add_i(static_cast<int>(d.kind));
+    add_d(d.low);
+    add_d(d.high);
+    for (double x : d.p) add_d(x);
+    add_i(d.table);
+    add_i(d.table_n);
+  };
+  for (const Group& g : md.groups) {
+    add_i(g.first);
+    add_i(g.count);
+    add_dist(g.dist);
+    add_i(g.demand);
+    add_i(g.first_value);
+    add_i(g.utility);
+    add_d(g.size);
+    add_i(g.bundle);
+    add_i(g.role);
+  }
+  for (const Mechanism& m : md.mechanisms) {
+    add_i(static_cast<int>(m.kind));
+    add_d(m.reserve);
+    add_i(m.group_reserves);
+    add_d(m.price);
+    add_d(m.weight);
+    add_d(m.seller_value);
+    add_i(m.rule);
+    add_i(m.strategies);
+    add_i(m.data);
+  }
+  for (const Strategy& s : md.strategies) {
+    add_i(static_cast<int>(s.kind));
+    for (double x : {s.factor, s.entry, s.w0, s.w1, s.w_lin, s.w_lo, s.w_hi, s.eps_lo, s.eps_hi, s.low, s.width,
+                     s.t_entry, s.floor})
+      add_d(x);
+    add_i(s.table);
+    add_i(s.table_n);
+    add_i(s.slopes);
+    add_i(s.n);
+  }
   return h;
 }
 
