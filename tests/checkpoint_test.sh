@@ -20,25 +20,28 @@ untimed() { sed -E 's/"(seconds|profiles_per_second)": *[^,}]*/"\1": 0/g' "$1"; 
 # The profile the checkpoint has reached (bytes 48..55, little-endian).
 reached() { python3 -c "import sys; b=open(sys.argv[1],'rb').read(); print(int.from_bytes(b[48:56],'little'))" "$1"; }
 
-n=${CHECKPOINT_TEST_SAMPLES:-16000000}
+n=${CHECKPOINT_TEST_SAMPLES:-20000000}
 base=(-n "$n" --threads 1 --chunk-profiles 65536 -q)
 args=("${base[@]}" --seed 17)
-start=$(date +%s.%N)
 "$bin" run "${args[@]}" --format json -o "$tmp/ref.json"
-ref_s=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
 "$bin" run "${args[@]}" --format csv -o "$tmp/ref.csv"
-echo "uninterrupted run: $ref_s s"
 
-# Kill points: a share of the uninterrupted run's time after each (re)start.
+# Kill points: when the checkpoint has passed 20 %, 45 % and 70 % of the profiles (polled), plus a
+# random delay of up to 0.3 s so that kills also land between checkpoints and during their writes.
 ck="$tmp/run.ckpt"
 last=0
 kills=0
-for share in 0.25 0.2 0.2; do
+for pct in 20 45 70; do
   resume=()
   [ -e "$ck" ] && resume=(--resume "$ck")
   "$bin" run "${args[@]}" --format json -o "$tmp/out.json" --checkpoint "$ck" --checkpoint-every 0.2 "${resume[@]}" &
   pid=$!
-  sleep "$(python3 -c "print(max(0.6, $ref_s * $share))")"
+  target=$((n / 100 * pct))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -s "$ck" ] && [ "$(reached "$ck")" -ge "$target" ]; then break; fi
+    sleep 0.1
+  done
+  sleep "0.$((RANDOM % 4))"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null
   pid=""
