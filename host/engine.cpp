@@ -119,6 +119,9 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
 
 namespace {
 
+/// k of a k-th price mechanism (third_price: 3, whatever `rule` holds).
+int kth_of(const MechanismSpec& ms) { return ms.kind == MechKind::ThirdPrice ? 3 : ms.rule; }
+
 /// [market] kind = "divisible" / "combinatorial": market keys and group keys (docs/divisible.md).
 void validate_market_clearing(const Scenario& sc) {
   const MarketKind k = sc.market.kind;
@@ -304,10 +307,22 @@ void validate(const Scenario& sc) {
     if (ms.strategy.kind == StrategySpec::Shade)
       MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
                     "the shading factor must be positive");
+    const bool kth = ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice;
+    if (kth)
+      MCREV_EXPECTS(kth_of(ms) >= 2 && kth_of(ms) <= total, path + (ms.kind == MechKind::KthPrice ? ".k" : ".kind"),
+                    "the winner pays the k-th highest bid: k = " + std::to_string(kth_of(ms)) +
+                        " needs at least k bidders, the scenario has " + std::to_string(total));
     if (ms.strategy.kind == StrategySpec::Bne) {
       MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay || ms.kind == MechKind::SecondPrice ||
-                        ms.kind == MechKind::KDoubleAuction,
-                    path + ".strategy", "bne applies to first_price, all_pay, second_price and k_double_auction");
+                        ms.kind == MechKind::KDoubleAuction || kth,
+                    path + ".strategy",
+                    "bne applies to first_price, all_pay, second_price, third_price, kth_price and k_double_auction");
+      if (kth)
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
+                        std::string("strategy = \"bne\" for ") + kind_name(ms.kind) +
+                            " is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
+                            std::to_string(g) + " have different value distributions");
       MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
                     "strategy = \"bne\" needs one anonymous reserve");
       // Asymmetric groups: first_price is solved numerically (host/asymmetric_bne.hpp), second_price
@@ -399,7 +414,7 @@ ModelData build_model(const Scenario& sc) {
     mech.reserve = ms.reserve;
     mech.price = ms.price;
     mech.seller_value = ms.seller_value;
-    mech.rule = ms.rule;
+    mech.rule = ms.kind == MechKind::ThirdPrice ? kth_of(ms) : ms.rule;
     mech.reports_values = reports_are_values(ms.kind) ? 1 : 0;
     mech.weight = ms.weight;
     mech.strategies = static_cast<int>(md.strategies.size());
@@ -436,6 +451,17 @@ ModelData build_model(const Scenario& sc) {
       case StrategySpec::Bne: {
         if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
           st.kind = StrategyKind::Truthful;
+          break;
+        }
+        if ((ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice) && mech.rule == 2) {
+          st.kind = StrategyKind::Truthful;  // k = 2 is second price
+          break;
+        }
+        if (ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice) {
+          const KthPriceBne sol = kth_price_bne(md.groups[0].dist, md.arena, md.n_bidders, mech.rule, ms.reserve,
+                                                mpath + ".strategy");
+          st = sol.strategy;
+          for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, sol.method, sol.nodes, sol.max_error});
           break;
         }
         if (ms.kind == MechKind::KDoubleAuction) {

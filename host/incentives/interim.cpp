@@ -31,7 +31,7 @@ InterimGrid make_interim_grid(const ModelData& md, int m, int g, const Incentive
   grid.group = g;
   grid.bidder = md.groups[g].first;
   grid.grid = opt.deviations;
-  const auto [lo, hi] = incentive_bid_range(md, opt, g);
+  const auto [lo, hi] = incentive_bid_range(md, opt, g, m);
   grid.bid_low = lo;
   grid.bid_high = hi;
   grid.shading = opt.shading;
