@@ -220,5 +220,11 @@ assert len(t) == 1 and t[0]['method'] == 'symmetric' and t[0]['table_nodes'] >= 
 "
 check "third_price json bid_tables" test $? -eq 0
 
+# Risk-averse bidders and asymmetric all-pay: key errors (exit 2).
+printf '[[bidders]]\ncount = 2\nvalue = { dist = "uniform", low = 0, high = 1 }\nrisk = { kind = "crra", rho = 0 }\n[[mechanisms]]\nkind = "second_price"\n' > "$tmp/k.toml"
+expect_err "crra rho 0" "bidders[0].risk.rho: must lie in (0, 1] (1: risk neutral), got 0" run "$tmp/k.toml" -q
+printf '[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 2 }\n[[mechanisms]]\nkind = "all_pay"\nreserve = 0.1\n' > "$tmp/k.toml"
+expect_err "asymmetric all-pay with a minimum bid" "mechanisms[0].strategy: the asymmetric all-pay equilibrium is implemented without a minimum bid (reserve = 0) only" run "$tmp/k.toml" -q
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

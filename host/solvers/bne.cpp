@@ -52,7 +52,7 @@ struct NodeMap {
 
 /// J(v) = ∫_entry^v (F(x)/F(v))^{n−1} dx, advanced from (v0, J(v0)) to v > v0 (stable for any n: no
 /// F^{n−1} underflow). Pieces are narrow against the integrand's peak width F/((n − 1) f) near v.
-double advance_j(const Distribution& d, const double* arena, int n, double v0, double f0, double j0, double v,
+double advance_j(const Distribution& d, const double* arena, double n, double v0, double f0, double j0, double v,
                  double fv) {
   if (!(v > v0)) return j0;
   const double scale = fv > 0 ? std::pow(f0 / fv, n - 1) : 0.0;
@@ -68,7 +68,7 @@ double advance_j(const Distribution& d, const double* arena, int n, double v0, d
 }
 
 /// The equilibrium bid at v from J(v): first price v − J; all-pay F^{n−1}(v − J).
-double bid_of(double v, double fv, double J, int n, bool all_pay) {
+double bid_of(double v, double fv, double J, double n, bool all_pay) {
   const double fp = v - J;
   return all_pay ? (n == 1 ? 1.0 : std::pow(fv, n - 1)) * fp : fp;
 }
@@ -77,7 +77,7 @@ double bid_of(double v, double fv, double J, int n, bool all_pay) {
 // midpoint is evaluated exactly as well, and the largest gap between the interpolated and the exact
 // bid there is the table's measured error (t.error). β = v − J (first price), F^{n−1}(v − J) (all-pay).
 // first_bid (if finite) replaces the bid at the entry node; bids are floored at floor_bid.
-BneTable tabulate(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+BneTable tabulate(const Distribution& d, const double* arena, double n, double entry, int points, bool all_pay,
                   double first_bid, double floor_bid) {
   BneTable t;
   t.entry = entry;
@@ -143,7 +143,7 @@ BneTable tabulate(const Distribution& d, const double* arena, int n, double entr
 
 /// Tabulates with 4,097 nodes (or `points`) and doubles the node count while the measured error
 /// exceeds kBneTolerance × the bid scale, up to kBneMaxPoints.
-BneTable tabulate_adaptive(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+BneTable tabulate_adaptive(const Distribution& d, const double* arena, double n, double entry, int points, bool all_pay,
                            double first_bid, double floor_bid) {
   BneTable t = tabulate(d, arena, n, entry, points, all_pay, first_bid, floor_bid);
   const double scale = std::max({1e-300, std::fabs(t.bids.front()), std::fabs(t.bids.back()),
@@ -324,6 +324,15 @@ BneTable first_price_bne(const Distribution& d, const double* arena, int n, doub
   const double entry = std::max(reserve, d.low);
   BneTable t = tabulate_adaptive(d, arena, n, entry, points, false, entry, -HUGE_VAL);  // β(r) = r exactly
   if (!(reserve > d.low)) t.entry = -HUGE_VAL;  // non-binding reserve: every value bids
+  return t;
+}
+
+BneTable first_price_bne_crra(const Distribution& d, const double* arena, int n, double reserve, double rho) {
+  // β' = ((n − 1)/ρ)(f/F)(v − β): the risk-neutral ODE with n − 1 replaced by (n − 1)/ρ, i.e. the
+  // risk-neutral table for an effective number of bidders 1 + (n − 1)/ρ.
+  const double entry = std::max(reserve, d.low);
+  BneTable t = tabulate_adaptive(d, arena, 1.0 + (n - 1) / rho, entry, 4097, false, entry, -HUGE_VAL);
+  if (!(reserve > d.low)) t.entry = -HUGE_VAL;
   return t;
 }
 

@@ -33,6 +33,12 @@ struct BneTable {
 /// (THEORY.md, "First price, symmetric BNE"); entry type max(r, low).
 BneTable first_price_bne(const Distribution& d, const double* arena, int n, double reserve, int points = 4097);
 
+/// First price, n iid bidders with CRRA utility w^ρ (ρ in (0, 1]), reserve r: the first-order
+/// condition β' = ((n − 1)/ρ)(f(v)/F(v))(v − β), β(r) = r, gives
+///   β(v) = v − ∫_r^v (F(x)/F(v))^{(n−1)/ρ} dx   (docs/single_item.md; 2 U[0,1] bidders, ρ = 1/2: 2v/3),
+/// the risk-neutral equilibrium of 1 + (n − 1)/ρ bidders, tabulated the same way.
+BneTable first_price_bne_crra(const Distribution& d, const double* arena, int n, double reserve, double rho);
+
 /// All-pay, n iid bidders, minimum bid m: β(v) = v F(v)^{n−1} − ∫_{r*}^v F(x)^{n−1} dx for v >= r*,
 /// where the entry type r* solves r* F(r*)^{n−1} = m (THEORY.md, "All-pay").
 BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points = 4097);
