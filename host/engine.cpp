@@ -3,6 +3,7 @@
 #include "mcrev/core/special.hpp"
 #include "mcrev/core/sketch.hpp"
 
+#include "solvers/asymmetric_all_pay.hpp"
 #include "solvers/asymmetric_bne.hpp"
 #include "solvers/bne.hpp"
 #include "incentives/incentives.hpp"
@@ -121,6 +122,9 @@ bool same_distribution(const DistributionSpec& a, const DistributionSpec& b) {
 
 namespace {
 
+/// k of a k-th price mechanism (third_price: 3, whatever `rule` holds).
+int kth_of(const MechanismSpec& ms) { return ms.kind == MechKind::ThirdPrice ? 3 : ms.rule; }
+
 /// [market] kind = "divisible" / "combinatorial": market keys and group keys (docs/divisible.md).
 void validate_market_clearing(const Scenario& sc) {
   const MarketKind k = sc.market.kind;
@@ -229,6 +233,9 @@ void validate(const Scenario& sc) {
                   "multi-unit demand is not supported with a [correlation] table");
     MCREV_EXPECTS(sc.groups[g].role == 0 || two_sided, path + ".role",
                   "applies to [market] kind = \"double_auction\" only");
+    MCREV_EXPECTS(sc.groups[g].risk == 1.0 || sc.market.kind == MarketKind::SingleItem, path + ".risk",
+                  "applies to [market] kind = \"single_item\" only");
+    MCREV_EXPECTS(sc.groups[g].risk > 0 && sc.groups[g].risk <= 1, path + ".risk.rho", "must lie in (0, 1]");
     (sc.groups[g].role == static_cast<int>(Role::Seller) ? sellers : buyers) += sc.groups[g].count;
     total += sc.groups[g].count;
     values += static_cast<long>(sc.groups[g].count) * sc.groups[g].demand;
@@ -306,20 +313,48 @@ void validate(const Scenario& sc) {
     if (ms.strategy.kind == StrategySpec::Shade)
       MCREV_EXPECTS(std::isfinite(ms.strategy.factor) && ms.strategy.factor > 0, path + ".factor",
                     "the shading factor must be positive");
+    const bool kth = ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice;
+    if (kth)
+      MCREV_EXPECTS(kth_of(ms) >= 2 && kth_of(ms) <= total, path + (ms.kind == MechKind::KthPrice ? ".k" : ".kind"),
+                    "the winner pays the k-th highest bid: k = " + std::to_string(kth_of(ms)) +
+                        " needs at least k bidders, the scenario has " + std::to_string(total));
     if (ms.strategy.kind == StrategySpec::Bne) {
       MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay || ms.kind == MechKind::SecondPrice ||
-                        ms.kind == MechKind::KDoubleAuction,
-                    path + ".strategy", "bne applies to first_price, all_pay, second_price and k_double_auction");
-      MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
-                    "strategy = \"bne\" needs one anonymous reserve");
-      // Asymmetric groups: first_price is solved numerically (host/asymmetric_bne.hpp), second_price
-      // bids truthfully; all_pay stays symmetric-only.
-      if (ms.kind == MechKind::AllPay)
+                        ms.kind == MechKind::KDoubleAuction || kth,
+                    path + ".strategy",
+                    "bne applies to first_price, all_pay, second_price, third_price, kth_price and k_double_auction");
+      bool risk_averse = false;
+      for (const GroupSpec& gs : sc.groups) risk_averse = risk_averse || gs.risk != 1.0;
+      if (risk_averse && ms.kind != MechKind::SecondPrice) {
+        MCREV_EXPECTS(ms.kind == MechKind::FirstPrice || (kth && kth_of(ms) == 2), path + ".strategy",
+                      std::string("strategy = \"bne\" with risk-averse bidders (risk = { kind = \"crra\" }) is "
+                                  "implemented for first_price (and the truthful second-price formats) only, not for ") +
+                          kind_name(ms.kind));
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          MCREV_EXPECTS(sc.groups[g].risk == sc.groups[0].risk && same_distribution(sc.groups[0].value, sc.groups[g].value),
+                        path + ".strategy",
+                        "strategy = \"bne\" with risk-averse bidders is implemented for symmetric bidders only (the "
+                        "same value distribution and the same rho in every group); groups 0 and " + std::to_string(g) +
+                            " differ");
+        MCREV_EXPECTS(ms.group_reserves.empty(), path + ".reserve", "strategy = \"bne\" needs one anonymous reserve");
+      }
+      if (kth)
         for (size_t g = 1; g < sc.groups.size(); ++g)
           MCREV_EXPECTS(same_distribution(sc.groups[0].value, sc.groups[g].value), path + ".strategy",
-                        "strategy = \"bne\" for all_pay is implemented for symmetric (iid) bidders only; bidder "
-                        "groups 0 and " + std::to_string(g) + " have different value distributions (first_price "
-                        "supports asymmetric groups)");
+                        std::string("strategy = \"bne\" for ") + kind_name(ms.kind) +
+                            " is implemented for symmetric (iid) bidders only; bidder groups 0 and " +
+                            std::to_string(g) + " have different value distributions");
+      MCREV_EXPECTS(ms.group_reserves.empty() || ms.kind == MechKind::SecondPrice, path + ".reserve",
+                    "strategy = \"bne\" needs one anonymous reserve");
+      // Asymmetric groups: first_price and all_pay are solved numerically (host/solvers/
+      // asymmetric_bne.hpp, asymmetric_all_pay.hpp; the solvers check the rest of their scope),
+      // second_price bids truthfully.
+      if (ms.kind == MechKind::AllPay) {
+        bool symmetric = true;
+        for (size_t g = 1; g < sc.groups.size(); ++g)
+          symmetric = symmetric && same_distribution(sc.groups[0].value, sc.groups[g].value);
+        if (!symmetric) validate_asymmetric_all_pay(sc, m);
+      }
     }
     if (ms.strategy.kind == StrategySpec::Table) validate_strategy_table(ms.strategy, sc.groups.size(), path);
     validate_optimal(sc, m);
@@ -343,6 +378,7 @@ Model ModelData::view() const {
   m.incentives = incentives.empty() ? nullptr : incentives.data();
   m.extra_metrics = extra_metrics;
   m.n_sketches = n_sketches;
+  m.risk_averse = risk_averse;
   m.correlation = correlation;
   return m;
 }
@@ -372,6 +408,8 @@ ModelData build_model(const Scenario& sc) {
     g.count = gs.count;
     g.demand = gs.demand;
     g.role = gs.role;
+    g.risk = gs.risk;
+    md.risk_averse = md.risk_averse || gs.risk != 1.0;
     g.first_value = first_value;
     first_value += gs.count * gs.demand;
     g.utility = static_cast<int>(gs.utility);
@@ -401,7 +439,7 @@ ModelData build_model(const Scenario& sc) {
     mech.reserve = ms.reserve;
     mech.price = ms.price;
     mech.seller_value = ms.seller_value;
-    mech.rule = ms.rule;
+    mech.rule = ms.kind == MechKind::ThirdPrice ? kth_of(ms) : ms.rule;
     mech.reports_values = reports_are_values(ms.kind) ? 1 : 0;
     mech.weight = ms.weight;
     mech.strategies = static_cast<int>(md.strategies.size());
@@ -440,6 +478,17 @@ ModelData build_model(const Scenario& sc) {
           st.kind = StrategyKind::Truthful;
           break;
         }
+        if ((ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice) && mech.rule == 2) {
+          st.kind = StrategyKind::Truthful;  // k = 2 is second price
+          break;
+        }
+        if (ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice) {
+          const KthPriceBne sol = kth_price_bne(md.groups[0].dist, md.arena, md.n_bidders, mech.rule, ms.reserve,
+                                                mpath + ".strategy");
+          st = sol.strategy;
+          for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, sol.method, sol.nodes, sol.max_error});
+          break;
+        }
         if (ms.kind == MechKind::KDoubleAuction) {
           per_group = chatterjee_samuelson(md, ms.weight, md.solved[m], mpath + ".strategy");
           break;
@@ -447,6 +496,11 @@ ModelData build_model(const Scenario& sc) {
         bool symmetric = true;
         for (size_t g = 1; g < sc.groups.size(); ++g)
           symmetric = symmetric && same_distribution(sc.groups[0].value, sc.groups[g].value);
+        if (!symmetric && ms.kind == MechKind::AllPay) {
+          per_group = asymmetric_all_pay_strategies(md, ms.reserve, mpath + ".strategy", &md.bid_tables[m]);
+          for (int g = 0; g < G; ++g) md.bid_tables[m][g].group = sc.groups[g].name;
+          break;
+        }
         if (!symmetric && ms.kind == MechKind::FirstPrice) {
           per_group = asymmetric_first_price_strategies(md, ms.reserve, "mechanisms[" + std::to_string(m) + "].strategy",
                                                         &md.bid_tables[m]);
@@ -454,19 +508,24 @@ ModelData build_model(const Scenario& sc) {
           break;
         }
         const Distribution& d = md.groups[0].dist;
-        if (symmetric && d.kind == DistKind::Uniform) {  // closed forms (StrategyKind::UniformFirstPrice/AllPay)
+        const double rho = md.groups[0].risk;  // symmetric bidders (validate): one rho
+        if (symmetric && d.kind == DistKind::Uniform && rho == 1.0) {  // closed forms (StrategyKind::UniformFirstPrice/AllPay)
           st = uniform_bne(d, md.arena.data(), md.n_bidders, ms.reserve, ms.kind == MechKind::AllPay);
           for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "closed_form", 0, 0.0});
           break;
         }
-        const BneTable t = ms.kind == MechKind::FirstPrice ? first_price_bne(d, md.arena.data(), md.n_bidders, ms.reserve)
-                                                           : all_pay_bne(d, md.arena.data(), md.n_bidders, ms.reserve);
+        const BneTable t = ms.kind == MechKind::FirstPrice
+                               ? (rho == 1.0 ? first_price_bne(d, md.arena.data(), md.n_bidders, ms.reserve)
+                                             : first_price_bne_crra(d, md.arena.data(), md.n_bidders, ms.reserve, rho))
+                               : all_pay_bne(d, md.arena.data(), md.n_bidders, ms.reserve);
         const int bids_at = static_cast<int>(md.arena.size());
         md.arena.insert(md.arena.end(), t.bids.begin(), t.bids.end());
         const int slopes_at = static_cast<int>(md.arena.size());
         md.arena.insert(md.arena.end(), t.slopes.begin(), t.slopes.end());
         st = t.strategy(bids_at, slopes_at);
-        for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "symmetric", t.points, t.error});
+        for (int g = 0; g < G; ++g)
+          md.bid_tables[m].push_back({sc.groups[g].name, rho == 1.0 || ms.kind != MechKind::FirstPrice ? "symmetric" : "symmetric crra",
+                                      t.points, t.error});
         break;
       }
       case StrategySpec::Table: per_group = table_strategies(ms.strategy, G, md.arena); break;

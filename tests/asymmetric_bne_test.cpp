@@ -352,7 +352,9 @@ TEST(AsymmetricBne, ScopeOfStrategyBne) {
   EXPECT_EQ(md.strategies[0].kind, StrategyKind::Truthful);
   EXPECT_EQ(md.strategies[2].kind, StrategyKind::ValueTable);
   EXPECT_EQ(md.strategies[3].kind, StrategyKind::ValueTable);
-  expect_scenario_error(groups + "[[mechanisms]]\nkind = \"all_pay\"\n", "mechanisms[0].strategy", "all_pay");
+  // all_pay: the numerical equilibrium (tests/asymmetric_all_pay_test.cpp) without a minimum bid only.
+  expect_scenario_error(groups + "[[mechanisms]]\nkind = \"all_pay\"\nreserve = 0.1\n", "mechanisms[0].strategy",
+                        "all-pay");
   expect_scenario_error(
       "[[bidders]]\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n"
       "[[bidders]]\nvalue = { dist = \"uniform\", low = 0.5, high = 2 }\n[[mechanisms]]\nkind = \"first_price\"\n",

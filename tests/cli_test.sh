@@ -214,5 +214,26 @@ for m in json.load(sys.stdin)['mechanisms']:
 "
 check "json bid_tables with the error bound" test $? -eq 0
 
+# Issue 15: k-th price and lazy reserves — errors name the key (exit 2), the bid table is reported.
+printf '[[bidders]]\ncount = 3\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[mechanisms]]\nkind = "kth_price"\n' > "$tmp/k.toml"
+expect_err "kth_price without k" "mechanisms[0].k: is required for kth_price (the winner pays the k-th highest bid; an integer >= 2)" run "$tmp/k.toml" -q
+printf '[[bidders]]\ncount = 3\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[mechanisms]]\nkind = "first_price"\nreserve_mode = "lazy"\n' > "$tmp/k.toml"
+expect_err "reserve_mode on first_price" 'mechanisms[0].reserve_mode: applies to kind = "second_price" only' run "$tmp/k.toml" -q
+printf '[[bidders]]\ncount = 4\nvalue = { dist = "exponential", rate = 1.0 }\n[[mechanisms]]\nkind = "third_price"\n' > "$tmp/k.toml"
+"$bin" run "$tmp/k.toml" -n 1000 --format json -q | python3 -c "
+import json, sys
+m = json.load(sys.stdin)['mechanisms'][0]
+assert m['kind'] == 'third_price', m['kind']
+t = m['bid_tables']
+assert len(t) == 1 and t[0]['method'] == 'symmetric' and t[0]['table_nodes'] >= 4097, t
+"
+check "third_price json bid_tables" test $? -eq 0
+
+# Risk-averse bidders and asymmetric all-pay: key errors (exit 2).
+printf '[[bidders]]\ncount = 2\nvalue = { dist = "uniform", low = 0, high = 1 }\nrisk = { kind = "crra", rho = 0 }\n[[mechanisms]]\nkind = "second_price"\n' > "$tmp/k.toml"
+expect_err "crra rho 0" "bidders[0].risk.rho: must lie in (0, 1] (1: risk neutral), got 0" run "$tmp/k.toml" -q
+printf '[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 2 }\n[[mechanisms]]\nkind = "all_pay"\nreserve = 0.1\n' > "$tmp/k.toml"
+expect_err "asymmetric all-pay with a minimum bid" "mechanisms[0].strategy: the asymmetric all-pay equilibrium is implemented without a minimum bid (reserve = 0) only" run "$tmp/k.toml" -q
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

@@ -281,16 +281,19 @@ kind = "first_price"
 }
 
 TEST(MixtureScenario, DifferentMixturesAreNotIid) {
-  // all-pay's strategy = "bne" needs identical groups: two mixtures with equal support but different weights differ.
-  EXPECT_THROW(parse_scenario(R"(
+  // Two mixtures with equal support but different weights differ: all-pay's strategy = "bne" solves
+  // them as asymmetric groups (issue 15; before, asymmetric all-pay was refused), not with the
+  // symmetric table.
+  const ModelData md = build_model(parse_scenario(R"(
 [[bidders]]
 value = { dist = "mixture", weights = [0.75, 0.25], components = [ { dist = "uniform", low = 0.0, high = 1.0 }, { dist = "uniform", low = 1.0, high = 2.0 } ] }
 [[bidders]]
 value = { dist = "mixture", weights = [0.25, 0.75], components = [ { dist = "uniform", low = 0.0, high = 1.0 }, { dist = "uniform", low = 1.0, high = 2.0 } ] }
 [[mechanisms]]
 kind = "all_pay"
-)"),
-               ScenarioError);
+)"));
+  ASSERT_EQ(md.bid_tables[0].size(), 2u);
+  EXPECT_EQ(md.bid_tables[0][0].method, "asymmetric all-pay");
 }
 
 }  // namespace

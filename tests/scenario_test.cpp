@@ -130,7 +130,7 @@ TEST(Scenario, ErrorsNameTheKeyPath) {
                "bidders[0].value.points[1]", "F = 1");
   expect_error(replace(m, "\"uniform\", low = 0.0, high = 1.0", "\"empirical\", file = \"/nonexistent.csv\""),
                "bidders[0].value.file", "cannot open");
-  expect_error(replace(m, "\"second_price\"", "\"third_price\""), "mechanisms[0].kind", "unknown mechanism kind");
+  expect_error(replace(m, "\"second_price\"", "\"dutch\""), "mechanisms[0].kind", "unknown mechanism kind");
   expect_error(m + "reserve = \"high\"\n", "mechanisms[0].reserve", "expected a number");
   expect_error(m + "reserve = [0.1, 0.2]\n", "mechanisms[0].reserve", "one per bidder group");
   expect_error(m + "price = 0.5\n", "mechanisms[0].price", "posted_price and random_offer");

@@ -58,12 +58,18 @@ int incentive_extra_metrics(const Scenario& sc) {
   return 0;
 }
 
-std::pair<double, double> incentive_bid_range(const ModelData& md, const IncentiveOptions& opt, int g) {
+std::pair<double, double> incentive_bid_range(const ModelData& md, const IncentiveOptions& opt, int g, int m) {
   if (opt.has_bid_range) return {opt.bid_low, opt.bid_high};
   double lo = md.groups[0].dist.low;
   for (const Group& gr : md.groups) lo = std::min(lo, gr.dist.low);
   const Distribution& d = md.groups[g].dist;
-  const double hi = std::isfinite(d.high) ? d.high : d.quantile(1.0 - 1e-6, md.arena.data());
+  double hi = std::isfinite(d.high) ? d.high : d.quantile(1.0 - 1e-6, md.arena.data());
+  if (m >= 0 && (md.mechanisms[m].kind == MechKind::ThirdPrice || md.mechanisms[m].kind == MechKind::KthPrice) &&
+      static_cast<size_t>(md.mechanisms[m].strategies + g) < md.strategies.size()) {
+    // k-th price equilibria bid above the value: the range reaches the prescribed bid of the top type.
+    const double top_bid = md.strategies[md.mechanisms[m].strategies + g].bid(hi, d, md.arena.data());
+    if (std::isfinite(top_bid)) hi = std::max(hi, top_bid);
+  }
   return {lo, hi};
 }
 
@@ -87,7 +93,7 @@ void build_incentives(const Scenario& sc, ModelData& md) {
     s.tolerance = o.tolerance;
     s.ranges = static_cast<int>(md.arena.size());
     for (size_t g = 0; g < md.groups.size(); ++g) {
-      const auto [lo, hi] = incentive_bid_range(md, o, static_cast<int>(g));
+      const auto [lo, hi] = incentive_bid_range(md, o, static_cast<int>(g), static_cast<int>(m));
       md.arena.push_back(lo);
       md.arena.push_back(hi);
     }

@@ -22,8 +22,10 @@ void build_incentives(const Scenario& sc, ModelData& md);
 
 /// Deviation report range [lo, hi] of group g: `bid_range` if given, else
 /// [min over groups of the support's low end, top of group g's support], where the top of an
-/// unbounded support is its 1 − 1e-6 quantile.
-std::pair<double, double> incentive_bid_range(const ModelData& md, const IncentiveOptions& opt, int g);
+/// unbounded support is its 1 − 1e-6 quantile. For mechanism m (>= 0) of kind third_price or
+/// kth_price the top is raised to the prescribed bid of that top type (k-th price equilibria bid
+/// above the value).
+std::pair<double, double> incentive_bid_range(const ModelData& md, const IncentiveOptions& opt, int g, int m = -1);
 
 /// Fills MechanismResult::incentives (ex-post regret, IR, budget) from a merged partial with sketches.
 void summarize_incentives(const Scenario& sc, const std::vector<double>& partial, double confidence,

@@ -31,7 +31,7 @@ InterimGrid make_interim_grid(const ModelData& md, int m, int g, const Incentive
   grid.group = g;
   grid.bidder = md.groups[g].first;
   grid.grid = opt.deviations;
-  const auto [lo, hi] = incentive_bid_range(md, opt, g);
+  const auto [lo, hi] = incentive_bid_range(md, opt, g, m);
   grid.bid_low = lo;
   grid.bid_high = hi;
   grid.shading = opt.shading;
@@ -72,6 +72,16 @@ InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const
   out.layout = layout;
   out.win.assign(static_cast<size_t>(layout.batches) * nb, 0.0);
   out.pay.assign(out.win.size(), 0.0);
+  const int K = static_cast<int>(grid.values.size());
+  out.rho = model.groups[grid.group].risk;
+  const bool risk = out.rho != 1.0;
+  if (risk) {
+    MCREV_EXPECTS(static_cast<std::uint64_t>(layout.batches) * nb * K <= kInterimRiskCells, "mechanisms[" + std::to_string(grid.mechanism) + "].incentives.values",
+                  "risk-averse bidders keep batches x reports x values utility sums; " +
+                      std::to_string(static_cast<std::uint64_t>(layout.batches) * nb * K) + " exceeds 2^25 (lower values, "
+                      "deviations or batches)");
+    out.util.assign(static_cast<size_t>(layout.batches) * nb * K, 0.0);
+  }
   const unsigned hc = std::thread::hardware_concurrency();
   int t_count = threads > 0 ? threads : static_cast<int>(hc ? hc : 1);
   t_count = std::max(1, std::min(t_count, layout.batches));
@@ -81,7 +91,7 @@ InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const
   std::exception_ptr error;
   auto work = [&] {
     try {
-      std::vector<double> tile(kInterimUnitDraws * n), v(n), b(model.scratch_doubles()), uw(nb), up(nb);
+      std::vector<double> tile(kInterimUnitDraws * n), v(n), b(model.scratch_doubles()), uw(nb), up(nb), uk(K);
       for (;;) {
         const int c = next.fetch_add(1);
         if (c >= layout.batches || failed) break;
@@ -91,6 +101,16 @@ InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const
           const int count = static_cast<int>(d1 - d0);
           for (int t = 0; t < count; ++t)
             interim_draw_reports(model, grid.mechanism, d0 + t, v.data(), tile.data() + static_cast<size_t>(t) * n);
+          if (risk) {  // utility sums per type, added into batch c in unit order
+            for (int j = 0; j < nb; ++j) {
+              std::fill(uk.begin(), uk.end(), 0.0);
+              interim_accumulate_risk(model, grid.mechanism, grid.bidder, grid.bids[j], tile.data(), count, d0, b.data(),
+                                      out.rho, grid.values.data(), K, uk.data());
+              double* dst = out.util.data() + (static_cast<size_t>(c) * nb + j) * K;
+              for (int a = 0; a < K; ++a) dst[a] += uk[a];
+            }
+            continue;
+          }
           for (int j = 0; j < nb; ++j) {
             double w = 0.0, p = 0.0;
             interim_accumulate(model, grid.mechanism, grid.bidder, grid.bids[j], tile.data(), count, d0, b.data(), &w,
@@ -175,11 +195,29 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
       (c < H ? W1 : W2)[j] += w;
       (c < H ? P1 : P2)[j] += p;
     }
+  // Risk-averse bidders: utility sums per (report, type) over all batches and each half.
+  const bool risk = !sums.util.empty();
+  std::vector<double> U, U1, U2;
+  if (risk) {
+    U.assign(static_cast<size_t>(NB) * K, 0.0);
+    U1 = U2 = U;
+    for (int c = 0; c < Bn; ++c)
+      for (size_t q = 0; q < U.size(); ++q) {
+        const double u = sums.util[static_cast<size_t>(c) * NB * K + q];
+        U[q] += u;
+        (c < H ? U1 : U2)[q] += u;
+      }
+  }
+  auto batch_util = [&](int c, int k, int j) { return sums.util[(static_cast<size_t>(c) * NB + j) * K + k]; };
   // Best report of type k on sums (Wx, Px): the prescribed report is the incumbent and a report
   // replaces it only if its estimated utility is strictly larger, so a selected gain is >= 0 and
   // exactly 0 when nothing beats the prescribed report.
   auto gain_of = [&](const std::vector<double>& Wx, const std::vector<double>& Px, int k, int j) {
     const int p = grid.prescribed(k);
+    if (risk) {
+      const std::vector<double>& Ux = &Wx == &W ? U : (&Wx == &W1 ? U1 : U2);
+      return Ux[static_cast<size_t>(j) * K + k] - Ux[static_cast<size_t>(p) * K + k];
+    }
     return grid.values[k] * (Wx[j] - Wx[p]) - (Px[j] - Px[p]);
   };
   auto select = [&](const std::vector<double>& Wx, const std::vector<double>& Px, int k) {
@@ -208,7 +246,8 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
       double total = 0.0;
       for (int c = c0; c < c1; ++c) {
         const size_t o = static_cast<size_t>(c) * NB;
-        batch_d[c] = grid.values[k] * (sums.win[o + j] - sums.win[o + p]) - (sums.pay[o + j] - sums.pay[o + p]);
+        batch_d[c] = risk ? batch_util(c, k, j) - batch_util(c, k, p)
+                          : grid.values[k] * (sums.win[o + j] - sums.win[o + p]) - (sums.pay[o + j] - sums.pay[o + p]);
         total += batch_d[c];
       }
       if (!(total > best_bound)) return;  // the bound is below the total
@@ -232,10 +271,12 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
   auto batch_gain = [&](int c, int k, int j) {
     const size_t o = static_cast<size_t>(c) * NB;
     const int p = grid.prescribed(k);
+    if (risk) return (batch_util(c, k, j) - batch_util(c, k, p)) / per_batch;
     return (grid.values[k] * (sums.win[o + j] - sums.win[o + p]) - (sums.pay[o + j] - sums.pay[o + p])) / per_batch;
   };
   auto batch_utility = [&](int c, int k, int j) {
     const size_t o = static_cast<size_t>(c) * NB;
+    if (risk) return batch_util(c, k, j) / per_batch;
     return (grid.values[k] * sums.win[o + j] - sums.pay[o + j]) / per_batch;
   };
 
@@ -252,14 +293,16 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     const double p_star = -std::expm1(std::log1p(-level) / n);
     return range * p_star / z;
   };
-  auto pay_range = [&](int j) { return std::isfinite(grid.bids[j]) ? std::fabs(grid.bids[j]) : 0.0; };
+  // Risk-averse: per-draw utilities lie in [−|b|^ρ, |v|^ρ], so ranges use |·|^ρ.
+  auto scaled = [&](double x) { return risk ? std::pow(std::fabs(x), sums.rho) : std::fabs(x); };
+  auto pay_range = [&](int j) { return std::isfinite(grid.bids[j]) ? scaled(grid.bids[j]) : 0.0; };
   auto wins = [&](int j) { return std::isfinite(grid.bids[j]) ? 1.0 : 0.0; };
   auto gain_range = [&](int k, int j) {
     const int p = grid.prescribed(k);
     if (j == p) return 0.0;
-    return std::fabs(grid.values[k]) * std::max(wins(j), wins(p)) + pay_range(j) + pay_range(p);
+    return scaled(grid.values[k]) * std::max(wins(j), wins(p)) + pay_range(j) + pay_range(p);
   };
-  auto utility_range = [&](int k, int j) { return std::fabs(grid.values[k]) * wins(j) + pay_range(j); };
+  auto utility_range = [&](int k, int j) { return scaled(grid.values[k]) * wins(j) + pay_range(j); };
 
   InterimGroupResult r;
   r.values = K;
@@ -280,7 +323,7 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     pt.prescribed_bid = grid.bids[p];
     pt.best_bid = grid.bids[sel[k]];
     const double loss = gain_of(W, P, k, sel[k]) / N;
-    const double u = (grid.values[k] * W[p] - P[p]) / N;
+    const double u = risk ? U[static_cast<size_t>(p) * K + k] / N : (grid.values[k] * W[p] - P[p]) / N;
     plain += loss;
     util += u;
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_gain(c, k, sel[k]);
@@ -344,7 +387,7 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     double us = 0.0, fu = 0.0, fg = 0.0;
     for (int k = 0; k < K; ++k) {
       const int j = grid.shaded(s, k);
-      us += (grid.values[k] * W[j] - P[j]) / N;
+      us += risk ? U[static_cast<size_t>(j) * K + k] / N : (grid.values[k] * W[j] - P[j]) / N;
       fu += floor_se(utility_range(k, j), N) / K;
       fg += floor_se(gain_range(k, j), N) / K;
       for (int c = 0; c < Bn; ++c) {
@@ -365,8 +408,10 @@ InterimGroupResult estimate_interim(const ModelData& md, int m, int g, const Inc
   const auto t0 = std::chrono::steady_clock::now();
   const InterimGrid grid = make_interim_grid(md, m, g, opt);
   const InterimLayout layout = interim_layout(opt.opponent_samples, opt.batches);
-  const InterimSums sums = backend == Backend::Cuda ? interim_sums_cuda(md, grid, layout)
-                                                    : interim_sums_cpu(md, grid, layout, threads);
+  // Risk-averse groups need per-type utility sums, which only the CPU backend accumulates.
+  const bool risk = md.groups[g].risk != 1.0;
+  const InterimSums sums = backend == Backend::Cuda && !risk ? interim_sums_cuda(md, grid, layout)
+                                                             : interim_sums_cpu(md, grid, layout, threads);
   InterimGroupResult r = analyze_interim(grid, sums, confidence, CrossfitRule{opt.crossfit_lcb, opt.crossfit_alpha});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

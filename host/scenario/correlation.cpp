@@ -19,7 +19,8 @@ bool kind_assumes_independence(const std::string& kind) { return kind == "myerso
 bool assumes_independent_values(const MechanismSpec& ms) {
   if (kind_assumes_independence(kind_name(ms.kind))) return true;
   if (ms.kind == MechKind::SecondPrice && ms.reserve_rule != ReserveRule::Fixed) return true;
-  return ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay);
+  return ms.strategy.kind == StrategySpec::Bne && (ms.kind == MechKind::FirstPrice || ms.kind == MechKind::AllPay ||
+                                                   ms.kind == MechKind::ThirdPrice || ms.kind == MechKind::KthPrice);
 }
 
 namespace {

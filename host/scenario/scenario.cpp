@@ -520,6 +520,25 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     } else {
       MCREV_EXPECTS(!r.has("role"), path + ".role", "applies to [market] kind = \"double_auction\" only");
     }
+    if (r.has("risk")) {
+      MCREV_EXPECTS(sc.market.kind == MarketKind::SingleItem, path + ".risk",
+                    "applies to [market] kind = \"single_item\" only");
+      const toml::node* rn = r.node("risk");
+      MCREV_EXPECTS(rn->is_table(), path + ".risk", "expected a table such as { kind = \"crra\", rho = 0.5 }");
+      Reader rr(*rn->as_table(), path + ".risk");
+      const std::string rk = rr.string("kind", "");
+      if (rk == "crra") {
+        gs.risk = rr.number("rho");
+        MCREV_EXPECTS(gs.risk > 0 && gs.risk <= 1, path + ".risk.rho",
+                      "must lie in (0, 1] (1: risk neutral), got " + fmt_num(gs.risk));
+      } else if (rk == "neutral") {
+        gs.risk = 1.0;
+      } else {
+        throw ScenarioError(path + ".risk.kind", rk.empty() ? "is required (\"crra\" or \"neutral\")"
+                                                            : "unknown risk attitude '" + rk + "' (expected crra or neutral)");
+      }
+      rr.finish();
+    }
     Reader vr(r.table("value"), path + ".value");
     gs.value = parse_distribution(vr, base_dir);
     r.finish();

@@ -1,5 +1,8 @@
 #include "solvers/bne.hpp"
 
+#include "mcrev/core/error.hpp"
+#include "solvers/distribution_ext.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -49,7 +52,7 @@ struct NodeMap {
 
 /// J(v) = ∫_entry^v (F(x)/F(v))^{n−1} dx, advanced from (v0, J(v0)) to v > v0 (stable for any n: no
 /// F^{n−1} underflow). Pieces are narrow against the integrand's peak width F/((n − 1) f) near v.
-double advance_j(const Distribution& d, const double* arena, int n, double v0, double f0, double j0, double v,
+double advance_j(const Distribution& d, const double* arena, double n, double v0, double f0, double j0, double v,
                  double fv) {
   if (!(v > v0)) return j0;
   const double scale = fv > 0 ? std::pow(f0 / fv, n - 1) : 0.0;
@@ -65,7 +68,7 @@ double advance_j(const Distribution& d, const double* arena, int n, double v0, d
 }
 
 /// The equilibrium bid at v from J(v): first price v − J; all-pay F^{n−1}(v − J).
-double bid_of(double v, double fv, double J, int n, bool all_pay) {
+double bid_of(double v, double fv, double J, double n, bool all_pay) {
   const double fp = v - J;
   return all_pay ? (n == 1 ? 1.0 : std::pow(fv, n - 1)) * fp : fp;
 }
@@ -74,7 +77,7 @@ double bid_of(double v, double fv, double J, int n, bool all_pay) {
 // midpoint is evaluated exactly as well, and the largest gap between the interpolated and the exact
 // bid there is the table's measured error (t.error). β = v − J (first price), F^{n−1}(v − J) (all-pay).
 // first_bid (if finite) replaces the bid at the entry node; bids are floored at floor_bid.
-BneTable tabulate(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+BneTable tabulate(const Distribution& d, const double* arena, double n, double entry, int points, bool all_pay,
                   double first_bid, double floor_bid) {
   BneTable t;
   t.entry = entry;
@@ -140,7 +143,7 @@ BneTable tabulate(const Distribution& d, const double* arena, int n, double entr
 
 /// Tabulates with 4,097 nodes (or `points`) and doubles the node count while the measured error
 /// exceeds kBneTolerance × the bid scale, up to kBneMaxPoints.
-BneTable tabulate_adaptive(const Distribution& d, const double* arena, int n, double entry, int points, bool all_pay,
+BneTable tabulate_adaptive(const Distribution& d, const double* arena, double n, double entry, int points, bool all_pay,
                            double first_bid, double floor_bid) {
   BneTable t = tabulate(d, arena, n, entry, points, all_pay, first_bid, floor_bid);
   const double scale = std::max({1e-300, std::fabs(t.bids.front()), std::fabs(t.bids.back()),
@@ -150,7 +153,150 @@ BneTable tabulate_adaptive(const Distribution& d, const double* arena, int n, do
   return t;
 }
 
+/// Tabulates a bid function known pointwise, beta(v), at `points` nodes evenly spaced in w over
+/// [entry, top] (the node map of `tabulate`), with slopes dβ/dw from central differences in t
+/// (step 1e-5 · min(t, 1 − t) where 1 − t >= 1e-6; node differences elsewhere) and the measured
+/// error at the intervals' midpoints: `error` absolute, in bid units, over the body F <= 1 − 1e-6;
+/// `rel_error` over all midpoints, relative to |β| (at least 1e-12 of the body's bid scale), ignoring
+/// what F's rounding near 1 cannot resolve (~1e-14/(1 − F)).
+template <class Bid>
+BneTable tabulate_known(const Distribution& d, const double* arena, double entry, double top, int points, Bid beta,
+                        double* rel_error) {
+  BneTable t;
+  t.entry = entry;
+  t.points = points;
+  const NodeMap map{1.0, 1.0 / -std::log(kLowEps), kLowEps, 1.0 / -std::log(kHighEps), kHighEps};
+  t.w_lin = map.lin;
+  t.w_lo = map.lo;
+  t.eps_lo = map.eps_lo;
+  t.w_hi = map.hi;
+  t.eps_hi = map.eps_hi;
+  const double t0 = d.cdf(entry, arena), t1 = d.cdf(top, arena);
+  t.w0 = map.w(t0);
+  t.w1 = map.w(t1);
+  t.bids.resize(points);
+  t.slopes.resize(points);
+  const double h = (t.w1 - t.w0) / (points - 1);
+  double scale = 0.0;
+  for (int k = 0; k < points; ++k) {
+    const double w = t.w0 + h * k;
+    const double tk = k == 0 ? t0 : (k == points - 1 ? t1 : map.t_of(w));
+    const double v = k == 0 ? entry : (k == points - 1 ? top : std::min(std::max(d.quantile(tk, arena), entry), top));
+    t.bids[k] = beta(v);
+    if (tk <= 1.0 - 1e-6) scale = std::max(scale, std::fabs(t.bids[k]));
+    const double dt = 1e-5 * std::min(tk, 1.0 - tk);
+    t.slopes[k] = std::nan("");
+    // Central differences in t where t ± dt is resolved in double (1 − t >= 1e-6); else the node
+    // differences below, consistent with the table's own indexing by F(v).
+    if (dt > 0 && 1.0 - tk >= 1e-6 && k > 0 && k < points - 1) {
+      const double up = beta(std::min(d.quantile(tk + dt, arena), top));
+      const double down = beta(std::max(d.quantile(tk - dt, arena), entry));
+      t.slopes[k] = (up - down) / (2 * dt) / map.dw_dt(tk);
+    }
+  }
+  for (int k = 0; k < points; ++k) {
+    if (std::isfinite(t.slopes[k])) continue;
+    if (k == 0) t.slopes[k] = (-3 * t.bids[0] + 4 * t.bids[1] - t.bids[2]) / (2 * h);
+    else if (k == points - 1) t.slopes[k] = (3 * t.bids[k] - 4 * t.bids[k - 1] + t.bids[k - 2]) / (2 * h);
+    else t.slopes[k] = (t.bids[k + 1] - t.bids[k - 1]) / (2 * h);
+  }
+  const Strategy st = t.strategy(0, 0);
+  t.error = 0.0;
+  *rel_error = 0.0;
+  for (int k = 1; k < points; ++k) {
+    const double wm = t.w0 + h * (k - 0.5);
+    const double vm = std::min(std::max(d.quantile(map.t_of(wm), arena), entry), top);
+    const double exact = beta(vm);
+    const double got = st.table_bid(st.table_w(d.cdf(vm, arena)), t.bids.data(), t.slopes.data());
+    const double e = std::fabs(got - exact);
+    if (d.cdf(vm, arena) <= 1.0 - 1e-6) t.error = std::isfinite(e) ? std::max(t.error, e) : HUGE_VAL;  // the body
+    // Relative to |β| (at least 1e-12 of the body's bid scale), less what indexing the table by
+    // F(v) cannot resolve: near F = 1, F(v) and w(F) round by ~1e-16, so β ~ 1/(1 − F) is only
+    // known to ~1e-14/(1 − F).
+    const double floor = 1e-14 / std::max(1.0 - d.cdf(vm, arena), 1e-300);
+    const double rel = std::isfinite(e) ? e / std::max({std::fabs(exact), 1e-12 * scale, 1e-300}) : HUGE_VAL;
+    *rel_error = std::max(*rel_error, rel > floor ? rel : 0.0);
+  }
+  return t;
+}
+
 }  // namespace
+
+KthPriceBne kth_price_bne(const Distribution& d, std::vector<double>& arena, int n, int k, double reserve,
+                          const std::string& path) {
+  MCREV_EXPECTS(k >= 3, path, "the k-th price equilibrium needs k >= 3 (k = 2 is second price: truthful)");
+  MCREV_EXPECTS(n >= k, path,
+                "strategy = \"bne\" for a k-th price auction needs at least k = " + std::to_string(k) +
+                    " bidders (with fewer the winner always pays the reserve and no equilibrium exists), got " +
+                    std::to_string(n));
+  MCREV_EXPECTS(atoms(d, arena.data()).empty(), path,
+                "strategy = \"bne\" for a k-th price auction needs a continuous value distribution (this one has "
+                "atoms)");
+  const double entry = std::max(reserve, d.low);
+  const bool binding = reserve > d.low;
+  KthPriceBne out;
+  const bool linear = d.kind == DistKind::Uniform || (d.kind == DistKind::Power && std::isfinite(d.high));
+  if (linear) {
+    MCREV_EXPECTS(k == 3 || !binding, path,
+                  "the k-th price equilibrium with a binding reserve is implemented for k = 3 only (for k >= 4 "
+                  "there is no equilibrium of the revenue-equivalence form: lower the reserve to the support's low "
+                  "end or use k = 3)");
+    const double kappa = d.kind == DistKind::Uniform ? 1.0 : d.p[0];
+    // c = (n−k)! Γ(n − 1 + a) / ((n−2)! Γ(n − k + 1 + a)) = Π_{j=n−k+1}^{n−2} (j + a)/j, a = 1/κ.
+    double c = 1.0;
+    for (int j = n - k + 1; j <= n - 2; ++j) c *= (j + 1.0 / kappa) / j;
+    const double hi = std::max(d.high, entry);
+    const double xs[2] = {entry, hi > entry ? hi : entry + 1.0};
+    out.strategy.kind = StrategyKind::ValueTable;
+    out.strategy.entry = binding ? reserve : -HUGE_VAL;
+    out.strategy.table = static_cast<int>(arena.size());
+    out.strategy.table_n = 2;
+    arena.push_back(xs[0]);
+    arena.push_back(xs[1]);
+    arena.push_back(d.low + c * (xs[0] - d.low));
+    arena.push_back(d.low + c * (xs[1] - d.low));
+    out.method = "closed form";
+    out.nodes = 2;
+    return out;
+  }
+  MCREV_EXPECTS(k == 3, path,
+                "the k-th price equilibrium for k >= 4 is implemented for uniform and power values only (it needs "
+                "the (k − 2)-th derivative of the quantile function); k = 3 works for any continuous distribution");
+  const double* a = arena.data();
+  auto beta = [&](double v) {
+    const double F = d.cdf(v, a);
+    if (!(F > 0)) return v;
+    return v + F / ((n - 2) * d.pdf(v, a));
+  };
+  double top = finite_top(d, a);
+  if (!(d.pdf(top, a) > 0) || !std::isfinite(beta(top))) top = d.quantile(1.0 - 1e-13, a);
+  MCREV_EXPECTS(entry < top, path, "the reserve lies above the values' support: nobody bids");
+  double rel = 0.0;
+  BneTable t = tabulate_known(d, a, entry, top, 4097, beta, &rel);
+  while (rel > kBneTolerance && 2 * t.points - 1 <= kBneMaxPoints)
+    t = tabulate_known(d, a, entry, top, 2 * t.points - 1, beta, &rel);
+  for (int j = 0; j < t.points; ++j) {
+    MCREV_EXPECTS(std::isfinite(t.bids[j]), path,
+                  "β(v) = v + F(v)/((n − 2) f(v)) is not finite on the support (the density vanishes inside "
+                  "it): no symmetric equilibrium is implemented for this distribution");
+    if (j > 0) {
+      const double drop = t.bids[j - 1] - t.bids[j];
+      MCREV_EXPECTS(!(drop > 1e-12 * std::max(1.0, std::fabs(t.bids[j]))), path,
+                    "β(v) = v + F(v)/((n − 2) f(v)) decreases near bid " + std::to_string(t.bids[j]) +
+                        ": this distribution has no symmetric increasing third-price equilibrium");
+    }
+  }
+  if (!binding) t.entry = -HUGE_VAL;
+  const int bids_at = static_cast<int>(arena.size());
+  arena.insert(arena.end(), t.bids.begin(), t.bids.end());
+  const int slopes_at = static_cast<int>(arena.size());
+  arena.insert(arena.end(), t.slopes.begin(), t.slopes.end());
+  out.strategy = t.strategy(bids_at, slopes_at);
+  out.method = "symmetric";
+  out.nodes = t.points;
+  out.max_error = t.error;
+  return out;
+}
 
 Strategy BneTable::strategy(int bids_offset, int slopes_offset) const {
   Strategy s;
@@ -178,6 +324,15 @@ BneTable first_price_bne(const Distribution& d, const double* arena, int n, doub
   const double entry = std::max(reserve, d.low);
   BneTable t = tabulate_adaptive(d, arena, n, entry, points, false, entry, -HUGE_VAL);  // β(r) = r exactly
   if (!(reserve > d.low)) t.entry = -HUGE_VAL;  // non-binding reserve: every value bids
+  return t;
+}
+
+BneTable first_price_bne_crra(const Distribution& d, const double* arena, int n, double reserve, double rho) {
+  // β' = ((n − 1)/ρ)(f/F)(v − β): the risk-neutral ODE with n − 1 replaced by (n − 1)/ρ, i.e. the
+  // risk-neutral table for an effective number of bidders 1 + (n − 1)/ρ.
+  const double entry = std::max(reserve, d.low);
+  BneTable t = tabulate_adaptive(d, arena, 1.0 + (n - 1) / rho, entry, 4097, false, entry, -HUGE_VAL);
+  if (!(reserve > d.low)) t.entry = -HUGE_VAL;
   return t;
 }
 

@@ -4,6 +4,7 @@
 #include "mcrev/distributions/distribution.hpp"
 #include "mcrev/strategies/strategy.hpp"
 
+#include <string>
 #include <vector>
 
 namespace mcrev {
@@ -32,6 +33,12 @@ struct BneTable {
 /// (THEORY.md, "First price, symmetric BNE"); entry type max(r, low).
 BneTable first_price_bne(const Distribution& d, const double* arena, int n, double reserve, int points = 4097);
 
+/// First price, n iid bidders with CRRA utility w^ρ (ρ in (0, 1]), reserve r: the first-order
+/// condition β' = ((n − 1)/ρ)(f(v)/F(v))(v − β), β(r) = r, gives
+///   β(v) = v − ∫_r^v (F(x)/F(v))^{(n−1)/ρ} dx   (docs/single_item.md; 2 U[0,1] bidders, ρ = 1/2: 2v/3),
+/// the risk-neutral equilibrium of 1 + (n − 1)/ρ bidders, tabulated the same way.
+BneTable first_price_bne_crra(const Distribution& d, const double* arena, int n, double reserve, double rho);
+
 /// All-pay, n iid bidders, minimum bid m: β(v) = v F(v)^{n−1} − ∫_{r*}^v F(x)^{n−1} dx for v >= r*,
 /// where the entry type r* solves r* F(r*)^{n−1} = m (THEORY.md, "All-pay").
 BneTable all_pay_bne(const Distribution& d, const double* arena, int n, double min_bid, int points = 4097);
@@ -44,6 +51,27 @@ Strategy uniform_bne(const Distribution& d, const double* arena, int n, double r
 
 /// The all-pay entry type r* >= low: the smallest r with r F(r)^{n−1} >= min_bid.
 double all_pay_entry(const Distribution& d, const double* arena, int n, double min_bid);
+
+/// k-th price (k >= 3; the winner pays the k-th highest bid), n >= k iid bidders with a continuous
+/// F, reserve r (docs/single_item.md, "k-th price: the symmetric equilibrium"). Revenue equivalence
+/// in quantile space t = F(v), x(t) = F^{-1}(t), gives the Abel equation
+///   ((n−1)!/((k−2)!(n−k)!)) ∫_0^t b(u) u^{n−k} (t − u)^{k−2} du = ∫_0^t (n−1) x(u) u^{n−2} du,
+/// whose solution is b(t) = ((n−k)!/(n−2)!) t^{k−n} d^{k−2}/dt^{k−2}[x(t) t^{n−2}]:
+///   k = 3, any continuous F:  β(v) = v + F(v)/((n − 2) f(v))  (also with a binding reserve, for v >= r);
+///   uniform and power F = ((v − lo)/(hi − lo))^κ, any k (no binding reserve when k >= 4):
+///     β(v) = lo + c (v − lo),  c = (n−k)! Γ(n − 1 + 1/κ) / ((n−2)! Γ(n − k + 1 + 1/κ))  (U[0,1]: (n−1)/(n−k+1)).
+/// With a binding reserve and k >= 4 the equation's initial conditions cannot all hold (there is no
+/// equilibrium of this form). Throws ScenarioError(path, …) where no equilibrium is implemented, and
+/// when β is not increasing (then there is no symmetric increasing equilibrium). The strategy's
+/// tables are appended to `arena`; `info` receives the table's node count and measured error.
+struct KthPriceBne {
+  Strategy strategy;
+  std::string method;  ///< "closed form" (linear, 2 value knots) or "symmetric" (Hermite table)
+  int nodes = 0;
+  double max_error = 0.0;
+};
+KthPriceBne kth_price_bne(const Distribution& d, std::vector<double>& arena, int n, int k, double reserve,
+                          const std::string& path);
 
 /// The largest finite value used for tabulation: high, or Q(1 − 1e-13) for unbounded supports.
 double finite_top(const Distribution& d, const double* arena);

@@ -373,6 +373,7 @@ std::uint64_t scenario_hash(const std::string& scenario_text, const ModelData& m
     add_d(g.size);
     add_i(g.bundle);
     add_i(g.role);
+    add_d(g.risk);
   }
   for (const Mechanism& m : md.mechanisms) {
     add_i(static_cast<int>(m.kind));

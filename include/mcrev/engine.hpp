@@ -56,6 +56,7 @@ struct GroupSpec {
   Utility utility = Utility::Steps;  ///< divisible: `utility = { kind = ... }` (model.hpp Utility)
   double size = 1.0;                 ///< divisible: width (steps), demand (linear), slope (quadratic)
   std::vector<std::string> bundle;   ///< combinatorial: the items the agents want (names of market.items)
+  double risk = 1.0;  ///< single_item: `risk = { kind = "crra", rho = ρ }`, ρ in (0, 1] (1: risk neutral)
 };
 
 /// The `[market]` table (mcrev/model/model.hpp): single_item (default), units with `units` = k,
@@ -151,6 +152,7 @@ struct ModelData {
   std::vector<IncentiveSpec> incentives;  ///< one per mechanism when any has incentives, else empty
   int extra_metrics = 0;                  ///< incentive_metric::per_mechanism(G) or 0
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
+  int risk_averse = 0;                    ///< Model::risk_averse
   Correlation correlation;
   std::vector<std::vector<BidTableInfo>> bid_tables;  ///< per mechanism: tabulated equilibria (else empty)
   Model view() const;

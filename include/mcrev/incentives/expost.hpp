@@ -25,8 +25,11 @@
 
 namespace mcrev {
 
-/// u_i = value_i(x_i) − t_i of an outcome.
+/// u_i = value_i(x_i) − t_i of an outcome; for a risk-averse group (Group::risk = ρ < 1) its
+/// utility risk_utility(ρ, value_i(x_i) − t_i).
 MCREV_HD MCREV_INLINE double bidder_utility(const Model& md, const Outcome& o, const double* v, int i) {
+  if (md.risk_averse)
+    return risk_utility(md.groups[md.group_of(i)].risk, holding_value(v + i, 1, o.x(i)) - o.t(i));  // single item
   if (md.n_values == md.n_bidders && md.market.kind != MarketKind::Divisible)
     return holding_value(v + i, 1, o.x(i)) - o.t(i);
   return agent_value(md, md.groups[md.group_of(i)], v + md.value_index(i), o.x(i)) - o.t(i);

@@ -89,6 +89,25 @@ MCREV_HD inline void interim_accumulate(const Model& md, int m, int bidder, doub
   }
 }
 
+/// Risk-averse bidders (Group::risk = ρ < 1): adds to out[k] the sum over the draws of
+/// risk_utility(ρ, v_k x − t), x and t agent `bidder`'s allocation and transfer when it reports
+/// `bid`, for each of the K own types values[k]; sequentially in draw order (deterministic). Draws
+/// where it neither holds nor pays add exactly 0 and are skipped.
+MCREV_HD inline void interim_accumulate_risk(const Model& md, int m, int bidder, double bid, const double* tile,
+                                             int count, std::uint64_t first, double* b, double rho,
+                                             const double* values, int K, double* out) {
+  const int n = md.n_values, k = md.value_index(bidder);
+  for (int t = 0; t < count; ++t) {
+    const double* row = tile + static_cast<std::uint64_t>(t) * n;
+    for (int q = 0; q < n; ++q) b[q] = row[q];
+    b[k] = bid;
+    const Outcome o = allocate(md, m, first + t, b);
+    const double x = o.x(bidder), pay = o.t(bidder);
+    if (x == 0.0 && pay == 0.0) continue;
+    for (int a = 0; a < K; ++a) out[a] += risk_utility(rho, values[a] * x - pay);
+  }
+}
+
 /// Types and reports of one (mechanism, group) interim estimate.
 struct InterimGrid {
   int mechanism = 0, group = 0, bidder = 0;
@@ -106,10 +125,17 @@ struct InterimGrid {
 InterimGrid make_interim_grid(const ModelData& md, int m, int g, const IncentiveOptions& opt);
 
 /// Per-batch sums: win[c·NB + j] = Σ_{draws s of batch c} 1{bidder wins with bids[j]}, pay likewise.
+/// Risk-averse groups (ρ < 1) keep utility sums per type instead, since E[u] is not linear in the
+/// type: util[(c·NB + j)·K + k] = Σ_{draws of batch c} risk_utility(ρ, v_k x − t) with report j.
 struct InterimSums {
   InterimLayout layout;
   std::vector<double> win, pay;
+  double rho = 1.0;          ///< the group's ρ; util is used when ρ != 1
+  std::vector<double> util;  ///< ρ != 1: batches × NB × K utility sums (else empty)
 };
+
+/// Largest batches × reports × types of a risk-averse interim estimate (its utility sums; 256 MiB).
+inline constexpr std::uint64_t kInterimRiskCells = std::uint64_t{1} << 25;
 
 /// CPU backend: batches in parallel (threads; 0 = all cores), deterministic.
 InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const InterimLayout& layout, int threads);

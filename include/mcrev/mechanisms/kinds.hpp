@@ -40,7 +40,9 @@
   X(SecondBest, DoubleAuction, "second_best", DoubleAuction)                 \
   X(PpVcg, PublicProject, "vcg", PublicProject)                              \
   X(Groves, PublicProject, "groves", PublicProject)                          \
-  X(PpDagva, PublicProject, "dagva", PublicProject)                         
+  X(PpDagva, PublicProject, "dagva", PublicProject)                          \
+  X(ThirdPrice, SingleItem, "third_price", StandardAuction)                  \
+  X(KthPrice, SingleItem, "kth_price", StandardAuction)
 
 namespace mcrev {
 

@@ -79,7 +79,16 @@ struct Group {
   double size = 1.0;    ///< divisible: step width (steps), demand d (linear) or slope s (quadratic)
   int bundle = 0;       ///< combinatorial: the item set the agents want (bit k = item k)
   int role = 0;         ///< double_auction: Role::Buyer (0) or Role::Seller (1); 0 elsewhere
+  double risk = 1.0;    ///< single_item: CRRA coefficient ρ in (0, 1] (risk_utility); 1: risk neutral
 };
+
+/// A bidder's utility of its net gain w = value_i(x_i) − t_i under constant relative risk aversion
+/// ρ in (0, 1] (`risk = { kind = "crra", rho = ρ }`): w^ρ for w >= 0 and −(−w)^ρ for a loss (the odd
+/// extension, e.g. an all-pay loser's −b^ρ); ρ = 1 returns w itself, bit for bit (docs/single_item.md).
+MCREV_HD MCREV_INLINE double risk_utility(double rho, double w) {
+  if (rho == 1.0) return w;
+  return w < 0.0 ? -pow(-w, rho) : pow(w, rho);
+}
 
 /// Registered mechanism kinds (the list is mcrev/mechanisms/kinds.hpp); the model only stores them.
 enum class MechKind : int;
@@ -163,6 +172,7 @@ struct Model {
   const IncentiveSpec* incentives = nullptr;  ///< n_mechanisms entries, or null (mcrev/model/incentive_spec.hpp)
   int extra_metrics = 0;  ///< incentive metrics appended to every mechanism's block (0: none)
   int n_sketches = 0;     ///< quantile sketches filled next to the moments (mcrev/sketch.hpp)
+  int risk_averse = 0;    ///< 1 when some group has Group::risk != 1 (utilities through risk_utility)
   Correlation correlation;                ///< joint law of the values (default: independent)
 
   /// Metrics of a mechanism's outcome block (metric:: layout), then its incentive block.

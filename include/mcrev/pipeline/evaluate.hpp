@@ -77,7 +77,7 @@ MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const O
       allocated += x * per_unit;
       held += x;
       paid += t;
-      util += u;
+      util += risk_utility(gr.risk, u);
       negative += u < 0.0 ? 1.0 : 0.0;
       active = active || x != 0.0;
     }
@@ -169,7 +169,7 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
       allocated = o.quantity;
       out[metric::win(g)] = o.quantity * inv;
       out[metric::payment(g)] = o.price * inv;
-      out[metric::utility(g)] = (value - o.price) * inv;
+      out[metric::utility(g)] = risk_utility(md.groups[g].risk, value - o.price) * inv;
     }
   } else {
     dense_group_metrics(md, o, v, out, &welfare, &allocated);
