@@ -72,7 +72,9 @@ TEST(AsymmetricAllPay, InterimLossAtTheComputedEquilibriumIsZero) {
 
 TEST(AsymmetricAllPay, SymmetricGroupsKeepTheSymmetricTableAndScopeErrors) {
   const ModelData md = build_model(parse_scenario(group(1, 1.0, "a") + group(2, 1.0, "b") + "[[mechanisms]]\nkind = \"all_pay\"\n"));
-  EXPECT_EQ(md.bid_tables[0][0].method, "symmetric");
+  // Identical uniform groups: the symmetric equilibrium, here in closed form (iid uniform values).
+  EXPECT_EQ(md.bid_tables[0][0].method, "closed_form");
+  EXPECT_EQ(md.strategies[0].kind, StrategyKind::UniformAllPay);
   auto error_of = [](const std::string& toml) {
     try {
       build_model(parse_scenario(toml));
