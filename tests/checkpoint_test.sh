@@ -9,14 +9,7 @@ bin=${MCREV:?}
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-untimed() { sed -E 's/"(seconds|profiles_per_second)": *[^,}]*/"\1": 0/g' "$1"; }
+. "$(dirname "$0")/cli_lib.sh"
 # The profile the checkpoint has reached (bytes 48..55, little-endian).
 reached() { python3 -c "import sys; b=open(sys.argv[1],'rb').read(); print(int.from_bytes(b[48:56],'little'))" "$1"; }
 

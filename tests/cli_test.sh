@@ -6,13 +6,7 @@ src=$1
 bin=${MCREV:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 # 1. Default scenario, JSON, every documented key present.
 "$bin" run -n 20000 --seed 3 --format json -q -o "$tmp/out.json"

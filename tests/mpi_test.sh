@@ -11,14 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl=self,vader  # one machine: shared memory only
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-untimed() { sed -E 's/"(seconds|profiles_per_second)": *[^,}]*/"\1": 0/g' "$1"; }
+. "$(dirname "$0")/cli_lib.sh"
 mpi() { local np=$1; shift; "$mpirun" --oversubscribe -np "$np" "$bin" "$@"; }
 
 cases=("default::200000" "incentives:$src/examples/incentives.toml:20000" "multi_unit:$src/examples/multi_unit.toml:3000")

@@ -9,15 +9,7 @@ src=$1
 bin=${MCREV:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-untimed() { sed -E 's/"(seconds|profiles_per_second)": *[^,}]*/"\1": 0/g' "$1"; }
-same_json() { cmp -s <(untimed "$1") <(untimed "$2"); }
+. "$(dirname "$0")/cli_lib.sh"
 
 # parts NAME SCENARIO SAMPLES CUT... : partials of [0, SAMPLES) cut at the given points, each with its
 # own chunk size; prints their file names.
