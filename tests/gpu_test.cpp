@@ -18,18 +18,9 @@ class Gpu : public ::testing::Test {
     std::string name, why;
     if (!cuda_available(&name, &why)) GTEST_SKIP() << "no CUDA device: " << why;
   }
-  static void expect_bitwise(const Scenario& sc) {
-    RunOptions cpu, gpu;
-    cpu.backend = Backend::Cpu;
-    gpu.backend = Backend::Cuda;
-    const RunResult a = run(sc, cpu), b = run(sc, gpu);
-    ASSERT_EQ(b.backend, "cuda");
-    ASSERT_EQ(a.partial.size(), b.partial.size());
-    for (size_t k = 0; k < a.partial.size(); ++k)
-      EXPECT_EQ(std::memcmp(&a.partial[k], &b.partial[k], sizeof(double)), 0)
-          << "entry " << k << ": cpu " << a.partial[k] << " gpu " << b.partial[k];
-  }
-  static void expect_match(const Scenario& sc) {
+  // Runs sc on both backends and compares every partial entry: bit for bit (bitwise = true) or to
+  // 1e-12 relative (the profile count always exactly).
+  static void compare_backends(const Scenario& sc, bool bitwise) {
     RunOptions cpu, gpu;
     cpu.backend = Backend::Cpu;
     gpu.backend = Backend::Cuda;
@@ -37,9 +28,16 @@ class Gpu : public ::testing::Test {
     ASSERT_EQ(b.backend, "cuda");
     ASSERT_EQ(a.partial.size(), b.partial.size());
     EXPECT_EQ(a.partial[0], b.partial[0]);
-    for (size_t k = 1; k < a.partial.size(); ++k)
-      EXPECT_NEAR(b.partial[k], a.partial[k], 1e-12 * std::max(1.0, std::fabs(a.partial[k]))) << "entry " << k;
+    for (size_t k = 1; k < a.partial.size(); ++k) {
+      if (bitwise)
+        EXPECT_EQ(std::memcmp(&a.partial[k], &b.partial[k], sizeof(double)), 0)
+            << "entry " << k << ": cpu " << a.partial[k] << " gpu " << b.partial[k];
+      else
+        EXPECT_NEAR(b.partial[k], a.partial[k], 1e-12 * std::max(1.0, std::fabs(a.partial[k]))) << "entry " << k;
+    }
   }
+  static void expect_bitwise(const Scenario& sc) { compare_backends(sc, true); }
+  static void expect_match(const Scenario& sc) { compare_backends(sc, false); }
 };
 
 TEST_F(Gpu, DefaultScenarioMatchesCpu) {
