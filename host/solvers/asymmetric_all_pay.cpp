@@ -1,4 +1,5 @@
 #include "solvers/asymmetric_all_pay.hpp"
+#include "solvers/asymmetric_bne.hpp"
 
 #include "mcrev/core/error.hpp"
 #include "solvers/distribution_ext.hpp"
@@ -167,10 +168,7 @@ std::vector<Strategy> asymmetric_all_pay_strategies(ModelData& md, double min_bi
                                                     std::vector<BidTableInfo>* info) {
   std::vector<Distribution> dists;
   std::vector<int> counts;
-  for (const Group& g : md.groups) {
-    dists.push_back(g.dist);
-    counts.push_back(g.count);
-  }
+  group_distributions(md, &dists, &counts);
   const AllPayAsymmetricSolution sol = all_pay_bne_asymmetric(dists, counts, md.arena.data(), min_bid, path);
   std::vector<Strategy> out;
   for (size_t g = 0; g < sol.value.size(); ++g) {

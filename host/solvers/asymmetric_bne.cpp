@@ -504,14 +504,18 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
   return sol;
 }
 
+void group_distributions(const ModelData& md, std::vector<Distribution>* dists, std::vector<int>* counts) {
+  for (const Group& g : md.groups) {
+    dists->push_back(g.dist);
+    counts->push_back(g.count);
+  }
+}
+
 std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path,
                                                        std::vector<BidTableInfo>* info) {
   std::vector<Distribution> dists;
   std::vector<int> counts;
-  for (const Group& g : md.groups) {
-    dists.push_back(g.dist);
-    counts.push_back(g.count);
-  }
+  group_distributions(md, &dists, &counts);
   const AsymmetricBneSolution sol = first_price_bne_asymmetric(dists, counts, md.arena.data(), reserve, path);
   std::vector<Strategy> out;
   for (const ValueKnots& k : sol.knots) {

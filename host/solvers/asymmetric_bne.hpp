@@ -74,6 +74,9 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
 /// The asymmetric first-price equilibrium of the model's groups as one ValueTable strategy per group
 /// (knots appended to md.arena); reserve is the mechanism's anonymous reserve.
 /// info (if given) receives one BidTableInfo per group (knot count, measured error; group left empty).
+/// The model's groups as the asymmetric solvers take them: one distribution and count per group.
+void group_distributions(const ModelData& md, std::vector<Distribution>* dists, std::vector<int>* counts);
+
 std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path,
                                                        std::vector<BidTableInfo>* info = nullptr);
 
