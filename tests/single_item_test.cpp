@@ -157,7 +157,7 @@ TEST(KthPriceBne, ClosedForms) {
     for (double v : {0.0, 0.1, 0.5, 0.77, 1.0})
       EXPECT_NEAR(bid_of(md, 0, 0, v), (n - 1.0) / (n - k + 1.0) * v, 1e-14) << n << " " << k << " " << v;
     ASSERT_EQ(md.bid_tables[0].size(), 1u);
-    EXPECT_EQ(md.bid_tables[0][0].method, "closed form");
+    EXPECT_EQ(md.bid_tables[0][0].method, "closed_form");
   }
   // U[1,3], n = 4, third price: β(v) = v + (v − 1)/2; with reserve 2: no bid below 2, same β above.
   ModelData md = build_model(parse_scenario(

@@ -253,8 +253,8 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
       tables = true;
       char buf[256];
       if (t.method == "closed_form")
-        std::snprintf(buf, sizeof buf, "%s%sclosed form (iid uniform values), no table\n", pad(m.name, wn).c_str(),
-                      pad(t.group, 12).c_str());
+        std::snprintf(buf, sizeof buf, t.nodes > 0 ? "%s%sclosed form (%d value knots, exact)\n" : "%s%sclosed form, no table\n",
+                      pad(m.name, wn).c_str(), pad(t.group, 12).c_str(), t.nodes);
       else
         std::snprintf(buf, sizeof buf, "%s%s%-10s %6d nodes  max error %.3g\n", pad(m.name, wn).c_str(),
                       pad(t.group, 12).c_str(), t.method.c_str(), t.nodes, t.max_error);

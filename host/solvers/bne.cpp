@@ -50,6 +50,18 @@ struct NodeMap {
   }
 };
 
+// The table's node map: a third of the w range each in F, log F and log(1 − F) (λ log(1/ε) = 1 for
+// each tail); stored in t for the device's table_w.
+NodeMap node_map(BneTable& t) {
+  const NodeMap map{1.0, 1.0 / -std::log(kLowEps), kLowEps, 1.0 / -std::log(kHighEps), kHighEps};
+  t.w_lin = map.lin;
+  t.w_lo = map.lo;
+  t.eps_lo = map.eps_lo;
+  t.w_hi = map.hi;
+  t.eps_hi = map.eps_hi;
+  return map;
+}
+
 /// J(v) = ∫_entry^v (F(x)/F(v))^{n−1} dx, advanced from (v0, J(v0)) to v > v0 (stable for any n: no
 /// F^{n−1} underflow). Pieces are narrow against the integrand's peak width F/((n − 1) f) near v.
 double advance_j(const Distribution& d, const double* arena, double n, double v0, double f0, double j0, double v,
@@ -84,13 +96,7 @@ BneTable tabulate(const Distribution& d, const double* arena, double n, double e
   t.points = points;
   const double top = finite_top(d, arena);
   const double t0 = d.cdf(entry, arena);
-  // A third of the w range each in F, log F and log(1 − F): λ log(1/ε) = 1 for each tail.
-  const NodeMap map{1.0, 1.0 / -std::log(kLowEps), kLowEps, 1.0 / -std::log(kHighEps), kHighEps};
-  t.w_lin = map.lin;
-  t.w_lo = map.lo;
-  t.eps_lo = map.eps_lo;
-  t.w_hi = map.hi;
-  t.eps_hi = map.eps_hi;
+  const NodeMap map = node_map(t);
   t.w0 = map.w(t0);
   t.w1 = map.w(d.cdf(top, arena));
   t.bids.resize(points);
@@ -165,12 +171,7 @@ BneTable tabulate_known(const Distribution& d, const double* arena, double entry
   BneTable t;
   t.entry = entry;
   t.points = points;
-  const NodeMap map{1.0, 1.0 / -std::log(kLowEps), kLowEps, 1.0 / -std::log(kHighEps), kHighEps};
-  t.w_lin = map.lin;
-  t.w_lo = map.lo;
-  t.eps_lo = map.eps_lo;
-  t.w_hi = map.hi;
-  t.eps_hi = map.eps_hi;
+  const NodeMap map = node_map(t);
   const double t0 = d.cdf(entry, arena), t1 = d.cdf(top, arena);
   t.w0 = map.w(t0);
   t.w1 = map.w(t1);
@@ -255,7 +256,7 @@ KthPriceBne kth_price_bne(const Distribution& d, std::vector<double>& arena, int
     arena.push_back(xs[1]);
     arena.push_back(d.low + c * (xs[0] - d.low));
     arena.push_back(d.low + c * (xs[1] - d.low));
-    out.method = "closed form";
+    out.method = "closed_form";
     out.nodes = 2;
     return out;
   }

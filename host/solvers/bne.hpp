@@ -66,7 +66,7 @@ double all_pay_entry(const Distribution& d, const double* arena, int n, double m
 /// tables are appended to `arena`; `info` receives the table's node count and measured error.
 struct KthPriceBne {
   Strategy strategy;
-  std::string method;  ///< "closed form" (linear, 2 value knots) or "symmetric" (Hermite table)
+  std::string method;  ///< "closed_form" (linear, 2 value knots) or "symmetric" (Hermite table)
   int nodes = 0;
   double max_error = 0.0;
 };
