@@ -322,6 +322,10 @@ void check_profile_range(std::uint64_t first, std::uint64_t end, std::uint64_t s
 /// Auto fell back to the CPU and *device to the GPU's name; throws BackendError for Cuda without one.
 Backend resolve_backend(const Scenario& sc, const RunOptions& options, std::string* note, std::string* device);
 
+/// RunResult::device of the CUDA backend for RunOptions::devices: the device's name, or
+/// "2 x <name> (devices 0,1)" for several.
+std::string cuda_device_label(const std::vector<int>& devices);
+
 /// "<CPU model> (<threads> threads)" as RunResult::device reports the CPU backend.
 std::string cpu_device_name(int threads);
 
