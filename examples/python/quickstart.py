@@ -25,9 +25,10 @@ print("profiles/s:", f"{default['run']['profiles_per_second']:.3g}")
 
 # %% [markdown]
 # ## 2. A dict scenario: two mechanisms on common random numbers
-# Three bidders, one of them stronger (values U[0, 2]); second price against first price where every
-# bidder shades to 70 % of its value. `revenue_diff` is the difference to the first mechanism, with
-# its own interval (tight: both run on the same profiles).
+# Three bidders, one of them stronger (values U[0, 2]); second price against first price at the
+# asymmetric Bayes-Nash equilibrium (solved numerically by mcrev: docs/single_item.md). With
+# asymmetric bidders revenue equivalence fails; `revenue_diff` is the difference to the first
+# mechanism, with its own interval (tight: both run on the same profiles).
 
 # %%
 scenario = {
@@ -40,12 +41,12 @@ scenario = {
     ],
     "mechanisms": [
         {"kind": "second_price", "name": "second_price"},
-        {"kind": "first_price", "name": "first_price_shade0.7", "strategy": "shade", "factor": 0.7},
+        {"kind": "first_price", "name": "first_price_bne", "strategy": "bne"},
     ],
 }
 pair = mcrev.run(scenario)
-diff = pair.mechanism("first_price_shade0.7")["revenue_diff"]
-print(f"first price (shade 0.7) − second price: {diff['mean']:.5f}  [{diff['ci_low']:.5f}, {diff['ci_high']:.5f}]")
+diff = pair.mechanism("first_price_bne")["revenue_diff"]
+print(f"first price (BNE) − second price: {diff['mean']:.5f}  [{diff['ci_low']:.5f}, {diff['ci_high']:.5f}]")
 
 # %% [markdown]
 # ## 3. The tidy frame

@@ -2,9 +2,11 @@
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -154,13 +156,9 @@ def test_overrides_follow_the_cli_rules():
 
 
 def test_gil_released():
-    # A Python thread counts while a run of about a second is computed: with the GIL held through the
-    # run it could not count inside the run's window at all.
+    # A Python thread counts (1 ms sleeps) while a run of at least half a second is computed: with the
+    # GIL held through the run it could not count inside the run's window at all.
     scen = second_price(5)
-    t0 = time.perf_counter()
-    mcrev.run(scen, samples=2_000_000, threads=1)
-    per_second = 2_000_000 / max(time.perf_counter() - t0, 1e-3)
-    samples = int(min(max(per_second * 1.0, 2e6), 1e9))
     ticks = []
     stop = threading.Event()
 
@@ -172,15 +170,36 @@ def test_gil_released():
     th = threading.Thread(target=count)
     th.start()
     try:
-        t_start = time.perf_counter()
-        mcrev.run(scen, samples=samples, threads=1)
-        t_end = time.perf_counter()
+        samples = 4_000_000
+        while True:  # grow the run until it lasts at least 0.5 s on this machine
+            t_start = time.perf_counter()
+            mcrev.run(scen, samples=samples, threads=1)
+            t_end = time.perf_counter()
+            if t_end - t_start >= 0.5 or samples >= 10**10:
+                break
+            samples *= 4
     finally:
         stop.set()
         th.join()
-    assert t_end - t_start > 0.3, "the run was too short to test"
+    assert t_end - t_start >= 0.5, "the run was too short to test"
     inside = [t for t in ticks if t_start + 0.1 < t < t_end - 0.05]
     assert len(inside) >= 20, (len(inside), t_end - t_start)
+
+
+def test_ctrl_c_stops_a_run():
+    # SIGINT 0.3 s into a run of 10^9 profiles on one thread (tens of seconds): KeyboardInterrupt
+    # within a few seconds (the run checks for signals about every 0.2 s).
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            mcrev.run(second_price(5), samples=10**9, threads=1)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t0 < 5.0
+    # The module still works afterwards.
+    assert mcrev.run(second_price(2), samples=1000)["run"]["samples"] == 1000
 
 
 def test_quiet_prints_nothing(capfd):
@@ -210,12 +229,18 @@ def cli_output(cli, args, fmt):
     return p.stdout
 
 
-@pytest.mark.parametrize("scenario", [None, "single_item.toml", "revenue_equivalence.toml", "multi_unit.toml"])
+@pytest.mark.parametrize("scenario", [None, "single_item.toml", "revenue_equivalence.toml", "bilateral_trade.toml",
+                                      "llg.toml", "quantized.toml", "correlated.toml"])
 def test_equals_cli_json(cli, scenario):
     path = None if scenario is None else EXAMPLES / scenario
     args = ([] if path is None else [str(path)]) + ["-n", "100000", "--seed", "77", "--backend", "cpu", "--threads", "2"]
-    r = mcrev.run(path, samples=100_000, seed=77, backend="cpu", threads=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = mcrev.run(path, samples=100_000, seed=77, backend="cpu", threads=2)
     cli_json = json.loads(cli_output(cli, args, "json"))
+    # The CLI's warnings (stderr and the JSON) come as ScenarioWarning, also in Result.warnings.
+    assert [str(w.message) for w in caught if w.category is mcrev.ScenarioWarning] == cli_json.get("warnings", [])
+    assert r.warnings == cli_json.get("warnings", [])
     assert list(cli_json) == list(r)
     assert bits(without_timing(cli_json)) == bits(without_timing(r))
     assert cli_output(cli, args, "csv") == r.csv
