@@ -106,6 +106,29 @@ def test_dict_equals_toml_file(tmp_path):
     assert from_dict["run"]["confidence"] == 0.9
 
 
+def test_numpy_values_and_to_toml(tmp_path):
+    np = pytest.importorskip("numpy", reason="numpy is not installed")
+    scen = {
+        "samples": np.int64(100_000),
+        "seed": 5,
+        "backend": "cpu",
+        "bidders": [{"name": "a", "count": np.int32(2), "value": {"dist": "uniform", "low": np.float64(0.0), "high": 1.0}},
+                    {"name": "b", "count": 1, "value": {"dist": "uniform", "low": 0.0, "high": 2.0}}],
+        "mechanisms": [{"kind": "second_price", "reserve": np.array([0.25, 0.5])}],
+    }
+    plain = {
+        "samples": 100_000, "seed": 5, "backend": "cpu",
+        "bidders": [{"name": "a", "count": 2, "value": {"dist": "uniform", "low": 0.0, "high": 1.0}},
+                    {"name": "b", "count": 1, "value": {"dist": "uniform", "low": 0.0, "high": 2.0}}],
+        "mechanisms": [{"kind": "second_price", "reserve": [0.25, 0.5]}],
+    }
+    a, b = mcrev.run(scen), mcrev.run(plain)
+    assert bits(without_timing(a)) == bits(without_timing(b))
+    path = tmp_path / "saved.toml"
+    path.write_text(mcrev.to_toml(scen))
+    assert bits(without_timing(mcrev.run(path))) == bits(without_timing(a))
+
+
 def test_dict_relative_file_resolves_against_cwd(monkeypatch):
     # examples/empirical.toml names data/observed_values.csv relative to examples/; the same dict run
     # from examples/ reads the same file.
@@ -184,6 +207,20 @@ def test_gil_released():
     assert t_end - t_start >= 0.5, "the run was too short to test"
     inside = [t for t in ticks if t_start + 0.1 < t < t_end - 0.05]
     assert len(inside) >= 20, (len(inside), t_end - t_start)
+
+
+def test_concurrent_runs_from_threads():
+    # Runs in two Python threads at once (the GIL is released) give the bits of the same runs one
+    # after the other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    seeds = (101, 202, 303, 404)
+    alone = [mcrev.run(SCENARIO_DICT, seed=s, threads=1) for s in seeds]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda s: mcrev.run(SCENARIO_DICT, seed=s, threads=1), seeds))
+    for a, b in zip(alone, together):
+        assert bits(without_timing(a)) == bits(without_timing(b))
+    assert len({bits(without_timing(a)) for a in alone}) == len(seeds)
 
 
 def test_ctrl_c_stops_a_run():
