@@ -22,3 +22,13 @@ fi
 if ! python3 -c "import numpy, matplotlib" 2>/dev/null; then
   python3 -m pip install -q numpy matplotlib 2>/dev/null || echo "mcrev: note: could not pip install numpy/matplotlib (only the baseline benchmark and plots need them)" >&2
 fi
+# The Python module (docs/python.md; scripts/python-tests.sh pip-installs it with its test extras):
+# the interpreter's headers and pip. A pyenv/venv Python has both; Debian's needs python3-dev, python3-pip.
+if ! python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null ||
+   ! python3 -m pip --version >/dev/null 2>&1; then
+  echo "mcrev: installing python3-dev python3-pip (for the Python module)" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-dev python3-pip >/dev/null
+fi

@@ -7,3 +7,6 @@ scripts/install-deps.sh
 scripts/build.sh
 cd build
 ctest --output-on-failure -j "$(nproc)" --timeout 900
+cd ..
+# The Python module: pip install ".[test]" and pytest (docs/python.md)
+scripts/python-tests.sh
