@@ -92,7 +92,7 @@ TEST(Philox, BelowIsUniformOverK) {
 // variance_reduction = "antithetic": profile p | kAntitheticBit draws exactly 1 − u for every uniform u of
 // profile p, in every lane (docs/variance_reduction.md).
 TEST(Philox, AntitheticProfileDrawsComplementedUniforms) {
-  for (std::uint64_t profile : {0ull, 1ull, 255ull, 123456789012ull, kMaxSamples - 1}) {
+  for (std::uint64_t profile : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{255}, std::uint64_t{123456789012}, kMaxSamples - 1}) {
     for (std::uint32_t lane : {0u, 1u, 7u}) {
       Stream a(42, profile, lane), b(42, profile | kAntitheticBit, lane);
       for (int k = 0; k < 11; ++k) {
