@@ -12,6 +12,7 @@
 #include "solvers/distribution_ext.hpp"
 #include "solvers/myerson.hpp"
 #include "solvers/two_sided.hpp"
+#include "vr/variance_reduction.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -380,6 +381,7 @@ Model ModelData::view() const {
   m.n_sketches = n_sketches;
   m.risk_averse = risk_averse;
   m.correlation = correlation;
+  m.vr = vr;
   return m;
 }
 
@@ -659,7 +661,7 @@ std::string cpu_name() {
 std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<double>& partial, double confidence) {
   const int G = static_cast<int>(sc.groups.size());
   const bool single = sc.market.kind == MarketKind::SingleItem;
-  const int B = metric::outcome_metrics(G, sc.market.kind) + incentive_extra_metrics(sc);
+  const int B = metric::outcome_metrics(G, sc.market.kind) + incentive_extra_metrics(sc) + vr_block_metrics(sc);
   const int M = static_cast<int>(sc.mechanisms.size());
   const int K = M * B;
   const double n = partial[0];
@@ -778,6 +780,7 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
 }
 
 RunResult run(const Scenario& sc, const RunOptions& options) {
+  if (sc.variance_reduction != VrMethod::None) return run_variance_reduced(sc, options);  // docs/variance_reduction.md
   const ModelData md = build_model(sc);
   std::string note, gpu;
   const Backend b = resolve_backend(sc, options, &note, &gpu);

@@ -3,7 +3,7 @@
 # for the baseline and plots). Safe to re-run: installs only what is missing.
 set -euo pipefail
 pkgs=(cmake ninja-build g++ ccache pkg-config libgtest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev
-      nlohmann-json3-dev librandom123-dev python3 libopenmpi-dev openmpi-bin)
+      nlohmann-json3-dev librandom123-dev libboost-dev python3 libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -160,3 +160,14 @@ TEST_F(Gpu, RangesCheckpointsAndSeveralDevicesMatchCpuBitwise) {
   const RangeState part = run_cpu_range(md, sc.samples, 0, 3 * 32768 + 1024, cpu);
   same(run_cuda_range(md, sc.samples, 0, sc.samples, gpu, &part), whole);
 }
+
+TEST_F(Gpu, VarianceReductionMatchesCpuBitForBit) {
+  // docs/variance_reduction.md: each method on the default scenario (IEEE-basic arithmetic; the Sobol
+  // points and their scramble are integer operations): the partial is the CPU backend's bits.
+  Scenario sc = default_scenario();
+  sc.samples = 16 * 65536 + 16 * 300;
+  for (VrMethod m : {VrMethod::Antithetic, VrMethod::ControlVariate, VrMethod::Rqmc}) {
+    sc.variance_reduction = m;
+    expect_bitwise(sc);
+  }
+}

@@ -7,6 +7,7 @@
 
 #include "emulated_grid.hpp"
 #include "test_util.hpp"
+#include "vr/variance_reduction.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -133,4 +134,29 @@ TEST(KernelBody, GridShapeDoesNotChangeTheBits) {
   const auto b = emulate(md, sc.samples, 0, 2, 128);
   ASSERT_EQ(a.size(), b.size());
   for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(same_bits(a[k], b[k])) << "entry " << k;
+}
+
+// variance_reduction (docs/variance_reduction.md): the emulated kernel runs evaluate_unit through
+// thread_partial like the CPU backend; each method's partial is bitwise the CPU backend's, in one pass
+// and in passes of two mechanisms (antithetic pairs and rqmc replicates included).
+TEST(KernelBody, VarianceReductionEmulatedGridEqualsCpuBackendBitForBit) {
+  Scenario sc = default_scenario();
+  sc.seed = 5;
+  const std::uint64_t units = 32768 + 3000;
+  for (VrMethod method : {VrMethod::Antithetic, VrMethod::ControlVariate, VrMethod::Rqmc}) {
+    sc.variance_reduction = method;
+    ModelData md = build_model(sc);
+    prepare_variance_reduction(sc, md);
+    if (method == VrMethod::Rqmc) md = rqmc_replicate_model(md, sc.seed, 3);
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    o.threads = 2;
+    o.chunk_profiles = 1u << 12;
+    const std::vector<double> cpu = run_cpu(md, units, o);
+    for (int per_pass : {5, 2})
+      for (int m0 = 0; m0 < 5; m0 += per_pass) {
+        const int m1 = std::min(5, m0 + per_pass);
+        expect_pass_equals_cpu(emulate(md, units, m0, m1), cpu, md, m0, m1);
+      }
+  }
 }

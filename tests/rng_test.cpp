@@ -29,7 +29,8 @@ TEST(Philox, CurandEqualsRandom123AndPortableCopy) {
   std::uint64_t x = 0x9e3779b97f4a7c15ull;
   for (int t = 0; t < 2000; ++t) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
-    const std::uint64_t seed = x ^ (x >> 29), profile = (x >> 7) * 2654435761ull;
+    // profile indices stay below 2^63 (bit 63 is the antithetic flag, tested below)
+    const std::uint64_t seed = x ^ (x >> 29), profile = ((x >> 7) * 2654435761ull) & ~kAntitheticBit;
     const std::uint32_t lane = static_cast<std::uint32_t>(x >> 50), block = static_cast<std::uint32_t>(x >> 3);
     const uint4 a = philox_block(seed, profile, lane, block);
     const auto ref = random123_philox({block, lane, static_cast<std::uint32_t>(profile),
@@ -86,4 +87,20 @@ TEST(Philox, BelowIsUniformOverK) {
   std::vector<int> hits(k, 0);
   for (int p = 0; p < n; ++p) ++hits[Stream(5, p, 2).below(k)];
   for (int j = 0; j < k; ++j) EXPECT_NEAR(hits[j], n / double(k), 5 * std::sqrt(n * (1.0 / k) * (1 - 1.0 / k)));
+}
+
+// variance_reduction = "antithetic": profile p | kAntitheticBit draws exactly 1 − u for every uniform u of
+// profile p, in every lane (docs/variance_reduction.md).
+TEST(Philox, AntitheticProfileDrawsComplementedUniforms) {
+  for (std::uint64_t profile : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{255}, std::uint64_t{123456789012}, kMaxSamples - 1}) {
+    for (std::uint32_t lane : {0u, 1u, 7u}) {
+      Stream a(42, profile, lane), b(42, profile | kAntitheticBit, lane);
+      for (int k = 0; k < 11; ++k) {
+        const double u = a.uniform(), w = b.uniform();
+        ASSERT_EQ(w, 1.0 - u) << "profile " << profile << " lane " << lane << " uniform " << k;
+        ASSERT_GT(w, 0.0);
+        ASSERT_LT(w, 1.0);
+      }
+    }
+  }
 }

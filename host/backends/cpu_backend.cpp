@@ -6,6 +6,7 @@
 #include "mcrev/core/sketch.hpp"
 
 #include "backends/cpu_batch.hpp"
+#include "mcrev/pipeline/variance_reduction.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -36,7 +37,7 @@ struct ChunkWorker {
   const cpu::Isa isa;
   const int row;    // doubles per profile in xs
   const int batch;  // profiles per batch
-  std::vector<double> u, v, b, xs, leaf;
+  std::vector<double> u, v, b, xs, leaf, partner;
   cpu::LeafAccumulator acc;
 
   static int batch_size(const Model& m, int row) {
@@ -64,8 +65,15 @@ struct ChunkWorker {
       acc.reset();
       for (std::uint64_t first = leaf_begin; first < leaf_end; first += static_cast<std::uint64_t>(batch)) {
         const int count = static_cast<int>(std::min<std::uint64_t>(batch, leaf_end - first));
-        cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
-        cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
+        if (model.vr.method != 0) {  // variance reduction: one unit at a time (mcrev/pipeline/variance_reduction.hpp)
+          if (partner.empty()) partner.resize(static_cast<size_t>(shape.metrics));
+          for (int j = 0; j < count; ++j)
+            evaluate_unit(model, first + static_cast<std::uint64_t>(j), 0, model.n_mechanisms, v.data(), b.data(),
+                          xs.data() + static_cast<size_t>(j) * row, partner.data());
+        } else {
+          cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
+          cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
+        }
         acc.add(xs.data(), row, count);
         for (int j = 0; j < count && model.n_sketches > 0; ++j)
           for_each_sketch_value(model, 0, model.n_mechanisms, xs.data() + static_cast<size_t>(j) * row, [&](int k, double value) {

@@ -7,6 +7,7 @@
 #include "cli/reserve_search_cli.hpp"
 #include "scenario/scenario.hpp"
 #include "state/state_file.hpp"
+#include "vr/variance_reduction.hpp"
 #include "cli/mpi_world.hpp"
 #include "mcrev/core/sketch.hpp"
 
@@ -87,6 +88,7 @@ struct RunArgs {
   std::string file, format = "table", output;
   std::optional<std::string> samples, seed, backend;  // validated like the file's keys (parse_count)
   std::optional<double> confidence;
+  std::optional<std::string> variance_reduction;  // docs/variance_reduction.md
   int threads = 0;
   std::string chunk = "65536";
   bool quiet = false;
@@ -221,6 +223,9 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
   // Phase 1, on every rank: inputs, the model and the identity of the run.
   if (int code = on_every_rank([&] {
         prepare();
+        MCREV_EXPECTS(sc.variance_reduction == mcrev::VrMethod::None, "variance_reduction",
+                      "--profiles, --partial-out, --checkpoint, --resume and MPI runs support only \"none\" (the state "
+                      "format holds plain Monte Carlo partials)");
         MCREV_EXPECTS(!a.profiles || !a.partial_out.empty(), "--profiles",
                       "needs --partial-out FILE (a range of profiles is not a result: merge the partials with mcrev merge)");
         MCREV_EXPECTS(a.partial_out.empty() || a.output.empty(), "-o",
@@ -371,9 +376,12 @@ int run_command(const RunArgs& a) {
       MCREV_EXPECTS(*a.confidence > 0 && *a.confidence < 1, "--confidence", "must lie strictly between 0 and 1");
       sc.confidence = *a.confidence;
     }
+    if (a.variance_reduction)
+      sc.variance_reduction = mcrev::parse_variance_reduction(*a.variance_reduction, "--variance-reduction");
     MCREV_EXPECTS(a.threads >= 0, "--threads", "must be 0 (all cores) or more");
     check_format(a.format);
     mcrev::validate(sc);
+    mcrev::check_variance_reduction(sc);
   };
   if (a.profiles || !a.partial_out.empty() || !a.checkpoint.empty() || !a.resume.empty() || mcrev::mpi::size() > 1)
     return run_state_command(a, prepare, sc, text);
@@ -459,6 +467,8 @@ int main(int argc, char** argv) try {
   run->add_option("--backend", a.backend, "auto | cpu | cuda (overrides the file)");
   run->add_option("--threads", a.threads, "CPU threads (0 = all cores)");
   run->add_option("--confidence", a.confidence, "Confidence level of the intervals (default 0.95)");
+  run->add_option("--variance-reduction", a.variance_reduction,
+                  "none | antithetic | control_variate | rqmc (overrides the file; docs/variance_reduction.md)");
   run->add_option("--format", a.format, "table | json | csv");
   run->add_option("-o,--output", a.output, "Write the result to this file instead of stdout");
   run->add_option("--chunk-profiles", a.chunk, "CPU work unit (256 × a power of two); results do not depend on it");

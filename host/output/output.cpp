@@ -1,4 +1,5 @@
 #include "output/output.hpp"
+#include "output/vr_output.hpp"
 #include "output/quantized_output.hpp"
 #include "output/incentives_output.hpp"
 #include "output/optimal_output.hpp"
@@ -103,6 +104,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
   }
   for (size_t m = 0; m < r.mechanisms.size(); ++m)
     if (r.mechanisms[m].quantized) append_quantized_json(mechs[m], *r.mechanisms[m].quantized);
+  append_vr_json(sc, r, run, mechs);  // docs/variance_reduction.md
   nlohmann::ordered_json out = {{"run", run}, {"groups", groups}, {"mechanisms", mechs}};
   if (units) out["market"] = {{"kind", market_name(sc.market.kind)}, {"units", sc.market.units}};
   if (sc.market.kind == MarketKind::Divisible) {
@@ -155,6 +157,7 @@ std::string format_csv(const Scenario& sc, const RunResult& r) {
       if (m.has_budget) row(m, "ir_violation", g.name, g.ir_violation);
     }
     incentives_csv(m, o);
+    vr_csv(m, o);
   }
   o << quantized_csv_rows(r);
   return o.str();
@@ -245,6 +248,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   }
   o << quantized_table_section(r);
   o << incentives_table(r);
+  o << vr_table_section(sc, r);
   o << optimal_table(sc);
   bool tables = false;
   for (const MechanismResult& m : r.mechanisms)

@@ -1,4 +1,5 @@
 #include "scenario/scenario.hpp"
+#include "vr/variance_reduction.hpp"
 #include "scenario/quantized_scenario.hpp"
 #include "scenario/incentives_scenario.hpp"
 #include "scenario/strategy_table.hpp"
@@ -395,6 +396,8 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   sc.backend = parse_backend(top.string("backend", "auto"), "backend");
   sc.confidence = top.number("confidence", sc.confidence);
   MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
+  sc.variance_reduction = parse_variance_reduction(top.string("variance_reduction", "none"), "variance_reduction");
+  sc.rqmc_replicates = static_cast<int>(top.count("rqmc_replicates", sc.rqmc_replicates, 2, 1 << 20));
   top.string("description", "");
   if (top.has("correlation")) {
     Reader cr(top.table("correlation"), "correlation");

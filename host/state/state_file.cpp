@@ -396,6 +396,14 @@ std::uint64_t scenario_hash(const std::string& scenario_text, const ModelData& m
     add_i(s.slopes);
     add_i(s.n);
   }
+  // A variance-reduction method (docs/variance_reduction.md) changes what a partial holds: hashed when
+  // set, so plain Monte Carlo hashes stay as they were.
+  if (md.vr.method != 0) {
+    add_i(md.vr.method);
+    add_i(md.vr.n_controls);
+    for (int c : md.vr.controls) add_i(c);
+    add_i(md.vr.sobol_dims);
+  }
   return h;
 }
 

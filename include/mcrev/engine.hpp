@@ -109,6 +109,9 @@ struct Scenario {
   std::vector<GroupSpec> groups;
   std::vector<MechanismSpec> mechanisms;
   CorrelationSpec correlation;
+  /// Top-level `variance_reduction` (docs/variance_reduction.md): none, antithetic, control_variate, rqmc.
+  VrMethod variance_reduction = VrMethod::None;
+  int rqmc_replicates = 16;  ///< `rqmc_replicates`: independent randomizations R >= 2 (rqmc only)
 };
 
 /// The built-in default: 5 iid U[0,1] bidders; second price, second price with reserve 0.5, first
@@ -154,6 +157,7 @@ struct ModelData {
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
   int risk_averse = 0;                    ///< Model::risk_averse
   Correlation correlation;
+  VarianceReduction vr;  ///< Model::vr: set by prepare_variance_reduction (host/vr/), else none
   std::vector<std::vector<BidTableInfo>> bid_tables;  ///< per mechanism: tabulated equilibria (else empty)
   Model view() const;
   PartialShape shape() const;
@@ -197,6 +201,18 @@ struct RunOptions {
   std::vector<int> devices;
 };
 
+/// The variance reduction measured on one metric of a run (docs/variance_reduction.md): plain_variance
+/// is plain Monte Carlo's per-profile variance σ² estimated on the run, method_variance the method's
+/// variance per profile (N · Var(estimate)), ratio = plain_variance / method_variance, the factor by
+/// which the method cuts the profiles needed for a given half-width. ratio_low/ratio_high: an interval
+/// for the ratio where one is computed (rqmc: χ² over the replicates), else NaN.
+struct VrMetricResult {
+  std::string metric;
+  double plain_variance = 0, method_variance = 0, ratio = 0;
+  double ratio_low = 0, ratio_high = 0;
+  double beta[2] = {0, 0};  ///< control_variate: the estimated coefficients, one per control
+};
+
 struct GroupResult {
   std::string name;
   Estimate win, payment, utility;  ///< per bidder of the group
@@ -222,6 +238,9 @@ struct MechanismResult {
   std::vector<std::pair<std::string, double>> solved;
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
   std::vector<BidTableInfo> bid_tables;  ///< strategy = "bne" tables (first_price, all_pay): error bounds
+  /// variance_reduction other than none: the measured variance ratio of the tracked metrics
+  /// (revenue, welfare; docs/variance_reduction.md); empty otherwise.
+  std::vector<VrMetricResult> variance_reduction;
 };
 
 struct RunResult {

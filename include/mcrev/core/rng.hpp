@@ -42,17 +42,25 @@ MCREV_HD MCREV_INLINE uint4 philox4x32_10_portable(uint4 c, uint2 k) {
 }
 }  // namespace detail
 
-/// One Philox4x32-10 block: four independent 32-bit words.
+/// The antithetic flag of a profile index (variance_reduction = "antithetic", docs/variance_reduction.md):
+/// profile p | kAntitheticBit draws the complement ~w of every word w of profile p, in every lane, so each
+/// of its uniforms is exactly 1 − u (u32_to_open01(~w) = 1 − u32_to_open01(w), both exact in double).
+/// Profile indices of a run stay below kMaxSamples < 2^57, so the bit is free.
+inline constexpr std::uint64_t kAntitheticBit = std::uint64_t{1} << 63;
+
+/// One Philox4x32-10 block: four independent 32-bit words (complemented for an antithetic profile).
 MCREV_HD MCREV_INLINE uint4 philox_block(std::uint64_t seed, std::uint64_t profile, std::uint32_t lane,
                                          std::uint32_t block) {
+  const std::uint32_t flip = 0u - static_cast<std::uint32_t>(profile >> 63);  // all ones when antithetic
   const uint4 c = make_uint4(block, lane, static_cast<std::uint32_t>(profile),
-                             static_cast<std::uint32_t>(profile >> 32));
+                             static_cast<std::uint32_t>(profile >> 32) & 0x7FFFFFFFu);
   const uint2 k = make_uint2(static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
 #if (defined(__CUDACC__) && !defined(__CUDA_ARCH__)) || !MCREV_HAVE_CURAND
-  return detail::philox4x32_10_portable(c, k);
+  const uint4 w = detail::philox4x32_10_portable(c, k);
 #else
-  return curand_Philox4x32_10(c, k);
+  const uint4 w = curand_Philox4x32_10(c, k);
 #endif
+  return make_uint4(w.x ^ flip, w.y ^ flip, w.z ^ flip, w.w ^ flip);
 }
 
 /// Maps a 32-bit word to the open interval (0, 1): (w + 0.5) / 2^32, exact in double.

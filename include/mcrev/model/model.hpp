@@ -8,10 +8,12 @@
 
 #include "mcrev/core/config.hpp"
 #include "mcrev/core/rng.hpp"
+#include "mcrev/core/sobol.hpp"
 #include "mcrev/distributions/correlation.hpp"
 #include "mcrev/distributions/distribution.hpp"
 #include "mcrev/model/incentive_spec.hpp"
 #include "mcrev/model/outcome.hpp"
+#include "mcrev/model/variance_reduction.hpp"
 #include "mcrev/strategies/strategy.hpp"
 
 #include <cmath>
@@ -174,12 +176,14 @@ struct Model {
   int n_sketches = 0;     ///< quantile sketches filled next to the moments (mcrev/sketch.hpp)
   int risk_averse = 0;    ///< 1 when some group has Group::risk != 1 (utilities through risk_utility)
   Correlation correlation;                ///< joint law of the values (default: independent)
+  VarianceReduction vr;                   ///< variance_reduction (mcrev/model/variance_reduction.hpp)
 
   /// Metrics of a mechanism's outcome block (metric:: layout), then its incentive block.
   MCREV_HD int outcome_metrics() const {
     return metric::outcome_metrics(n_groups, market.kind);
   }
-  MCREV_HD int metrics_per_mechanism() const { return outcome_metrics() + extra_metrics; }
+  /// The outcome block, the incentive block, then the variance-reduction block (vr.block_metrics()).
+  MCREV_HD int metrics_per_mechanism() const { return outcome_metrics() + extra_metrics + vr.block_metrics(); }
   MCREV_HD int group_of(int agent) const {
     int g = 0;
     while (g + 1 < n_groups && agent >= groups[g + 1].first) ++g;
@@ -255,7 +259,25 @@ MCREV_HD inline void sort_decreasing(double* x, int n) {
 /// block k/4), mapped by its group's inverse CDF; slots run over groups, agents, then an agent's
 /// demand. An agent's marginal values are then sorted in decreasing order. With unit demand slot k
 /// is agent k. Correlated models (mcrev/correlation.hpp; unit demand only) transform these uniforms.
+/// draw_values of a randomized quasi-Monte Carlo run (variance_reduction = "rqmc"): value slot k gets
+/// coordinate k of scrambled Sobol point `profile` of this replicate (mcrev/core/sobol.hpp) instead of
+/// the k-th uniform of lane 0; the rest as draw_values. Independent values only (host/vr/ checks).
+MCREV_HD MCREV_DEVICE_NOINLINE void draw_values_rqmc(const Model& md, std::uint64_t profile, double* v) {
+  const double* directions = md.arena + md.vr.sobol_directions;
+  const double* seeds = md.arena + md.vr.sobol_seeds;
+  const std::uint32_t index = static_cast<std::uint32_t>(profile);
+  for (int g = 0; g < md.n_groups; ++g) {
+    const Group& gr = md.groups[g];
+    const int end = gr.first_value + gr.count * gr.demand;
+    for (int k = gr.first_value; k < end; ++k)
+      v[k] = gr.dist.quantile(scrambled_sobol_uniform(directions, seeds, k, index), md.arena);
+    if (gr.demand > 1)
+      for (int k = gr.first_value; k < end; k += gr.demand) sort_decreasing(v + k, gr.demand);
+  }
+}
+
 MCREV_HD inline void draw_values(const Model& md, std::uint64_t profile, double* v) {
+  if (md.vr.method == static_cast<int>(VrMethod::Rqmc)) return draw_values_rqmc(md, profile, v);
   if (md.correlation.kind != CorrelationKind::Independent)
     return draw_correlated_values(md.correlation, md.groups, md.n_groups, md.n_bidders, md.arena, md.seed, profile, v);
   Stream s(md.seed, profile, kValueLane);

@@ -6,7 +6,7 @@
 // Each chunk is reduced by one block, so results do not depend on the grid size.
 #pragma once
 
-#include "mcrev/pipeline/evaluate.hpp"
+#include "mcrev/pipeline/variance_reduction.hpp"
 #include "mcrev/core/stats.hpp"
 
 namespace mcrev {
@@ -38,6 +38,8 @@ struct NoSketchSink {
 /// Accumulates profiles [r.begin, r.end) for mechanisms [m_begin, m_end) into the partial `out`
 /// (pass_shape layout). Scratch: v, b (n_bidders), x (metrics), sums (3·metrics + pairs).
 /// `sink(x)` sees every profile's metric vector (the CUDA kernel fills its quantile sketches there).
+/// With a variance-reduction method the indices are units (evaluate_unit, mcrev/pipeline/
+/// variance_reduction.hpp); `out` serves as the antithetic partner's scratch until leaf_finish.
 template <class Sink = NoSketchSink>
 MCREV_HD inline void thread_partial(const Model& md, ThreadRange r, int m_begin, int m_end, double* v, double* b,
                                     double* x, double* sums, double* out, Sink sink = Sink{}) {
@@ -45,7 +47,10 @@ MCREV_HD inline void thread_partial(const Model& md, ThreadRange r, int m_begin,
   const MechanismPairs pairs{md.metrics_per_mechanism()};
   LeafSums s = leaf_view(sums, sh);
   for (std::uint64_t p = r.begin; p < r.end; ++p) {
-    evaluate_profile(md, p, m_begin, m_end, v, b, x);
+    if (md.vr.method == 0)
+      evaluate_profile(md, p, m_begin, m_end, v, b, x);
+    else
+      evaluate_unit(md, p, m_begin, m_end, v, b, x, out);
     sink(static_cast<const double*>(x));
     leaf_add(s, sh, x, pairs);
   }
