@@ -396,6 +396,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   sc.confidence = top.number("confidence", sc.confidence);
   MCREV_EXPECTS(sc.confidence > 0 && sc.confidence < 1, "confidence", "must lie strictly between 0 and 1");
   top.string("description", "");
+  if (top.has("sweep")) top.node("sweep");  // the [sweep] table: read by `mcrev sweep` (docs/sweeps.md)
   if (top.has("correlation")) {
     Reader cr(top.table("correlation"), "correlation");
     sc.correlation = parse_correlation(cr, base_dir);
