@@ -172,7 +172,7 @@ void SweepCommand::add_to(CLI::App& app) {
   cmd_->add_option("-o,--output", output_, "Write the rows to this file instead of stdout");
   cmd_->add_option("--chunk-profiles", chunk_, "CPU work unit (256 × a power of two); results do not depend on it");
   cmd_->add_option("--plot", plot_, "Draw METRIC vs the first swept key, one line per mechanism (matplotlib) to this PNG");
-  cmd_->add_option("--plot-metric", plot_metric_, "Metric plotted by --plot (default revenue)");
+  cmd_->add_option("--plot-metric", plot_metric_, "Metric plotted by --plot (default revenue), or a comma list: one row each");
   cmd_->add_flag("--quiet,-q", quiet_, "No progress bar or notes on stderr");
   target_.add_to(cmd_);
 }
@@ -218,9 +218,14 @@ int SweepCommand::run() const {
     for (const std::string& w : r.points[0].result.warnings) std::fprintf(stderr, "mcrev: warning: %s\n", w.c_str());
   const std::string text = format_ == "json" ? format_sweep_json(r) : format_ == "csv" ? format_sweep_csv(r) : format_sweep_table(r);
   if (!plot_.empty()) {
-    bool known = false;
-    for (const SweepRow& row : r.rows) known = known || row.metric == plot_metric_;
-    MCREV_EXPECTS(known, "--plot-metric", "no metric '" + plot_metric_ + "' in the sweep's rows (e.g. revenue, welfare, payment[GROUP])");
+    std::string rest = plot_metric_ + ",";
+    for (size_t c; (c = rest.find(',')) != std::string::npos; rest.erase(0, c + 1)) {
+      const std::string metric = rest.substr(0, c);
+      bool known = false;
+      for (const SweepRow& row : r.rows) known = known || row.metric == metric;
+      MCREV_EXPECTS(known, "--plot-metric",
+                    "no metric '" + metric + "' in the sweep's rows (e.g. revenue, welfare, revenue_diff, payment[GROUP])");
+    }
     const std::string csv = plot_ + ".mcrev-rows.csv";
     write_atomically(csv, format_sweep_csv(r));
     const int rc = spawn({python(), script, csv, "--out", plot_, "--metric", plot_metric_}, false);
