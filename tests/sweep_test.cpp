@@ -344,3 +344,33 @@ TEST(PrecisionTarget, BadTargetsAreRefused) {
 
 }  // namespace
 }  // namespace mcrev
+
+namespace mcrev {
+namespace {
+
+// A sweep with a target runs each point to it: the point's rows carry its own N_final and target_met,
+// and its result is bitwise run_to_target on the point's scenario.
+TEST(PrecisionTarget, EachSweepPointRunsToTheTarget) {
+  const SweepInput in = input(second_price_text(3, 0.4, 1000, 23));
+  SweepOptions opt;
+  opt.run = cpu(2, 1024);
+  opt.target.halfwidth = 0.004;
+  opt.target.first_batch = 2048;
+  const SweepResult r = run_sweep(in, {parse_set("mechanisms[1].reserve=0,0.8")}, opt);
+  ASSERT_TRUE(r.target);
+  for (std::size_t p = 0; p < 2; ++p) {
+    const RunResult alone = run_to_target(parse_scenario(r.points[p].text), opt.target, cpu(1));
+    EXPECT_EQ(r.points[p].result.partial, alone.partial);
+    EXPECT_EQ(r.points[p].result.samples, alone.samples);
+    for (const SweepRow& row : r.rows)
+      if (row.point == p) {
+        EXPECT_EQ(row.profiles, alone.samples);
+        EXPECT_EQ(row.target_met, alone.target.met);
+      }
+  }
+  // A higher reserve makes revenue noisier here: the two points stop at different counts.
+  EXPECT_NE(r.points[0].result.samples, r.points[1].result.samples);
+}
+
+}  // namespace
+}  // namespace mcrev
