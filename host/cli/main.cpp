@@ -328,7 +328,7 @@ int run_command(const RunArgs& a) {
     MCREV_EXPECTS(a.threads >= 0, "--threads", "must be 0 (all cores) or more");
     check_format(a.format);
     mcrev::validate(sc);
-    if (!text.empty()) mcrev::note_ignored_sweep_table(text, a.file, a.quiet);
+    if (!text.empty()) mcrev::note_ignored_sweep_table(text, a.file, a.quiet || mcrev::mpi::rank() != 0);
     if (a.target.enabled()) {
       MCREV_EXPECTS(!a.samples, "--samples", "a precision target chooses the sample count (cap it with --max-samples)");
       mcrev::check_target(sc, a.target.get());

@@ -210,9 +210,12 @@ int SweepCommand::run() const {
                                     ": install it with `python3 -m pip install matplotlib` (or apt-get install "
                                     "python3-matplotlib, or scripts/install-deps.sh)");
   }
-  SweepBar bar(!quiet_);
-  opt.progress = [&](const SweepProgress& p) { bar.update(p); };
-  const SweepResult r = run_sweep(in, sets, opt);
+  SweepResult r;
+  {
+    SweepBar bar(!quiet_);  // cleared (destroyed) before the notes below
+    opt.progress = [&](const SweepProgress& p) { bar.update(p); };
+    r = run_sweep(in, sets, opt);
+  }
   if (!quiet_ && !r.note.empty()) std::fprintf(stderr, "mcrev: %s\n", r.note.c_str());
   if (!r.points.empty())
     for (const std::string& w : r.points[0].result.warnings) std::fprintf(stderr, "mcrev: warning: %s\n", w.c_str());
