@@ -738,6 +738,22 @@ Backend resolve_backend(const Scenario& sc, const RunOptions& options, std::stri
   return b;
 }
 
+std::string cuda_device_label(const std::vector<int>& devices) {
+  const std::vector<std::string> names = cuda_device_names();
+  if (names.empty()) return "";
+  if (devices.empty()) return names[0];
+  if (devices.size() == 1) return devices[0] >= 0 && devices[0] < static_cast<int>(names.size()) ? names[devices[0]] : "";
+  std::string list, label;
+  bool same = true;
+  for (int d : devices) {
+    const std::string name = d >= 0 && d < static_cast<int>(names.size()) ? names[d] : "device " + std::to_string(d);
+    same = same && name == (d >= 0 && d < static_cast<int>(names.size()) ? names[devices[0]] : name);
+    list += (list.empty() ? "" : ",") + std::to_string(d);
+    label += (label.empty() ? "" : "; ") + name + " (" + std::to_string(d) + ")";
+  }
+  return same ? std::to_string(devices.size()) + " x " + names[devices[0]] + " (devices " + list + ")" : label;
+}
+
 std::string cpu_device_name(int threads) {
   const unsigned hc = std::thread::hardware_concurrency();
   const int t = threads > 0 ? threads : static_cast<int>(hc ? hc : 1);
@@ -770,7 +786,7 @@ RunResult run(const Scenario& sc, const RunOptions& options) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RunResult res = finish_run(sc, md, std::move(partial), b, options);
   res.note = note;
-  res.device = b == Backend::Cuda ? gpu : cpu_device_name(options.threads);
+  res.device = b == Backend::Cuda ? cuda_device_label(options.devices) : cpu_device_name(options.threads);
   res.seconds = seconds;
   res.profiles_per_second = seconds > 0 ? sc.samples / seconds : 0.0;
   return res;

@@ -8,10 +8,12 @@
 
 #include "cuda_check.cuh"
 #include "mcrev/core/sketch.hpp"
+#include "backends/chunk_driver.hpp"
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 namespace mcrev {
@@ -126,48 +128,124 @@ struct DeviceArray {
   DeviceArray& operator=(const DeviceArray&) = delete;
 };
 
-template <int MaxN, int MaxK>
-void launch_passes(const ModelData& md, const Model& dev, std::uint64_t samples, const RunOptions& options,
-                   std::vector<double>& full, SketchBuffers sketches) {
-  const int M = dev.n_mechanisms, B = dev.metrics_per_mechanism();
-  const PartialShape full_shape = md.shape();
-  const int per_pass = std::max(1, MaxK / B);
-  const std::uint64_t n_chunks = (samples + kChunk - 1) / kChunk;
-  int device = 0, sms = 0, per_sm = 0;
-  MCREV_CUDA(cudaGetDevice(&device));
-  MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, estimate_kernel<MaxN, MaxK>, kBlock, 0));
-  const std::uint64_t grid = static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm)));
-  const std::uint64_t batch = std::max<std::uint64_t>(grid, 4096);  // chunks per launch
-  const int passes = (M + per_pass - 1) / per_pass;
-  for (int m0 = 0, pass = 0; m0 < M; m0 += per_pass, ++pass) {
-    const int m1 = std::min(M, m0 + per_pass);
-    const PartialShape sh = pass_shape(dev, m0, m1);
-    DeviceArray<double> partials(batch * sh.size());
-    std::vector<double> host(batch * sh.size());
-    TreeReducer reducer(sh, MechanismPairs{B});
-    for (std::uint64_t c0 = 0; c0 < n_chunks; c0 += batch) {
-      const std::uint64_t count = std::min(batch, n_chunks - c0);
-      estimate_kernel<MaxN, MaxK><<<static_cast<unsigned>(std::min(grid, count)), kBlock>>>(dev, samples, c0, count, m0, m1,
-                                                                                    partials.ptr, sketches);
-      MCREV_CUDA(cudaGetLastError());
-      MCREV_CUDA(cudaMemcpy(host.data(), partials.ptr, count * sh.size() * sizeof(double), cudaMemcpyDeviceToHost));
-      for (std::uint64_t i = 0; i < count; ++i)
-        reducer.push(0, std::vector<double>(host.begin() + i * sh.size(), host.begin() + (i + 1) * sh.size()));
-      if (options.progress)
-        options.progress((pass * samples + std::min(samples, (c0 + count) * kChunk)) / passes, samples);
-    }
-    const std::vector<double> p = reducer.finish();
-    // Place the pass's metrics into the full partial.
-    full[0] = p[0];
-    const int k0 = m0 * B;
-    for (int k = 0; k < sh.metrics; ++k) {
-      full[1 + k0 + k] = p[1 + k];
-      full[1 + full_shape.metrics + k0 + k] = p[1 + sh.metrics + k];
-    }
-    for (int q = 0; q < sh.pairs; ++q) full[1 + 2 * full_shape.metrics + m0 + q] = p[1 + 2 * sh.metrics + q];
+// Model copies and sketch buffers on one device; freed on that device.
+struct DeviceModel {
+  int device;
+  Model dev;
+  DeviceArray<Group> groups;
+  DeviceArray<Mechanism> mechanisms;
+  DeviceArray<Strategy> strategies;
+  DeviceArray<double> arena;
+  DeviceArray<IncentiveSpec> incentives;
+  size_t n_sk;
+  DeviceArray<unsigned long long> sk_counts, sk_min, sk_max;
+  DeviceArray<double> partials;
+  std::vector<double> host;
+
+  static int set(int d) {
+    MCREV_CUDA(cudaSetDevice(d));
+    return d;
   }
-}
+  DeviceModel(int d, const ModelData& md, size_t partial_doubles)
+      : device(set(d)), dev(md.view()), groups(md.groups), mechanisms(md.mechanisms), strategies(md.strategies),
+        arena(md.arena), incentives(md.incentives), n_sk(static_cast<size_t>(md.n_sketches)),
+        sk_counts(n_sk * sketch::kBuckets),
+        sk_min(std::vector<unsigned long long>(n_sk, sketch::ordered_key(HUGE_VAL))),
+        sk_max(std::vector<unsigned long long>(n_sk, sketch::ordered_key(-HUGE_VAL))), partials(partial_doubles),
+        host(partial_doubles) {
+    dev.groups = groups.ptr;
+    dev.mechanisms = mechanisms.ptr;
+    dev.strategies = strategies.ptr;
+    dev.arena = arena.ptr;
+    dev.incentives = md.incentives.empty() ? nullptr : incentives.ptr;
+    if (n_sk) MCREV_CUDA(cudaMemset(sk_counts.ptr, 0, n_sk * sketch::kBuckets * sizeof(unsigned long long)));
+  }
+  ~DeviceModel() { cudaSetDevice(device); }  // the members are freed next, on this device
+};
+
+// Full chunks of kChunk profiles on one or more devices (host/backends/chunk_driver.hpp). A pass
+// holds whole mechanisms (at most MaxK metrics); each pass's chunk partials are placed into the
+// full-shape partials, which is bitwise what merging the passes separately gives (every metric and
+// pair merges on its own).
+template <int MaxN, int MaxK>
+class CudaChunks final : public ChunkSource {
+ public:
+  CudaChunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices)
+      : md_(md), samples_(samples), full_(md.shape()) {
+    const Model view = md.view();
+    B_ = view.metrics_per_mechanism();
+    M_ = view.n_mechanisms;
+    per_pass_ = std::max(1, MaxK / B_);
+    std::uint64_t batch = 4096;
+    for (int d : devices) {
+      int sms = 0, per_sm = 0;
+      MCREV_CUDA(cudaSetDevice(d));
+      MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
+      MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, estimate_kernel<MaxN, MaxK>, kBlock, 0));
+      grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
+      batch = std::max(batch, grid_.back());
+    }
+    batch_ = batch;
+    const size_t pass_doubles = static_cast<size_t>(pass_shape(view, 0, std::min(M_, per_pass_)).size());
+    for (int d : devices) dev_.push_back(std::make_unique<DeviceModel>(d, md, batch_ * pass_doubles));
+  }
+  int devices() const override { return static_cast<int>(dev_.size()); }
+  std::uint64_t chunk_profiles() const override { return kChunk; }
+  std::uint64_t batch_chunks() const override { return batch_; }
+
+  void compute(int d, std::uint64_t c0, std::uint64_t count, double* out) override {
+    DeviceModel& g = *dev_[d];
+    MCREV_CUDA(cudaSetDevice(g.device));
+    const SketchBuffers sketches{g.sk_counts.ptr, g.sk_min.ptr, g.sk_max.ptr};
+    const size_t F = static_cast<size_t>(full_.size());
+    for (int m0 = 0; m0 < M_; m0 += per_pass_) {
+      const int m1 = std::min(M_, m0 + per_pass_);
+      const PartialShape sh = pass_shape(g.dev, m0, m1);
+      const size_t P = static_cast<size_t>(sh.size());
+      estimate_kernel<MaxN, MaxK><<<static_cast<unsigned>(std::min(grid_[d], count)), kBlock>>>(
+          g.dev, samples_, c0, count, m0, m1, g.partials.ptr, sketches);
+      MCREV_CUDA(cudaGetLastError());
+      MCREV_CUDA(cudaMemcpy(g.host.data(), g.partials.ptr, count * P * sizeof(double), cudaMemcpyDeviceToHost));
+      const int k0 = m0 * B_;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        const double* p = g.host.data() + i * P;
+        double* f = out + i * F;
+        f[0] = p[0];
+        for (int k = 0; k < sh.metrics; ++k) {
+          f[1 + k0 + k] = p[1 + k];
+          f[1 + full_.metrics + k0 + k] = p[1 + sh.metrics + k];
+        }
+        for (int q = 0; q < sh.pairs; ++q) f[1 + 2 * full_.metrics + m0 + q] = p[1 + 2 * sh.metrics + q];
+      }
+    }
+  }
+
+  void merge_sketches(int d, double* acc) override {
+    DeviceModel& g = *dev_[d];
+    if (!g.n_sk) return;
+    MCREV_CUDA(cudaSetDevice(g.device));
+    std::vector<unsigned long long> counts(g.n_sk * sketch::kBuckets), mins(g.n_sk), maxs(g.n_sk);
+    MCREV_CUDA(cudaMemcpy(counts.data(), g.sk_counts.ptr, counts.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaMemcpy(mins.data(), g.sk_min.ptr, g.n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    MCREV_CUDA(cudaMemcpy(maxs.data(), g.sk_max.ptr, g.n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    std::vector<double> s(sketch::kDoubles);
+    for (size_t k = 0; k < g.n_sk; ++k) {
+      s[0] = sketch::from_ordered_key(mins[k]);
+      s[1] = sketch::from_ordered_key(maxs[k]);
+      for (int j = 0; j < sketch::kBuckets; ++j) s[2 + j] = static_cast<double>(counts[k * sketch::kBuckets + j]);
+      sketch::merge(acc + k * sketch::kDoubles, s.data());
+    }
+  }
+
+ private:
+  const ModelData& md_;
+  std::uint64_t samples_;
+  PartialShape full_;
+  int B_ = 0, M_ = 0, per_pass_ = 1;
+  std::uint64_t batch_ = 4096;
+  std::vector<std::uint64_t> grid_;
+  std::vector<std::unique_ptr<DeviceModel>> dev_;
+};
 
 // The random-number roofline: the Philox words n_uniforms values per profile take (Stream lane
 // kValueLane, as draw_values), summed per thread, nothing else (bench/cuda_bench.cpp).
@@ -244,28 +322,37 @@ bool cuda_available(std::string* device_name, std::string* why_not) {
   return true;
 }
 
-std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
+std::vector<std::string> cuda_device_names() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return {};
+  }
+  std::vector<std::string> names;
+  for (int d = 0; d < count; ++d) {
+    cudaDeviceProp prop{};
+    names.push_back(cudaGetDeviceProperties(&prop, d) == cudaSuccess ? prop.name : "device " + std::to_string(d));
+  }
+  return names;
+}
+
+RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
+                          const RunOptions& options, const RangeState* resume) {
   const int B = md.view().metrics_per_mechanism();
   if (B > 256)
     throw BackendError("CUDA backend: " + std::to_string(B) + " metrics per mechanism exceed the kernel's bound of 256");
-  DeviceArray<Group> groups(md.groups);
-  DeviceArray<Mechanism> mechanisms(md.mechanisms);
-  DeviceArray<Strategy> strategies(md.strategies);
-  DeviceArray<double> arena(md.arena);
-  Model dev = md.view();
-  dev.groups = groups.ptr;
-  dev.mechanisms = mechanisms.ptr;
-  dev.strategies = strategies.ptr;
-  dev.arena = arena.ptr;
-  DeviceArray<IncentiveSpec> incentives(md.incentives);
-  dev.incentives = md.incentives.empty() ? nullptr : incentives.ptr;
-  const size_t n_sk = static_cast<size_t>(md.n_sketches);
-  DeviceArray<unsigned long long> sk_counts(n_sk * sketch::kBuckets);
-  DeviceArray<unsigned long long> sk_min(std::vector<unsigned long long>(n_sk, sketch::ordered_key(HUGE_VAL)));
-  DeviceArray<unsigned long long> sk_max(std::vector<unsigned long long>(n_sk, sketch::ordered_key(-HUGE_VAL)));
-  if (n_sk) MCREV_CUDA(cudaMemset(sk_counts.ptr, 0, n_sk * sketch::kBuckets * sizeof(unsigned long long)));
-  const SketchBuffers sketches{sk_counts.ptr, sk_min.ptr, sk_max.ptr};
-  std::vector<double> full(md.shape().size(), 0.0);
+  std::vector<int> devices = options.devices;
+  if (devices.empty()) {
+    int d = 0;
+    MCREV_CUDA(cudaGetDevice(&d));
+    devices.push_back(d);
+  }
+  int count = 0;
+  MCREV_CUDA(cudaGetDeviceCount(&count));
+  for (int d : devices)
+    MCREV_EXPECTS(d >= 0 && d < count, "--devices",
+                  "device " + std::to_string(d) + " does not exist (this machine has " + std::to_string(count) +
+                      " CUDA device" + (count == 1 ? "" : "s") + ", numbered from 0)");
   // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
   // The per-thread scratch bound of an instantiation is scratch_bound(MaxN) doubles (model.hpp: the
   // bound of Model::scratch_doubles with MaxN values, the divisible market's clearing arrays
@@ -276,24 +363,20 @@ std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const R
     throw BackendError("CUDA backend: " + std::to_string(view.scratch_doubles()) +
                        " doubles of per-profile scratch exceed the kernel's bound of " +
                        std::to_string(scratch_bound(kMaxBidders)) + "; use --backend cpu");
+  std::unique_ptr<ChunkSource> src;
   if (small_n && small_k)
-    launch_passes<32, 64>(md, dev, samples, options, full, sketches);
+    src = std::make_unique<CudaChunks<32, 64>>(md, samples, devices);
   else if (small_n)
-    launch_passes<32, 256>(md, dev, samples, options, full, sketches);
+    src = std::make_unique<CudaChunks<32, 256>>(md, samples, devices);
   else
-    launch_passes<kMaxBidders, 256>(md, dev, samples, options, full, sketches);
-  if (n_sk) {
-    std::vector<unsigned long long> counts(n_sk * sketch::kBuckets), mins(n_sk), maxs(n_sk);
-    MCREV_CUDA(cudaMemcpy(counts.data(), sk_counts.ptr, counts.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-    MCREV_CUDA(cudaMemcpy(mins.data(), sk_min.ptr, n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-    MCREV_CUDA(cudaMemcpy(maxs.data(), sk_max.ptr, n_sk * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-    for (size_t k = 0; k < n_sk; ++k) {
-      full.push_back(sketch::from_ordered_key(mins[k]));
-      full.push_back(sketch::from_ordered_key(maxs[k]));
-      for (int j = 0; j < sketch::kBuckets; ++j) full.push_back(static_cast<double>(counts[k * sketch::kBuckets + j]));
-    }
-  }
-  return full;
+    src = std::make_unique<CudaChunks<kMaxBidders, 256>>(md, samples, devices);
+  return run_chunked_range(md, samples, first, end, options, resume, *src);
+}
+
+std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options) {
+  if (samples > kMaxSamples)
+    throw ScenarioError("samples", "too large (the largest supported is " + std::to_string(kMaxSamples) + " = 1e17)");
+  return finish_state(md, run_cuda_range(md, samples, 0, samples, options));
 }
 
 }  // namespace mcrev

@@ -72,7 +72,20 @@ else
   check "output untouched after backend error" grep -qx precious "$tmp/keep.json"
   "$bin" run -n 1000 --backend auto 2> "$tmp/err.txt" > /dev/null
   check "auto falls back and says so" grep -q "running on the CPU backend" "$tmp/err.txt"
+  "$bin" run -n 1000 --devices all -q -o "$tmp/keep.json" 2> "$tmp/err.txt"
+  check "--devices without a device exits 3" test $? -eq 3
+  check "--devices message" grep -q -- "--devices: no usable CUDA device" "$tmp/err.txt"
+  check "output untouched after --devices error" grep -qx precious "$tmp/keep.json"
 fi
+# --devices: malformed lists and the CPU backend are input errors (exit 2), device or not.
+for bad in "x" "0,,1" "-1" "" "1.5"; do
+  "$bin" run -n 1000 --devices "$bad" -q -o "$tmp/keep.json" 2> "$tmp/err.txt"
+  check "--devices '$bad' exits 2" test $? -eq 2
+  check "--devices '$bad' names the flag" grep -q -- "--devices" "$tmp/err.txt"
+done
+"$bin" run -n 1000 --devices 0 --backend cpu -q 2> "$tmp/err.txt"
+check "--devices with --backend cpu exits 2" test $? -eq 2
+check "output untouched after --devices input errors" grep -qx precious "$tmp/keep.json"
 
 # 5. Options override the file; --version names the commit; --help works.
 cat > "$tmp/s.toml" <<'T'

@@ -129,3 +129,34 @@ kind = "pay_as_bid"
 )");
   expect_bitwise(units);
 }
+
+TEST_F(Gpu, RangesCheckpointsAndSeveralDevicesMatchCpuBitwise) {
+  // run_cuda_range (docs/gpu.md): a whole run on "two devices" (device 0 twice: two host threads,
+  // two model copies), ranges that start and end off the 32,768-profile grid, and a resume from
+  // a checkpoint: every state bitwise the CPU's.
+  Scenario sc = default_scenario();
+  sc.samples = 9 * 32768 + 4321;
+  const ModelData md = build_model(sc);
+  RunOptions cpu, gpu;
+  cpu.backend = Backend::Cpu;
+  gpu.backend = Backend::Cuda;
+  auto same = [](const RangeState& a, const RangeState& b) {
+    ASSERT_EQ(a.entries.size(), b.entries.size());
+    EXPECT_EQ(a.end, b.end);
+    for (size_t i = 0; i < a.entries.size(); ++i) {
+      EXPECT_EQ(a.entries[i].first_leaf, b.entries[i].first_leaf);
+      ASSERT_EQ(a.entries[i].partial.size(), b.entries[i].partial.size());
+      EXPECT_EQ(std::memcmp(a.entries[i].partial.data(), b.entries[i].partial.data(),
+                            a.entries[i].partial.size() * sizeof(double)), 0) << "entry " << i;
+    }
+  };
+  const RangeState whole = run_cpu_range(md, sc.samples, 0, sc.samples, cpu);
+  for (std::vector<int> devices : {std::vector<int>{0}, std::vector<int>{0, 0}}) {
+    RunOptions o = gpu;
+    o.devices = devices;
+    same(run_cuda_range(md, sc.samples, 0, sc.samples, o), whole);
+    same(run_cuda_range(md, sc.samples, 768, 5 * 32768 + 512, o), run_cpu_range(md, sc.samples, 768, 5 * 32768 + 512, cpu));
+  }
+  const RangeState part = run_cpu_range(md, sc.samples, 0, 3 * 32768 + 1024, cpu);
+  same(run_cuda_range(md, sc.samples, 0, sc.samples, gpu, &part), whole);
+}

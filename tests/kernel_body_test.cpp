@@ -5,6 +5,7 @@
 // the CPU backend bit for bit; only CUB-free launch mechanics stay unproven without a device.
 #include "mcrev/pipeline/kernel_body.hpp"
 
+#include "emulated_grid.hpp"
 #include "test_util.hpp"
 
 #include <cmath>
@@ -15,51 +16,13 @@ using namespace mcrev::test;
 
 namespace {
 
-constexpr int kBlock = 128;  // kernels/cuda_backend.cu
-
-// Emulates estimate_kernel for mechanisms [m0, m1).
+// Emulates estimate_kernel for mechanisms [m0, m1): chunk partials merged by a TreeReducer.
 std::vector<double> emulate(const ModelData& md, std::uint64_t samples, int m0, int m1, int block = kBlock,
                             std::uint64_t per_thread = kLeafProfiles) {
-  const Model m = md.view();
-  const PartialShape sh = pass_shape(m, m0, m1);
-  const MechanismPairs pairs{m.metrics_per_mechanism()};
-  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs);
-  std::vector<std::vector<double>> part(block, std::vector<double>(sh.size()));
-  std::vector<double> sn(block), sa(block), sb(block), sc(block);
-  const std::uint64_t chunk_profiles = block * per_thread;
-  TreeReducer chunks(sh, pairs);
-  for (std::uint64_t c = 0; c * chunk_profiles < samples; ++c) {
-    for (int t = 0; t < block; ++t)
-      thread_partial(m, thread_range(c, t, block, per_thread, samples), m0, m1, v.data(), b.data(), x.data(),
-                     sums.data(), part[t].data());
-    std::vector<double> out(sh.size());
-    for (int k = 0; k < sh.metrics; ++k) {
-      for (int t = 0; t < block; ++t) {
-        sn[t] = part[t][0];
-        sa[t] = part[t][1 + k];
-        sb[t] = part[t][1 + sh.metrics + k];
-      }
-      for (int s = 1; s < block; s *= 2)
-        for (int t = 0; t < block; t += 2 * s) tree_step_moment(sn.data(), sa.data(), sb.data(), t, s);
-      out[0] = sn[0];
-      out[1 + k] = sa[0];
-      out[1 + sh.metrics + k] = sb[0];
-    }
-    for (int p = 0; p < sh.pairs; ++p) {
-      int pi, pj;
-      pairs(p, &pi, &pj);
-      for (int t = 0; t < block; ++t) {
-        sn[t] = part[t][0];
-        sa[t] = part[t][1 + pi];
-        sb[t] = part[t][1 + pj];
-        sc[t] = part[t][1 + 2 * sh.metrics + p];
-      }
-      for (int s = 1; s < block; s *= 2)
-        for (int t = 0; t < block; t += 2 * s) tree_step_comoment(sn.data(), sa.data(), sb.data(), sc.data(), t, s);
-      out[1 + 2 * sh.metrics + p] = sc[0];
-    }
-    chunks.push(0, out);
-  }
+  const PartialShape sh = pass_shape(md.view(), m0, m1);
+  TreeReducer chunks(sh, MechanismPairs{md.view().metrics_per_mechanism()});
+  for (std::uint64_t c = 0; c * block * per_thread < samples; ++c)
+    chunks.push(0, emulate_chunk(md, samples, c, m0, m1, block, per_thread));
   return chunks.finish();
 }
 

@@ -13,6 +13,13 @@ std::vector<double> run_cuda(const ModelData&, std::uint64_t, const RunOptions&)
   throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
 }
 
+RangeState run_cuda_range(const ModelData&, std::uint64_t, std::uint64_t, std::uint64_t, const RunOptions&,
+                          const RangeState*) {
+  throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
+}
+
+std::vector<std::string> cuda_device_names() { return {}; }
+
 double philox_roofline_cuda(std::uint64_t, int, double*) {
   throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
 }

@@ -95,6 +95,7 @@ struct RunArgs {
   std::optional<std::string> profiles;
   std::string partial_out, checkpoint, resume;
   double checkpoint_every = 60.0;
+  std::optional<std::string> devices;  // --devices all|0,1,... (CUDA)
   mcrev::TargetArgs target;  // --target-halfwidth, --target-metric, --max-samples (docs/sweeps.md)
 };
 
@@ -125,6 +126,43 @@ std::pair<std::uint64_t, std::uint64_t> parse_profiles(const std::string& text, 
   const std::uint64_t end = end_text.empty() ? samples : mcrev::parse_count(end_text, "--profiles", 0, mcrev::kMaxSamples);
   mcrev::check_profile_range(first, end, samples, "--profiles");
   return {first, end};
+}
+
+/// `--devices all|0,1,...`: CUDA device numbers, each once (docs/gpu.md). Without a usable device:
+/// BackendError (exit 3).
+std::vector<int> parse_devices(const std::string& text) {
+  MCREV_EXPECTS(!text.empty(), "--devices", "expected all or a list of device numbers such as 0,1");
+  std::vector<int> out;
+  std::vector<std::string> items;
+  if (text != "all") {
+    size_t at = 0;
+    for (;;) {
+      const size_t comma = text.find(',', at);
+      items.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    for (const std::string& item : items)
+      MCREV_EXPECTS(!item.empty() && item.size() <= 4 && item.find_first_not_of("0123456789") == std::string::npos,
+                    "--devices", "expected all or a list of device numbers such as 0,1, got '" + text + "'");
+  }
+  std::string gpu, why;
+  if (!mcrev::cuda_available(&gpu, &why)) throw mcrev::BackendError("--devices: no usable CUDA device (" + why + ")");
+  const std::vector<std::string> names = mcrev::cuda_device_names();
+  const int n = static_cast<int>(names.size());
+  if (text == "all") {
+    for (int d = 0; d < n; ++d) out.push_back(d);
+    return out;
+  }
+  for (const std::string& item : items) {
+    const int d = std::stoi(item);
+    MCREV_EXPECTS(d < n, "--devices",
+                  "device " + item + " does not exist (this machine has " + std::to_string(n) + " CUDA device" +
+                      (n == 1 ? "" : "s") + ", numbered from 0)");
+    MCREV_EXPECTS(std::find(out.begin(), out.end(), d) == out.end(), "--devices", "device " + item + " is listed twice");
+    out.push_back(d);
+  }
+  return out;
 }
 
 /// Runs `what`; an exception becomes an exit code (2 input, 3 backend) and its message.
@@ -173,7 +211,7 @@ int on_every_rank(F&& what) {
 }
 
 /// Scale-out runs: a range of profiles (--profiles, --partial-out), checkpoints (--checkpoint,
-/// --resume) and MPI ranks, all on the CPU backend (docs/state_format.md, docs/scaling.md).
+/// --resume) and MPI ranks, on either backend (docs/state_format.md, docs/scaling.md, docs/gpu.md).
 template <class Prepare>
 int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, const std::string& scenario_text) {
   const int rank = mcrev::mpi::rank(), ranks = mcrev::mpi::size();
@@ -194,15 +232,18 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
         MCREV_EXPECTS(ranks == 1 || (a.checkpoint.empty() && a.resume.empty()), a.checkpoint.empty() ? "--resume" : "--checkpoint",
                       "is not supported in an MPI run of several ranks (checkpoint a single process, or split the work "
                       "with --profiles and --partial-out)");
-        MCREV_EXPECTS(sc.backend != mcrev::Backend::Cuda, "--backend",
-                      "cuda: --profiles, --partial-out, --checkpoint, --resume and MPI runs use the CPU backend for now "
-                      "(use --backend cpu or auto)");
-        std::string gpu, why;
-        if (mcrev::cuda_available(&gpu, &why))
-          head.note = "--profiles, --partial-out, --checkpoint, --resume and MPI runs use the CPU backend";
-        else
-          head.note = "no usable CUDA device (" + why + "); running on the CPU backend";
-        opt.backend = mcrev::Backend::Cpu;
+        std::string gpu;
+        opt.backend = mcrev::resolve_backend(sc, opt, &head.note, &gpu);
+        if (opt.backend == mcrev::Backend::Cuda) {
+          // One process: the --devices list (default: the current device). MPI: each rank one device,
+          // its rank within the node modulo the list (default: every device of the node).
+          std::vector<int> devices = a.devices ? parse_devices(*a.devices) : std::vector<int>();
+          if (ranks > 1) {
+            if (devices.empty()) devices = parse_devices("all");
+            devices = {devices[mcrev::mpi::local_rank() % static_cast<int>(devices.size())]};
+          }
+          opt.devices = devices;
+        }
         opt.threads = a.threads;
         opt.chunk_profiles = mcrev::parse_count(a.chunk, "--chunk-profiles", mcrev::kLeafProfiles, mcrev::kMaxChunkProfiles);
         opt.checkpoint_every_s = a.checkpoint_every;
@@ -220,7 +261,8 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
           head.base_dir = std::filesystem::absolute(mcrev::scenario_dir(a.file)).lexically_normal().string();
           head.source_name = a.file;
         }
-        head.device = mcrev::cpu_device_name(a.threads);
+        head.device = opt.backend == mcrev::Backend::Cuda ? mcrev::cuda_device_label(opt.devices)
+                                                          : mcrev::cpu_device_name(a.threads);
         head.shape = md->shape();
         head.n_sketches = md->n_sketches;
         if (!a.resume.empty()) {
@@ -254,7 +296,9 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
   mcrev::RangeState mine;
   try {
     if (my_first < my_end) {
-      mine = mcrev::run_cpu_range(*md, sc.samples, my_first, my_end, opt, resumed ? &resumed->state : nullptr);
+      mine = opt.backend == mcrev::Backend::Cuda
+                 ? mcrev::run_cuda_range(*md, sc.samples, my_first, my_end, opt, resumed ? &resumed->state : nullptr)
+                 : mcrev::run_cpu_range(*md, sc.samples, my_first, my_end, opt, resumed ? &resumed->state : nullptr);
     } else {
       mine.first = mine.end = my_first;
       mine.sketches = resumed ? resumed->state.sketches : std::vector<double>();
@@ -295,7 +339,7 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
       mcrev::write_file_atomic(a.partial_out, mcrev::encode_state(all), "--partial-out");
       return;
     }
-    mcrev::RunResult r = mcrev::finish_run(sc, *md, mcrev::finish_state(*md, std::move(all.state)), mcrev::Backend::Cpu, opt);
+    mcrev::RunResult r = mcrev::finish_run(sc, *md, mcrev::finish_state(*md, std::move(all.state)), opt.backend, opt);
     r.note = head.note;
     r.device = head.device;
     r.seconds = all.seconds;
@@ -321,6 +365,10 @@ int run_command(const RunArgs& a) {
     if (n) sc.samples = *n;
     if (s) sc.seed = *s;
     if (a.backend) sc.backend = mcrev::parse_backend(*a.backend, "--backend");
+    if (a.devices) {
+      MCREV_EXPECTS(sc.backend != mcrev::Backend::Cpu, "--devices", "lists CUDA devices, but the backend is cpu");
+      sc.backend = mcrev::Backend::Cuda;  // no device: exit 3, as for --backend cuda
+    }
     if (a.confidence) {
       MCREV_EXPECTS(*a.confidence > 0 && *a.confidence < 1, "--confidence", "must lie strictly between 0 and 1");
       sc.confidence = *a.confidence;
@@ -349,6 +397,7 @@ int run_command(const RunArgs& a) {
   mcrev::RunOptions opt;
   opt.threads = a.threads;
   opt.chunk_profiles = chunk;
+  if (a.devices) opt.devices = parse_devices(*a.devices);
   Progress bar(!a.quiet);
   opt.progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
   const mcrev::RunResult r = a.target.enabled() ? mcrev::run_to_target(sc, a.target.get(), opt) : mcrev::run(sc, opt);
@@ -433,6 +482,7 @@ int main(int argc, char** argv) try {
                   "FIRST:END: compute only profiles FIRST <= p < END of the run (multiples of 256, END may be the "
                   "sample count); needs --partial-out");
   run->add_option("--partial-out", a.partial_out, "Write the partial state (for mcrev merge) instead of a result");
+  run->add_option("--devices", a.devices, "CUDA devices to split the run over: all or a list such as 0,1 (same bits)");
   run->add_option("--checkpoint", a.checkpoint, "Write the state of the completed chunks to this file, atomically");
   run->add_option("--checkpoint-every", a.checkpoint_every, "Seconds between checkpoints (default 60)");
   run->add_option("--resume", a.resume, "Continue from this checkpoint (same scenario, seed, samples and version)");

@@ -15,6 +15,7 @@ int init(int*, char***) {
 void finalize() {}
 int rank() { return 0; }
 int size() { return 1; }
+int local_rank() { return 0; }
 bool built_with_mpi() { return false; }
 std::vector<std::string> gather(const std::string& mine) { return {mine}; }
 int max_code(int code) { return code; }

@@ -11,7 +11,7 @@ namespace mcrev::mpi {
 
 namespace {
 bool g_initialised = false;
-int g_rank = 0, g_size = 1;
+int g_rank = 0, g_size = 1, g_local_rank = 0;
 
 bool launched_by_mpi() {
   return std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_SIZE") ||
@@ -26,6 +26,11 @@ int init(int* argc, char*** argv) {
   g_initialised = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  // The rank within its node (ranks sharing memory): selects the rank's GPU.
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
+  MPI_Comm_rank(node, &g_local_rank);
+  MPI_Comm_free(&node);
   return g_size;
 }
 
@@ -36,6 +41,7 @@ void finalize() {
 
 int rank() { return g_rank; }
 int size() { return g_size; }
+int local_rank() { return g_local_rank; }
 bool built_with_mpi() { return true; }
 
 std::vector<std::string> gather(const std::string& mine) {

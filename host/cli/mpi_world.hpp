@@ -15,6 +15,8 @@ int init(int* argc, char*** argv);
 void finalize();
 int rank();
 int size();
+/// This rank's number among the ranks of its node (0 without MPI): rank-local GPU selection.
+int local_rank();
 /// True when this binary was built with MPI.
 bool built_with_mpi();
 /// Rank 0 receives every rank's bytes, in rank order; the others receive an empty vector.

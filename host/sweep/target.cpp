@@ -133,7 +133,7 @@ RunResult run_to_target(const Scenario& sc_in, const PrecisionTarget& t, const R
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RunResult res = finish_run(sc, md, std::move(partial), b, options);
   res.note = note;
-  res.device = b == Backend::Cuda ? gpu : cpu_device_name(options.threads);
+  res.device = b == Backend::Cuda ? cuda_device_label(options.devices) : cpu_device_name(options.threads);
   res.seconds = seconds;
   res.profiles_per_second = seconds > 0 ? n / seconds : 0.0;
   res.target = rep;

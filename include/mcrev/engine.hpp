@@ -193,6 +193,9 @@ struct RunOptions {
   /// when checkpoint_every_s seconds have passed since the last call, and once at the end; may be empty.
   std::function<void(const RangeState&)> checkpoint;
   double checkpoint_every_s = 60.0;
+  /// CUDA backend: the devices to spread the chunks over (CUDA device numbers); empty = the current
+  /// device. The result does not depend on it (docs/gpu.md).
+  std::vector<int> devices;
 };
 
 struct GroupResult {
@@ -254,6 +257,14 @@ const char* backend_name(Backend b);
 std::vector<double> run_cpu(const ModelData& md, std::uint64_t samples, const RunOptions& options);
 bool cuda_available(std::string* device_name, std::string* why_not);
 std::vector<double> run_cuda(const ModelData& md, std::uint64_t samples, const RunOptions& options);
+/// run_cpu_range on the CUDA backend (options.devices, all at once): full chunks of 32,768 profiles
+/// on the devices, a partial chunk at either end of the range on the CPU; the state is bitwise
+/// run_cpu_range's (docs/gpu.md). Throws BackendError without a device or CUDA build,
+/// ScenarioError("--devices") for a device number that does not exist.
+RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
+                          const RunOptions& options, const RangeState* resume = nullptr);
+/// The names of the CUDA devices, by device number (empty without a device or CUDA build).
+std::vector<std::string> cuda_device_names();
 /// Benchmark only (bench/cuda_bench.cpp): draws n_uniforms Philox uniforms for each of `samples`
 /// profiles on the device and nothing else (the random-number roofline); returns their sum and the
 /// kernel time in *seconds. Throws BackendError without a device or CUDA build.
@@ -312,6 +323,10 @@ void check_profile_range(std::uint64_t first, std::uint64_t end, std::uint64_t s
 /// Resolves options.backend / sc.backend (Auto: CUDA when a usable device exists). Sets *note to why
 /// Auto fell back to the CPU and *device to the GPU's name; throws BackendError for Cuda without one.
 Backend resolve_backend(const Scenario& sc, const RunOptions& options, std::string* note, std::string* device);
+
+/// RunResult::device of the CUDA backend for RunOptions::devices: the device's name, or
+/// "2 x <name> (devices 0,1)" for several.
+std::string cuda_device_label(const std::vector<int>& devices);
 
 /// "<CPU model> (<threads> threads)" as RunResult::device reports the CPU backend.
 std::string cpu_device_name(int threads);
