@@ -5,6 +5,7 @@
 
 #include "output/output.hpp"
 #include "cli/reserve_search_cli.hpp"
+#include "cli/sweep_cli.hpp"
 #include "scenario/scenario.hpp"
 #include "state/state_file.hpp"
 #include "vr/variance_reduction.hpp"
@@ -97,6 +98,7 @@ struct RunArgs {
   std::string partial_out, checkpoint, resume;
   double checkpoint_every = 60.0;
   std::optional<std::string> devices;  // --devices all|0,1,... (CUDA)
+  mcrev::TargetArgs target;  // --target-halfwidth, --target-metric, --max-samples (docs/sweeps.md)
 };
 
 void emit(const mcrev::Scenario& sc, const mcrev::RunResult& r, const std::string& format, const std::string& output,
@@ -382,9 +384,22 @@ int run_command(const RunArgs& a) {
     check_format(a.format);
     mcrev::validate(sc);
     mcrev::check_variance_reduction(sc);
+    if (!text.empty()) mcrev::note_ignored_sweep_table(text, a.file, a.quiet || mcrev::mpi::rank() != 0);
+    if (a.target.enabled()) {
+      MCREV_EXPECTS(!a.samples, "--samples", "a precision target chooses the sample count (cap it with --max-samples)");
+      mcrev::check_target(sc, a.target.get());
+    } else {
+      a.target.get();  // --target-metric / --max-samples without --target-halfwidth
+    }
   };
-  if (a.profiles || !a.partial_out.empty() || !a.checkpoint.empty() || !a.resume.empty() || mcrev::mpi::size() > 1)
+  if (a.profiles || !a.partial_out.empty() || !a.checkpoint.empty() || !a.resume.empty() || mcrev::mpi::size() > 1) {
+    if (a.target.enabled())
+      return on_every_rank([] {
+        throw mcrev::ScenarioError("--target-halfwidth",
+                                   "cannot be combined with --profiles, --partial-out, --checkpoint, --resume or MPI ranks");
+      });
     return run_state_command(a, prepare, sc, text);
+  }
 
   prepare();
   mcrev::RunOptions opt;
@@ -393,7 +408,7 @@ int run_command(const RunArgs& a) {
   if (a.devices) opt.devices = parse_devices(*a.devices);
   Progress bar(!a.quiet);
   opt.progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
-  const mcrev::RunResult r = mcrev::run(sc, opt);
+  const mcrev::RunResult r = a.target.enabled() ? mcrev::run_to_target(sc, a.target.get(), opt) : mcrev::run(sc, opt);
   emit(sc, r, a.format, a.output, a.quiet);
   return 0;
 }
@@ -481,6 +496,7 @@ int main(int argc, char** argv) try {
   run->add_option("--checkpoint", a.checkpoint, "Write the state of the completed chunks to this file, atomically");
   run->add_option("--checkpoint-every", a.checkpoint_every, "Seconds between checkpoints (default 60)");
   run->add_option("--resume", a.resume, "Continue from this checkpoint (same scenario, seed, samples and version)");
+  a.target.add_to(run);
   CLI::App* merge = app.add_subcommand("merge", "Merge partial states that tile a run into its result");
   std::vector<std::string> merge_inputs;
   std::string merge_format = "table", merge_output;
@@ -494,6 +510,8 @@ int main(int argc, char** argv) try {
   merge->add_flag("--quiet,-q", merge_quiet, "No notes on stderr");
   mcrev::ReserveSearchCommand reserve_search;  // `mcrev reserve-search` (docs/myerson.md)
   reserve_search.add_to(app);
+  mcrev::SweepCommand sweep;  // `mcrev sweep` (docs/sweeps.md)
+  sweep.add_to(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -508,9 +526,10 @@ int main(int argc, char** argv) try {
   }
   if (mcrev::mpi::size() > 1 && !run->parsed())
     return on_every_rank([] {
-      throw mcrev::ScenarioError("mpirun", "only `mcrev run` splits over MPI ranks; start merge and reserve-search as one process");
+      throw mcrev::ScenarioError("mpirun", "only `mcrev run` splits over MPI ranks; start merge, reserve-search and sweep as one process");
     });
   if (reserve_search.parsed()) return reserve_search.run();
+  if (sweep.parsed()) return sweep.run();
   if (merge->parsed()) return merge_command(merge_inputs, merge_format, merge_output, merge_threads, merge_quiet);
   return run_command(a);
 } catch (const mcrev::ScenarioError& e) {

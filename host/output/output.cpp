@@ -3,6 +3,7 @@
 #include "output/quantized_output.hpp"
 #include "output/incentives_output.hpp"
 #include "output/optimal_output.hpp"
+#include "output/target_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                         {"profiles_per_second", r.profiles_per_second},
                         {"confidence", r.confidence}};
   if (!r.note.empty()) run["note"] = r.note;
+  if (r.target.enabled) run["precision_target"] = target_json(r.target);
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
   const bool units = sc.market.kind == MarketKind::Units;
   for (const GroupSpec& g : sc.groups) {
@@ -160,6 +162,7 @@ std::string format_csv(const Scenario& sc, const RunResult& r) {
     vr_csv(m, o);
   }
   o << quantized_csv_rows(r);
+  o << target_csv_rows(r);
   return o.str();
 }
 
@@ -170,6 +173,7 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
                 static_cast<unsigned long long>(r.samples), static_cast<unsigned long long>(r.seed), r.backend.c_str(),
                 r.device.c_str(), r.seconds, r.profiles_per_second);
   o << head;
+  o << target_table_line(r);
   const bool units = sc.market.kind == MarketKind::Units;
   if (units) o << "market: " << sc.market.units << " identical units\n";
   if (sc.market.kind == MarketKind::DoubleAuction) o << "market: double auction (welfare = gains from trade)\n";

@@ -399,6 +399,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   sc.variance_reduction = parse_variance_reduction(top.string("variance_reduction", "none"), "variance_reduction");
   sc.rqmc_replicates = static_cast<int>(top.count("rqmc_replicates", sc.rqmc_replicates, 2, 1 << 20));
   top.string("description", "");
+  if (top.has("sweep")) top.node("sweep");  // the [sweep] table: read by `mcrev sweep` (docs/sweeps.md)
   if (top.has("correlation")) {
     Reader cr(top.table("correlation"), "correlation");
     sc.correlation = parse_correlation(cr, base_dir);

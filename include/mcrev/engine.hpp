@@ -13,6 +13,7 @@
 #include "mcrev/pipeline/evaluate.hpp"
 #include "mcrev/mechanisms/quantized_design.hpp"
 #include "mcrev/core/stats.hpp"
+#include "mcrev/core/target.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -253,6 +254,7 @@ struct RunResult {
   std::vector<double> partial;  ///< the merged raw partial, for exact comparisons (then the quantile
                                 ///< sketches, mcrev/sketch.hpp, when incentives are enabled)
   std::vector<std::string> warnings;  ///< scenario_warnings(sc): also printed by the CLI on stderr
+  TargetReport target;  ///< precision-target runs (mcrev/sweep.hpp run_to_target); else enabled = false
 };
 
 /// Runs the scenario; options.backend overrides sc.backend unless it is Auto.
