@@ -10,8 +10,8 @@ See docs/python.md.
 
 from ._errors import BackendError, ScenarioError, ScenarioWarning
 from ._mcrev import __version__, version_text
-from ._result import FRAME_COLUMNS, Result
-from ._run import run
+from ._result import FRAME_COLUMNS, Result, SweepResult
+from ._run import run, sweep
 from ._scenario import default_scenario, to_toml
 
 __all__ = [
@@ -20,9 +20,11 @@ __all__ = [
     "Result",
     "ScenarioError",
     "ScenarioWarning",
+    "SweepResult",
     "__version__",
     "default_scenario",
     "run",
+    "sweep",
     "to_toml",
     "version_text",
 ]

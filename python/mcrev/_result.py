@@ -109,3 +109,37 @@ class Result(collections.abc.Mapping):
             if mean is not None and se is not None:
                 lines.append(f"  {m['name']}: revenue {mean:.6g} ± {se:.2g}")
         return "\n".join(lines)
+
+
+class SweepResult(collections.abc.Sequence):
+    """The rows of a sweep: exactly what ``mcrev sweep --format json`` writes (a list of objects).
+
+    A read-only sequence of dicts, one per (point, mechanism, metric), with the keys ``point``, one
+    per swept key path, ``mechanism``, ``metric``, ``mean``, ``stderr``, ``ci_low``, ``ci_high``,
+    ``profiles`` (and ``target_met`` with a precision target). Non-finite numbers are ``None``.
+
+    Attributes:
+        json, csv: the texts of ``--format json`` and ``--format csv`` for the same sweep.
+        note, warnings: as for :class:`mcrev.Result`.
+    """
+
+    def __init__(self, json_text, csv_text, note="", warnings=()):
+        self.json = json_text
+        self.csv = csv_text
+        self.note = note
+        self.warnings = list(warnings)
+        self._rows = _json.loads(json_text)
+
+    def __getitem__(self, i):
+        return self._rows[i]
+
+    def __len__(self):
+        return len(self._rows)
+
+    def to_pandas(self):
+        """The rows as a pandas DataFrame (columns in the JSON's key order)."""
+        try:
+            import pandas as pd
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("mcrev.SweepResult.to_pandas needs pandas: pip install pandas") from e
+        return pd.DataFrame(self._rows)

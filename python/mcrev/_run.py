@@ -7,7 +7,7 @@ import warnings as _warnings
 
 from . import _mcrev
 from ._errors import ScenarioError, ScenarioWarning
-from ._result import Result
+from ._result import Result, SweepResult
 from ._scenario import to_toml
 
 
@@ -133,3 +133,104 @@ def run(scenario=None, *, samples=None, seed=None, backend="auto", threads=0, co
             bar.clear()
     _emit(note, warns, quiet, stacklevel=2)
     return Result(json_text, csv_text, note, warns)
+
+
+def _value_text(value, key):
+    """One swept value as parse_set reads it: integers and floats exactly, booleans as true/false,
+    strings quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    if isinstance(value, str):
+        if '"' in value:
+            raise ScenarioError(f"sets: {key}: a string value cannot contain '\"', got {value!r}", "sets")
+        return '"' + value + '"'
+    raise ScenarioError(f"sets: {key}: expected numbers, booleans or strings, got {value!r}", "sets")
+
+
+def _set_texts(sets):
+    """The extension's "KEY=VALUES" texts from sweep()'s `sets`."""
+    if sets is None:
+        return []
+    if isinstance(sets, str):
+        sets = [sets]
+    if isinstance(sets, dict):
+        out = []
+        for key, values in sets.items():
+            if not isinstance(key, str):
+                raise ScenarioError(f"sets: keys must be key paths such as 'mechanisms[1].reserve', got {key!r}", "sets")
+            if isinstance(values, str):
+                out.append(f"{key}={values}")  # "LOW:HIGH:COUNT" or a comma list, as on the command line
+            else:
+                try:
+                    items = list(values)
+                except TypeError:
+                    items = [values]
+                if not items:
+                    raise ScenarioError(f"sets: {key}: no values", "sets")
+                out.append(f"{key}=" + ",".join(_value_text(v, key) for v in items))
+        return out
+    out = []
+    for item in sets:
+        if not isinstance(item, str):
+            raise ScenarioError(f"sets: expected 'KEY=VALUES' strings or a dict, got {item!r}", "sets")
+        out.append(item)
+    return out
+
+
+def sweep(scenario, sets=None, *, samples=None, seed=None, backend="auto", threads=0, confidence=None,
+          target_halfwidth=None, target_metric=None, max_samples=None, quiet=True):
+    """Sweeps scenario keys over values on common random numbers, like ``mcrev sweep``.
+
+    Args:
+        scenario: a path to a TOML scenario file or a ``dict`` (as for :func:`mcrev.run`; the default
+            scenario is ``mcrev.default_scenario()``). Its ``[sweep]`` table, if any, gives sets too.
+        sets: what to sweep: a dict ``{KEY: VALUES}`` where KEY is a key path
+            (``"mechanisms[1].reserve"``, ``"bidders[0].count"``, ``"market.supply"``; several paths
+            separated by commas take the same value) and VALUES a list (``[2, 3, 5]``) or a string
+            ``"LOW:HIGH:COUNT"`` (COUNT evenly spaced points, both ends included); or a list of
+            ``"KEY=VALUES"`` strings as given to ``--set``. Several keys form a Cartesian product,
+            the first varying slowest.
+        samples, seed, backend, threads, confidence: as for :func:`mcrev.run`, applied to every point.
+        target_halfwidth: run each point to a precision target (``--target-halfwidth``): batches of
+            2^16 * 2^k profiles until every targeted interval's half-width is at most this.
+        target_metric: the targeted metrics (``"revenue"``, ``"MECHANISM.METRIC"``, or a list);
+            default revenue of every mechanism.
+        max_samples: the cap of a precision target (default 2^30).
+        quiet: when False, print the note on ``sys.stderr``.
+
+    Returns:
+        :class:`mcrev.SweepResult`: the rows of ``mcrev sweep --format json`` (one per point,
+        mechanism and metric: ``point``, one entry per swept key, ``mechanism``, ``metric``,
+        ``mean``, ``stderr``, ``ci_low``, ``ci_high``, ``profiles``); ``.to_pandas()`` gives them as
+        a frame. Each point's numbers are bitwise those of :func:`mcrev.run` on the modified scenario.
+
+    Raises:
+        mcrev.ScenarioError: a malformed set, an unknown key path, a point the scenario parser
+            rejects (``.key_path`` names it), a bad keyword.
+        mcrev.BackendError, KeyboardInterrupt: as for :func:`mcrev.run`.
+    """
+    source = _source_args(scenario)
+    if source[0] is None and source[1] is None:
+        raise ScenarioError("scenario: a sweep needs a scenario: a TOML file or a dict "
+                            "(e.g. mcrev.default_scenario())", "scenario")
+    texts = _set_texts(sets)
+    over = _override_args(samples, seed, backend, threads, confidence)
+    eps = 0.0
+    if target_halfwidth is not None:
+        if isinstance(target_halfwidth, bool) or not isinstance(target_halfwidth, numbers.Real):
+            raise ScenarioError(f"target_halfwidth: expected a number > 0, got {target_halfwidth!r}", "target_halfwidth")
+        eps = float(target_halfwidth)
+        if not eps > 0 or eps != eps or eps == float("inf"):
+            raise ScenarioError(f"target_halfwidth: must be a finite number > 0, got {target_halfwidth!r}",
+                                "target_halfwidth")
+    elif target_metric is not None or max_samples is not None:
+        raise ScenarioError("target_metric and max_samples need target_halfwidth", "target_halfwidth")
+    metrics = [] if target_metric is None else ([target_metric] if isinstance(target_metric, str) else list(target_metric))
+    json_text, csv_text, note, warns = _mcrev.sweep(*source, texts, *over, eps, metrics,
+                                                    _count_text(max_samples, "max_samples"), None)
+    _emit(note, warns, quiet, stacklevel=2)
+    return SweepResult(json_text, csv_text, note, warns)

@@ -11,6 +11,7 @@
 // run under `nb::gil_scoped_release` with a Ticker as the progress callback, return text (JSON) and
 // let the Python side json.loads it. The error translation applies to every function of the module.
 #include "mcrev/engine.hpp"
+#include "mcrev/sweep.hpp"
 #include "mcrev/core/error.hpp"
 
 #include "output/output.hpp"
@@ -131,6 +132,58 @@ std::tuple<std::string, std::string, std::string, std::vector<std::string>> run(
   return {std::move(json), std::move(csv), r.note, r.warnings};
 }
 
+/// mcrev.sweep's engine: (JSON rows, CSV rows, note, warnings) of the sweep, as `mcrev sweep
+/// --format json` and `--format csv` write them. `sets` are "KEY=VALUES" texts (parse_set); the
+/// scenario's [sweep] table contributes its sets first (combine_sets), as on the command line.
+std::tuple<std::string, std::string, std::string, std::vector<std::string>> sweep(
+    const ScenarioSource& src, const std::vector<std::string>& set_texts, const Overrides& over,
+    const mcrev::PrecisionTarget& target, nb::object report) {
+  Ticker ticker(std::move(report));
+  mcrev::SweepResult r;
+  std::string json, csv;
+  try {
+    nb::gil_scoped_release release;
+    mcrev::SweepInput in;
+    if (src.path) {
+      in = mcrev::SweepInput::from_file(*src.path);
+    } else if (src.text) {
+      in.text = *src.text;
+      in.base_dir = src.base_dir;
+      in.source_name = src.source_name;
+    } else {
+      throw mcrev::ScenarioError("scenario", "a sweep needs a scenario: a TOML file or a dict (e.g. mcrev.default_scenario())");
+    }
+    mcrev::SweepOptions opt;
+    if (over.samples) opt.overrides.samples = mcrev::parse_count(*over.samples, "samples", 1, mcrev::kMaxSamples);
+    if (over.seed) opt.overrides.seed = mcrev::parse_count(*over.seed, "seed", 0, UINT64_MAX);
+    if (over.backend) opt.overrides.backend = mcrev::parse_backend(*over.backend, "backend");
+    if (over.confidence) {
+      MCREV_EXPECTS(*over.confidence > 0 && *over.confidence < 1, "confidence", "must lie strictly between 0 and 1");
+      opt.overrides.confidence = *over.confidence;
+    }
+    MCREV_EXPECTS(over.threads >= 0, "threads", "must be 0 (all cores) or more");
+    MCREV_EXPECTS(!(over.samples && target.enabled()), "samples",
+                  "a precision target chooses the sample count (cap it with max_samples)");
+    opt.run.threads = over.threads;
+    opt.target = target;
+    opt.progress = [&](const mcrev::SweepProgress& p) {
+      ticker(p.points_done, p.points ? p.points : 1);
+    };
+    std::vector<mcrev::SweepSet> cli;
+    for (const std::string& t : set_texts) cli.push_back(mcrev::parse_set(t, "sets"));
+    const std::vector<mcrev::SweepSet> sets = mcrev::combine_sets(mcrev::scenario_sweep_sets(in), cli);
+    MCREV_EXPECTS(!sets.empty(), "sets", "nothing to sweep: give sets={KEY: VALUES} or a [sweep] table in the scenario");
+    r = mcrev::run_sweep(in, sets, opt);
+    json = mcrev::format_sweep_json(r);
+    csv = mcrev::format_sweep_csv(r);
+  } catch (const Interrupted&) {
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    throw nb::python_error();
+  }
+  std::vector<std::string> warnings = r.points.empty() ? std::vector<std::string>() : r.points[0].result.warnings;
+  return {std::move(json), std::move(csv), r.note, std::move(warnings)};
+}
+
 /// Raises the Python exception class `name` of mcrev._errors with (message, key_path).
 void raise_mcrev(const char* name, const std::string& message, const std::string& key_path) {
   nb::object cls = nb::module_::import_("mcrev._errors").attr(name);
@@ -171,4 +224,24 @@ NB_MODULE(_mcrev, m) {
       nb::arg("confidence").none(), nb::arg("report").none(),
       "Runs a scenario (file `path`, TOML `text`, or the default when both are None) with the CLI's overrides; "
       "returns (json, csv, note, warnings). The GIL is released during the run.");
+  m.def(
+      "sweep",
+      [](std::optional<std::string> path, std::optional<std::string> text, std::string base_dir, std::string source_name,
+         std::vector<std::string> sets, std::optional<std::string> samples, std::optional<std::string> seed,
+         std::optional<std::string> backend, int threads, std::optional<double> confidence, double target_halfwidth,
+         std::vector<std::string> target_metrics, std::optional<std::string> max_samples, nb::object report) {
+        ScenarioSource src{std::move(path), std::move(text), std::move(base_dir), std::move(source_name)};
+        Overrides over{std::move(samples), std::move(seed), std::move(backend), confidence, threads};
+        mcrev::PrecisionTarget target;
+        target.halfwidth = target_halfwidth;
+        target.metrics = std::move(target_metrics);
+        if (max_samples) target.max_samples = mcrev::parse_count(*max_samples, "max_samples", 1, mcrev::kMaxSamples);
+        return sweep(src, sets, over, target, std::move(report));
+      },
+      nb::arg("path").none(), nb::arg("text").none(), nb::arg("base_dir"), nb::arg("source_name"), nb::arg("sets"),
+      nb::arg("samples").none(), nb::arg("seed").none(), nb::arg("backend").none(), nb::arg("threads"),
+      nb::arg("confidence").none(), nb::arg("target_halfwidth"), nb::arg("target_metrics"),
+      nb::arg("max_samples").none(), nb::arg("report").none(),
+      "Sweeps a scenario over the KEY=VALUES sets on common random numbers; returns (json rows, csv rows, note, "
+      "warnings). The GIL is released during the sweep.");
 }
