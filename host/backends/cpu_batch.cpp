@@ -349,8 +349,9 @@ namespace {
 // network is a stable sort, and stable sorts by the same order give the same sequence, so each
 // column is bitwise what sort_decreasing (insertion sort, also stable) gives (values are never NaN:
 // inverse CDFs of uniforms in (0, 1)). Branch-free, and vectorized over the profiles.
+// The sorted column j goes to out[j * n + e].
 template <int D>
-void sort_columns_portable(double* t, int count) {
+void sort_columns_portable(const double* t, int count, double* out, int n) {
   for (int j = 0; j < count; ++j) {
     double x[D];
     for (int e = 0; e < D; ++e) x[e] = t[e * kMaxBatch + j];
@@ -360,16 +361,16 @@ void sort_columns_portable(double* t, int count) {
         x[i] = b > a ? b : a;
         x[i + 1] = a < b ? a : b;
       }
-    for (int e = 0; e < D; ++e) t[e * kMaxBatch + j] = x[e];
+    for (int e = 0; e < D; ++e) out[j * n + e] = x[e];
   }
 }
 
 #if MCREV_X86
 template <int D>
-__attribute__((target("avx2"))) void sort_columns_avx2(double* t, int count) {
+__attribute__((target("avx2"))) void sort_columns_avx2(double* t, int count, double* out, int n) {
   // _mm256_max_pd(b, a) = b > a ? b : a and _mm256_min_pd(a, b) = a < b ? a : b, lane by lane: the
   // portable compare-exchange exactly. Columns past count (up to the next multiple of 4) are
-  // sorted too; stream_uniforms leaves them initialized (cpu_batch.hpp).
+  // sorted too and never stored (t has kMaxBatch columns; their contents do not matter).
   for (int j = 0; j < count; j += 4) {
     __m256d x[D];
     for (int e = 0; e < D; ++e) x[e] = _mm256_loadu_pd(t + e * kMaxBatch + j);
@@ -379,32 +380,42 @@ __attribute__((target("avx2"))) void sort_columns_avx2(double* t, int count) {
         x[i] = _mm256_max_pd(b, a);
         x[i + 1] = _mm256_min_pd(a, b);
       }
-    for (int e = 0; e < D; ++e) _mm256_storeu_pd(t + e * kMaxBatch + j, x[e]);
+    if constexpr (D == 4) {  // 4 × 4 transpose: profile j + c's four sorted values, in one store
+      const __m256d t0 = _mm256_unpacklo_pd(x[0], x[1]), t1 = _mm256_unpackhi_pd(x[0], x[1]);
+      const __m256d t2 = _mm256_unpacklo_pd(x[2], x[3]), t3 = _mm256_unpackhi_pd(x[2], x[3]);
+      const __m256d r[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                            _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+      for (int c = 0; c < 4 && j + c < count; ++c) _mm256_storeu_pd(out + (j + c) * n, r[c]);
+    } else {
+      for (int e = 0; e < D; ++e) _mm256_storeu_pd(t + e * kMaxBatch + j, x[e]);
+    }
   }
+  if constexpr (D != 4)
+    for (int j = 0; j < count; ++j)
+      for (int e = 0; e < D; ++e) out[j * n + e] = t[e * kMaxBatch + j];
 }
 #endif
 
 template <int D>
-void sort_columns_of(Isa isa, double* t, int count) {
+void sort_columns_of(Isa isa, double* t, int count, double* out, int n) {
 #if MCREV_X86
-  if (isa != Isa::Portable) return sort_columns_avx2<D>(t, count);
+  if (isa != Isa::Portable) return sort_columns_avx2<D>(t, count, out, n);
 #endif
   (void)isa;
-  sort_columns_portable<D>(t, count);
+  sort_columns_portable<D>(t, count, out, n);
 }
 
-// sort_columns for D = 2..8 rows (the network's cost grows as D², insertion sort's as D² too, but
-// with a branch per step); false for other D.
-bool sort_columns(Isa isa, double* t, int d, int count) {
+// sort_columns for D = 2..8 rows t[e * kMaxBatch + j] (the network's cost grows as D², insertion
+// sort's as D² too, but with a branch per step), column j sorted into out[j * n + e].
+void sort_columns(Isa isa, double* t, int d, int count, double* out, int n) {
   switch (d) {
-    case 2: sort_columns_of<2>(isa, t, count); return true;
-    case 3: sort_columns_of<3>(isa, t, count); return true;
-    case 4: sort_columns_of<4>(isa, t, count); return true;
-    case 5: sort_columns_of<5>(isa, t, count); return true;
-    case 6: sort_columns_of<6>(isa, t, count); return true;
-    case 7: sort_columns_of<7>(isa, t, count); return true;
-    case 8: sort_columns_of<8>(isa, t, count); return true;
-    default: return false;
+    case 2: return sort_columns_of<2>(isa, t, count, out, n);
+    case 3: return sort_columns_of<3>(isa, t, count, out, n);
+    case 4: return sort_columns_of<4>(isa, t, count, out, n);
+    case 5: return sort_columns_of<5>(isa, t, count, out, n);
+    case 6: return sort_columns_of<6>(isa, t, count, out, n);
+    case 7: return sort_columns_of<7>(isa, t, count, out, n);
+    default: return sort_columns_of<8>(isa, t, count, out, n);
   }
 }
 
@@ -428,9 +439,7 @@ void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count,
       double rows[8 * kMaxBatch];  // columns past count: sorted along, never read
       for (int k = gr.first_value; k < end; k += d) {
         for (int e = 0; e < d; ++e) quantiles(gr.dist, md.arena, u + (k + e) * kMaxBatch, count, rows + e * kMaxBatch, 1);
-        sort_columns(isa, rows, d, count);
-        for (int j = 0; j < count; ++j)
-          for (int e = 0; e < d; ++e) v[j * n + k + e] = rows[e * kMaxBatch + j];
+        sort_columns(isa, rows, d, count, v + k, n);
       }
       continue;
     }
