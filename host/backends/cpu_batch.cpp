@@ -405,8 +405,8 @@ void sort_columns_of(Isa isa, double* t, int count, double* out, int n) {
   sort_columns_portable<D>(t, count, out, n);
 }
 
-// sort_columns for D = 2..8 rows t[e * kMaxBatch + j] (the network's cost grows as D², insertion
-// sort's as D² too, but with a branch per step), column j sorted into out[j * n + e].
+}  // namespace
+
 void sort_columns(Isa isa, double* t, int d, int count, double* out, int n) {
   switch (d) {
     case 2: return sort_columns_of<2>(isa, t, count, out, n);
@@ -418,8 +418,6 @@ void sort_columns(Isa isa, double* t, int d, int count, double* out, int n) {
     default: return sort_columns_of<8>(isa, t, count, out, n);
   }
 }
-
-}  // namespace
 
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v) {
   const int n = md.n_values;
