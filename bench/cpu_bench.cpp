@@ -1,8 +1,10 @@
 // CPU backend throughput (profiles/s): second price and first price at the BNE, n = 2, 5, 10, 100;
-// the built-in default scenario (five mechanisms); multi-unit VCG and uniform price.
+// the built-in default scenario (five mechanisms); multi-unit VCG and uniform price; water-filling
+// (divisible market, 10 bidders x 4 steps) alone and side by side with second price n = 10.
 #include "bench_common.hpp"
 #include "backends/cpu_batch.hpp"
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -54,7 +56,7 @@ void BM_MultiUnit(benchmark::State& s) {
 /// Divisible market: n = 10 bidders with 4 steps of width 1 each (U[0,1] marginal values), supply 10,
 /// one payment rule (state.range(0): 0 uniform_price, 1 pay_as_bid, 2 vcg). Compare with
 /// BM_SecondPrice/n:10 (docs/divisible.md, "Performance").
-void BM_WaterFilling(benchmark::State& s) {
+mcrev::ModelData water_filling_model(int rule) {
   mcrev::Scenario sc;
   sc.market.kind = mcrev::MarketKind::Divisible;
   sc.market.supply = 10.0;
@@ -68,10 +70,38 @@ void BM_WaterFilling(benchmark::State& s) {
   const mcrev::MechKind kinds[] = {mcrev::MechKind::DivUniformPrice, mcrev::MechKind::DivPayAsBid,
                                    mcrev::MechKind::DivVcg};
   mcrev::MechanismSpec m;
-  m.kind = kinds[s.range(0)];
+  m.kind = kinds[rule];
   m.name = mcrev::kind_name(m.kind);
   sc.mechanisms.push_back(m);
-  run_model(s, mcrev::build_model(sc), 1u << 20);
+  return mcrev::build_model(sc);
+}
+
+void BM_WaterFilling(benchmark::State& s) { run_model(s, water_filling_model(static_cast<int>(s.range(0))), 1u << 20); }
+
+/// Side by side: each iteration runs BM_WaterFilling/rule:R's model and BM_SecondPrice/n:10's model
+/// on 2^20 profiles each, back to back, so both see the same machine load. Counters: the two
+/// throughputs and `ratio` = water-filling time / second-price time (the target: <= 3).
+void BM_WaterFillingVsSecondPrice(benchmark::State& s) {
+  const mcrev::ModelData wf = water_filling_model(static_cast<int>(s.range(0)));
+  const mcrev::ModelData sp = mcrev::bench::one_mechanism(10, mcrev::MechKind::SecondPrice);
+  const std::uint64_t samples = 1u << 20;
+  mcrev::RunOptions opt;
+  opt.backend = mcrev::Backend::Cpu;
+  double sink = 0, t_wf = 0, t_sp = 0;
+  for (auto _ : s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sink += mcrev::run_cpu(wf, samples, opt)[1];
+    const auto t1 = std::chrono::steady_clock::now();
+    sink += mcrev::run_cpu(sp, samples, opt)[1];
+    const auto t2 = std::chrono::steady_clock::now();
+    t_wf += std::chrono::duration<double>(t1 - t0).count();
+    t_sp += std::chrono::duration<double>(t2 - t1).count();
+  }
+  benchmark::DoNotOptimize(sink);
+  const double profiles = static_cast<double>(s.iterations()) * static_cast<double>(samples);
+  s.counters["wf_profiles/s"] = profiles / t_wf;
+  s.counters["sp10_profiles/s"] = profiles / t_sp;
+  s.counters["ratio"] = t_wf / t_sp;
 }
 
 /// The random-number roofline of BM_SecondPrice/n: the same Philox4x32-10 words (n uniforms of lane
@@ -108,6 +138,7 @@ void BM_PhiloxOnly(benchmark::State& state) {
 
 BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFilling)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WaterFillingVsSecondPrice)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DefaultScenario)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MultiUnit)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SecondPrice)->ArgName("n")->Arg(2)->Arg(5)->Arg(10)->Arg(100)->UseRealTime()->Unit(benchmark::kMillisecond);

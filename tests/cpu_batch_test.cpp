@@ -9,7 +9,9 @@
 #include "test_util.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -181,6 +183,61 @@ TEST(CpuBatch, BatchValuesAreBitwiseDrawValues) {
           }
         }
   }
+}
+
+TEST(CpuBatch, SortedMarginalValuesAreBitwiseTheInsertionSort) {
+  // draw_values_batch sorts each agent's marginal values with a sorting network across the batch's
+  // profiles (demand 2..8) and insertion sort otherwise; draw_values always with insertion sort.
+  // Discrete values give ties in most profiles, and -0.0 next to 0.0 (equal, different bits) shows
+  // whether equal values keep their order (both sorts are stable). Demand 9 takes the fallback.
+  for (int demand = 2; demand <= 9; ++demand) {
+    const ModelData md = build_model(parse_scenario(
+        "[market]\nkind = \"units\"\nunits = 2\n[[bidders]]\ncount = 3\ndemand = " + std::to_string(demand) +
+        "\nvalue = { dist = \"discrete\", values = [-0.0, 0.0, 0.5, 1.0], probs = [0.3, 0.3, 0.2, 0.2] }\n"
+        "[[bidders]]\ncount = 2\ndemand = " + std::to_string(demand) +
+        "\nvalue = { dist = \"uniform\", low = -1.0, high = 1.0 }\n[[mechanisms]]\nkind = \"vcg\"\n"));
+    const Model m = md.view();
+    const int n = m.n_values;
+    std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * cpu::kMaxBatch),
+        want(n);
+    for (cpu::Isa isa : isas())
+      for (int count : {1, 6, 64}) {
+        cpu::draw_values_batch(m, isa, 1000, count, u.data(), v.data());
+        for (int j = 0; j < count; ++j) {
+          draw_values(m, 1000 + j, want.data());
+          for (int k = 0; k < n; ++k) {
+            ASSERT_TRUE(same_bits(v[j * n + k], want[k]))
+                << cpu::isa_name(isa) << " demand " << demand << " profile " << j << " slot " << k;
+          }
+        }
+      }
+  }
+}
+
+TEST(CpuBatch, SortColumnsIsStableLikeTheInsertionSort) {
+  // Columns of values from {-1, -0.0, 0.0, 0.5}: ties in almost every column, and -0.0 and 0.0 compare
+  // equal with different bits, so any reordering of equal values shows in the bits.
+  const double pool[] = {-1.0, -0.0, 0.0, 0.5};
+  std::mt19937_64 rng(7);
+  for (int d = 2; d <= 8; ++d)
+    for (cpu::Isa isa : isas())
+      for (int count : {1, 5, 64}) {
+        std::vector<double> t(static_cast<size_t>(d) * cpu::kMaxBatch), out(static_cast<size_t>(count) * d), want(d);
+        for (double& x : t) x = pool[rng() % 4];
+        const std::vector<double> in = t;
+        cpu::sort_columns(isa, t.data(), d, count, out.data(), d);
+        int signed_zero_ties = 0;
+        for (int j = 0; j < count; ++j) {
+          for (int e = 0; e < d; ++e) want[e] = in[e * cpu::kMaxBatch + j];
+          sort_decreasing(want.data(), d);
+          for (int e = 0; e < d; ++e) {
+            ASSERT_TRUE(same_bits(out[j * d + e], want[e])) << cpu::isa_name(isa) << " d " << d << " column " << j;
+            if (e > 0 && want[e] == 0.0 && want[e - 1] == 0.0 && std::signbit(want[e - 1]) != std::signbit(want[e]))
+              ++signed_zero_ties;
+          }
+        }
+        if (count == 64) EXPECT_GT(signed_zero_ties, 0) << "d " << d << ": no -0.0 next to 0.0";
+      }
 }
 
 TEST(CpuBatch, BatchEvaluationIsBitwiseEvaluateValues) {

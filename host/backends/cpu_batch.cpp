@@ -341,6 +341,84 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
   uniforms_portable(seed, lane, first, count, n_uniforms, u, stride);
 }
 
+namespace {
+
+// Sorts column j of the rows t[e * kMaxBatch + j] (e < D) in decreasing order for every j < count: the
+// odd-even transposition network (D rounds of compare-exchanges of adjacent rows). A compare-exchange
+// swaps only when the upper entry is strictly smaller, so equal entries never pass each other: the
+// network is a stable sort, and stable sorts by the same order give the same sequence, so each
+// column is bitwise what sort_decreasing (insertion sort, also stable) gives (values are never NaN:
+// inverse CDFs of uniforms in (0, 1)). Branch-free, and vectorized over the profiles.
+// The sorted column j goes to out[j * n + e].
+template <int D>
+void sort_columns_portable(const double* t, int count, double* out, int n) {
+  for (int j = 0; j < count; ++j) {
+    double x[D];
+    for (int e = 0; e < D; ++e) x[e] = t[e * kMaxBatch + j];
+    for (int r = 0; r < D; ++r)
+      for (int i = r & 1; i + 1 < D; i += 2) {
+        const double a = x[i], b = x[i + 1];
+        x[i] = b > a ? b : a;
+        x[i + 1] = a < b ? a : b;
+      }
+    for (int e = 0; e < D; ++e) out[j * n + e] = x[e];
+  }
+}
+
+#if MCREV_X86
+template <int D>
+__attribute__((target("avx2"))) void sort_columns_avx2(double* t, int count, double* out, int n) {
+  // _mm256_max_pd(b, a) = b > a ? b : a and _mm256_min_pd(a, b) = a < b ? a : b, lane by lane: the
+  // portable compare-exchange exactly. Columns past count (up to the next multiple of 4) are
+  // sorted too and never stored (t has kMaxBatch columns; their contents do not matter).
+  for (int j = 0; j < count; j += 4) {
+    __m256d x[D];
+    for (int e = 0; e < D; ++e) x[e] = _mm256_loadu_pd(t + e * kMaxBatch + j);
+    for (int r = 0; r < D; ++r)
+      for (int i = r & 1; i + 1 < D; i += 2) {
+        const __m256d a = x[i], b = x[i + 1];
+        x[i] = _mm256_max_pd(b, a);
+        x[i + 1] = _mm256_min_pd(a, b);
+      }
+    if constexpr (D == 4) {  // 4 × 4 transpose: profile j + c's four sorted values, in one store
+      const __m256d t0 = _mm256_unpacklo_pd(x[0], x[1]), t1 = _mm256_unpackhi_pd(x[0], x[1]);
+      const __m256d t2 = _mm256_unpacklo_pd(x[2], x[3]), t3 = _mm256_unpackhi_pd(x[2], x[3]);
+      const __m256d r[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                            _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+      for (int c = 0; c < 4 && j + c < count; ++c) _mm256_storeu_pd(out + (j + c) * n, r[c]);
+    } else {
+      for (int e = 0; e < D; ++e) _mm256_storeu_pd(t + e * kMaxBatch + j, x[e]);
+    }
+  }
+  if constexpr (D != 4)
+    for (int j = 0; j < count; ++j)
+      for (int e = 0; e < D; ++e) out[j * n + e] = t[e * kMaxBatch + j];
+}
+#endif
+
+template <int D>
+void sort_columns_of(Isa isa, double* t, int count, double* out, int n) {
+#if MCREV_X86
+  if (isa != Isa::Portable) return sort_columns_avx2<D>(t, count, out, n);
+#endif
+  (void)isa;
+  sort_columns_portable<D>(t, count, out, n);
+}
+
+}  // namespace
+
+void sort_columns(Isa isa, double* t, int d, int count, double* out, int n) {
+  switch (d) {
+    case 2: return sort_columns_of<2>(isa, t, count, out, n);
+    case 3: return sort_columns_of<3>(isa, t, count, out, n);
+    case 4: return sort_columns_of<4>(isa, t, count, out, n);
+    case 5: return sort_columns_of<5>(isa, t, count, out, n);
+    case 6: return sort_columns_of<6>(isa, t, count, out, n);
+    case 7: return sort_columns_of<7>(isa, t, count, out, n);
+    default: return sort_columns_of<8>(isa, t, count, out, n);
+  }
+}
+
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v) {
   const int n = md.n_values;
   if (md.correlation.kind != CorrelationKind::Independent) {  // joint draws: the shared per-profile code
@@ -352,6 +430,17 @@ void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count,
   for (int g = 0; g < md.n_groups; ++g) {
     const Group& gr = md.groups[g];
     const int end = gr.first_value + gr.count * gr.demand;
+    if (gr.demand >= 2 && gr.demand <= 8) {
+      // Each agent's marginal values as rows over the profiles: inverse CDFs, the sorting network
+      // across profiles (sort_columns), then into the profiles' value arrays.
+      const int d = gr.demand;
+      double rows[8 * kMaxBatch];  // columns past count: sorted along, never read
+      for (int k = gr.first_value; k < end; k += d) {
+        for (int e = 0; e < d; ++e) quantiles(gr.dist, md.arena, u + (k + e) * kMaxBatch, count, rows + e * kMaxBatch, 1);
+        sort_columns(isa, rows, d, count, v + k, n);
+      }
+      continue;
+    }
     for (int k = gr.first_value; k < end; ++k) quantiles(gr.dist, md.arena, u + k * kMaxBatch, count, v + k, n);
     if (gr.demand > 1)
       for (int j = 0; j < count; ++j)

@@ -46,6 +46,14 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
 /// writes. Scratch u holds n_values * kMaxBatch doubles.
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v);
 
+/// Sorts each column j < count of the rows t[e * kMaxBatch + j] (e < d, 2 <= d <= 8) in decreasing
+/// order into out[j * n + e], bitwise what sort_decreasing (mcrev/model/model.hpp) gives for values
+/// that are not NaN: an odd-even transposition network whose compare-exchanges swap only strictly
+/// smaller entries, so it is stable like the insertion sort (equal values, e.g. -0.0 and 0.0, keep
+/// their order). Vectorized over the columns; t's columns [count, round_up(count, 4)) are
+/// overwritten. draw_values_batch sorts the agents' marginal values with it.
+void sort_columns(Isa isa, double* t, int d, int count, double* out, int n);
+
 /// Runs every mechanism of md on count consecutive profiles starting at `first` whose values are
 /// v[j * n_values + k] (evaluate_values of mcrev/pipeline/evaluate.hpp); the j-th profile's metrics go
 /// to xs + j * row. Scratch: b (Model::scratch_doubles() doubles).

@@ -88,6 +88,22 @@ struct DivisibleMarket {
       return cl;
     }
     MCREV_HD int agents() const { return n + K; }
+    /// True when every agent's curve has the same steps (one group of step curves, no identities):
+    /// agent a's step e is then priced mv0[a * stride + e] (vf = 1) for quantity q[e], e < m (the
+    /// steps with a positive quantity, as breakpoint() gives them). Fills those.
+    MCREV_HD bool same_steps(const double** mv0, int* stride, double* q, int* m) const {
+      if (md->n_groups != 1 || ids->agent >= 0) return false;
+      const Group& gr = md->groups[0];
+      if (gr.utility == static_cast<int>(Utility::Quadratic)) return false;
+      *mv0 = b + gr.first_value - gr.first * gr.demand;
+      *stride = gr.demand;
+      const Curve c = curve(gr.first);
+      double price;
+      int kind, e = 0;
+      while (breakpoint(c, e, &price, &kind, &q[e])) ++e;
+      *m = e;
+      return true;
+    }
     MCREV_HD bool present(int a, int exclude) const { return a != exclude && (a >= n || a != ids->agent); }
     MCREV_HD Curve curve(int a) const {
       const int i = a < n ? a : ids->agent;
@@ -237,6 +253,45 @@ struct DivisibleMarket {
   MCREV_HD static double clear_steps(Clearing& cl, double r, int* tail, int* last) {
     const double S = cl.md->market.supply;
     const int N = cl.agents();
+    const double* mv0 = nullptr;
+    double qs[kMaxDemand];
+    int stride = 0, m = 0;
+    if (cl.same_steps(&mv0, &stride, qs, &m)) {
+      // The same merge with the curves' parameters read once: the price of agent a's step e is
+      // 1.0 · mv0[a·stride + e] = mv0[a·stride + e] and its quantity qs[e]. (A loser tree, a
+      // sorted list of the agents and a runner-up kept from each scan all cost more instructions
+      // than top()'s scan of 10 agents; docs/divisible.md, "Performance".)
+      for (int a = 0; a < N; ++a) {
+        cl.cursor[a] = 0.0;
+        cl.rem[a] = 0.0;
+        cl.next[a] = m > 0 ? mv0[a * stride] : -HUGE_VAL;
+      }
+      double A = 0.0, prev = HUGE_VAL;
+      int run = 0, who = -1;
+      for (;;) {
+        if (A > S) {  // D crosses S at prev
+          *tail = run;
+          *last = who;
+          return prev;
+        }
+        double beta;
+        const int best = cl.top(&beta);
+        if (best < 0 || beta <= r) {
+          *tail = 0;
+          *last = -1;
+          return r;
+        }
+        const int e = static_cast<int>(cl.cursor[best]);
+        const double q = qs[e];
+        A += q;
+        cl.rem[best] += q;
+        cl.cursor[best] = e + 1;
+        cl.next[best] = e + 1 < m ? mv0[best * stride + e + 1] : -HUGE_VAL;
+        run = beta == prev ? run + 1 : 1;
+        who = best;
+        prev = beta;
+      }
+    }
     for (int a = 0; a < N; ++a) {
       cl.cursor[a] = 0.0;
       cl.rem[a] = 0.0;
@@ -354,17 +409,28 @@ struct DivisibleMarket {
       active += wins ? 1 : 0;
       T(a) = 0.0;
     }
+    const double* mv0 = nullptr;
+    double qs[kMaxDemand];
+    int stride = 0, m = 0;
+    const bool same = cl.same_steps(&mv0, &stride, qs, &m);  // as in clear_steps
     while (active > 0) {
       double beta;
       const int best = cl.top(&beta);
       if (best < 0 || beta < r) break;
       const int e = static_cast<int>(cl.cursor[best]);
-      const Curve c = cl.curve(best);
-      double price = 0.0, q = 0.0, p1, q1;  // set: the agent's next breakpoint exists
-      int kind;
-      Clearing::breakpoint(c, e, &price, &kind, &q);
-      cl.cursor[best] = e + 1;
-      cl.next[best] = Clearing::breakpoint(c, e + 1, &p1, &kind, &q1) ? p1 : -HUGE_VAL;
+      double q = 0.0;
+      if (same) {
+        q = qs[e];
+        cl.cursor[best] = e + 1;
+        cl.next[best] = e + 1 < m ? mv0[best * stride + e + 1] : -HUGE_VAL;
+      } else {
+        const Curve c = cl.curve(best);
+        double price = 0.0, p1, q1;  // set: the agent's next breakpoint exists
+        int kind;
+        Clearing::breakpoint(c, e, &price, &kind, &q);
+        cl.cursor[best] = e + 1;
+        cl.next[best] = Clearing::breakpoint(c, e + 1, &p1, &kind, &q1) ? p1 : -HUGE_VAL;
+      }
       const double res = beta == lambda ? q - q * share : q;  // a step priced λ is tied
       if (!(res > 0.0)) continue;
       for (int a = 0; a < N; ++a) {

@@ -25,6 +25,8 @@
 #include "mcrev/mechanisms/two_sided.hpp"
 #include "mcrev/model/model.hpp"
 
+#include <cstring>
+
 namespace mcrev {
 
 /// True when mechanism kind k takes the values themselves as reports.
@@ -59,7 +61,8 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
     const Strategy& st = md.strategies[mech.strategies + g];
     const int end = gr.first_value + gr.count * gr.demand;
     if (values || st.kind == StrategyKind::Truthful) {
-      for (int k = gr.first_value; k < end; ++k) b[k] = v[k];
+      if (end > gr.first_value && b != v)  // one block copy (the values themselves)
+        std::memcpy(b + gr.first_value, v + gr.first_value, sizeof(double) * static_cast<size_t>(end - gr.first_value));
       continue;
     }
     for (int k = gr.first_value; k < end; ++k) b[k] = st.bid(v[k], gr.dist, md.arena);

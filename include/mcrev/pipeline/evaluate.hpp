@@ -69,6 +69,29 @@ MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const O
     const Group& gr = md.groups[g];
     double held = 0.0, paid = 0.0, util = 0.0, negative = 0.0;
     const double per_unit = md.market.kind == MarketKind::Combinatorial ? count_items(gr.bundle) : 1.0;
+    if (md.market.kind == MarketKind::Divisible && gr.utility == static_cast<int>(Utility::Steps) && gr.risk == 1.0) {
+      // The loop below for step curves, with the group's checks hoisted: agent_value is utility_value
+      // of steps with vf = 1 (vf · mv_k = mv_k), risk_utility(1, u) = u and x · per_unit = x.
+      const double w = gr.size;
+      for (int i = gr.first; i < gr.first + gr.count; ++i) {
+        const double x = o.alloc[i], t = o.transfer[i];
+        const double* mv = v + gr.first_value + (i - gr.first) * gr.demand;
+        double value = 0.0;
+        for (int k = 0; k < gr.demand; ++k) {
+          const double rest = x - k * w;
+          if (!(rest > 0.0)) break;
+          value += (rest < w ? rest : w) * mv[k];
+        }
+        const double u = value - t;
+        welfare += value;
+        allocated += x;
+        held += x;
+        paid += t;
+        util += u;
+        negative += u < 0.0 ? 1.0 : 0.0;
+        active = active || x != 0.0;
+      }
+    } else
     for (int i = gr.first; i < gr.first + gr.count; ++i) {
       const double x = o.alloc[i], t = o.transfer[i];
       const double value = agent_value(md, gr, v + gr.first_value + (i - gr.first) * gr.demand, x);
