@@ -236,7 +236,9 @@ TEST(CpuBatch, SortColumnsIsStableLikeTheInsertionSort) {
               ++signed_zero_ties;
           }
         }
-        if (count == 64) EXPECT_GT(signed_zero_ties, 0) << "d " << d << ": no -0.0 next to 0.0";
+        if (count == 64) {
+          EXPECT_GT(signed_zero_ties, 0) << "d " << d << ": no -0.0 next to 0.0";
+        }
       }
 }
 
