@@ -308,6 +308,40 @@ TEST(PrecisionTarget, StopsAtTheFirstBoundaryAndEqualsAPlainRunBitwise) {
   EXPECT_GT(widest, t.halfwidth);
 }
 
+TEST(PrecisionTarget, VarianceReductionStopsAtABoundaryWithTheBitsOfItsPlainRun) {
+  // Variance-reduced estimators are not range states: each boundary is a whole run (target.cpp).
+  for (VrMethod method : {VrMethod::Antithetic, VrMethod::ControlVariate, VrMethod::Rqmc}) {
+    Scenario sc = target_scenario();
+    sc.variance_reduction = method;
+    // A target half the widest half-width at the first boundary: about four times the profiles.
+    Scenario first = sc;
+    first.samples = 2048;
+    double widest0 = 0;
+    for (const MechanismResult& m : run(first, cpu(2)).mechanisms) widest0 = std::max(widest0, halfwidth(m));
+    PrecisionTarget t;
+    t.halfwidth = 0.5 * widest0;
+    t.first_batch = 2048;
+    const RunResult a = run_to_target(sc, t, cpu(1, 256));
+    EXPECT_TRUE(a.target.met) << static_cast<int>(method);
+    ASSERT_GE(a.target.boundaries.size(), 2u);
+    for (std::size_t k = 0; k < a.target.boundaries.size(); ++k) EXPECT_EQ(a.target.boundaries[k], 2048u << k);
+    for (const MechanismResult& m : a.mechanisms) EXPECT_LE(halfwidth(m), t.halfwidth);
+    Scenario plain = sc;
+    plain.samples = a.samples;
+    const RunResult b = run(plain, cpu(2, 1024));
+    ASSERT_EQ(a.mechanisms.size(), b.mechanisms.size());
+    for (std::size_t m = 0; m < a.mechanisms.size(); ++m) {
+      EXPECT_EQ(a.mechanisms[m].revenue.mean, b.mechanisms[m].revenue.mean) << static_cast<int>(method);
+      EXPECT_EQ(a.mechanisms[m].revenue.stderr_, b.mechanisms[m].revenue.stderr_) << static_cast<int>(method);
+    }
+    // The previous boundary was still too wide.
+    plain.samples = a.samples / 2;
+    double widest = 0;
+    for (const MechanismResult& m : run(plain, cpu(2)).mechanisms) widest = std::max(widest, halfwidth(m));
+    EXPECT_GT(widest, t.halfwidth) << static_cast<int>(method);
+  }
+}
+
 TEST(PrecisionTarget, CapIsRespectedAndReported) {
   const Scenario sc = target_scenario();
   PrecisionTarget t;
