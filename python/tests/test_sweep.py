@@ -27,7 +27,9 @@ def test_revenue_along_the_reserve_matches_the_closed_form():
     # Second price, 2 iid U[0,1], reserve r: R(r) = 1/3 + r^2 - (4/3) r^3 (docs/sweeps.md).
     res = mcrev.sweep(two_bidders(), {"mechanisms[0].reserve": "0:0.8:5"}, threads=2)
     rows = revenue_rows(res)
-    assert [r["mechanisms[0].reserve"] for r in rows] == [0.0, 0.2, 0.4, 0.6, 0.8]
+    # (LOW (COUNT-1-i) + HIGH i) / (COUNT-1): both ends exact, the inner points within an ulp.
+    assert [r["mechanisms[0].reserve"] for r in rows] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8], rel=1e-15)
+    assert rows[0]["mechanisms[0].reserve"] == 0.0 and rows[-1]["mechanisms[0].reserve"] == 0.8
     for row in rows:
         r = row["mechanisms[0].reserve"]
         truth = 1 / 3 + r**2 - 4 / 3 * r**3
