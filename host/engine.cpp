@@ -9,6 +9,7 @@
 #include "incentives/incentives.hpp"
 #include "scenario/correlation_spec.hpp"
 #include "scenario/strategy_table.hpp"
+#include "solvers/discrete_mixed.hpp"
 #include "solvers/distribution_ext.hpp"
 #include "solvers/myerson.hpp"
 #include "solvers/two_sided.hpp"
@@ -509,6 +510,11 @@ ModelData build_model(const Scenario& sc) {
         }
         const Distribution& d = md.groups[0].dist;
         const double rho = md.groups[0].risk;  // symmetric bidders (validate): one rho
+        if (symmetric && d.kind == DistKind::Discrete && ms.kind == MechKind::FirstPrice) {  // mixed (discrete_mixed.hpp)
+          st = discrete_first_price_mixed(d, md.arena, md.n_bidders, ms.reserve);
+          for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "mixed discrete", st.table_n, 0.0});
+          break;
+        }
         if (symmetric && d.kind == DistKind::Uniform && rho == 1.0) {  // closed forms (StrategyKind::UniformFirstPrice/AllPay)
           st = uniform_bne(d, md.arena.data(), md.n_bidders, ms.reserve, ms.kind == MechKind::AllPay);
           for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "closed_form", 0, 0.0});
