@@ -27,7 +27,7 @@ enum class Backend { Auto, Cpu, Cuda };
 
 /// A bid function choice of a mechanism (applies to every group).
 struct StrategySpec {
-  enum Kind { Truthful, Shade, Bne, Table } kind = Truthful;
+  enum Kind { Truthful, Shade, Bne, Table, Naive } kind = Truthful;  ///< Naive: [values] only (docs/single_item.md)
   double factor = 1.0;  ///< Shade: bid = factor × value
   /// Table (`strategy = "table", file = …`, docs/distributions-and-strategies.md): bid functions
   /// linear in value through (table_values[k], table_bids[c][k]); one column for every group, or one
@@ -109,6 +109,7 @@ struct Scenario {
   std::vector<GroupSpec> groups;
   std::vector<MechanismSpec> mechanisms;
   CorrelationSpec correlation;
+  ValuesSpec values;  ///< `[values]`: interdependent or common values (mcrev/model/values.hpp)
 };
 
 /// The built-in default: 5 iid U[0,1] bidders; second price, second price with reserve 0.5, first
@@ -154,6 +155,7 @@ struct ModelData {
   int n_sketches = 0;                     ///< quantile sketches appended to the partial
   int risk_averse = 0;                    ///< Model::risk_averse
   Correlation correlation;
+  ValuesModel values;                     ///< Model::values
   std::vector<std::vector<BidTableInfo>> bid_tables;  ///< per mechanism: tabulated equilibria (else empty)
   Model view() const;
   PartialShape shape() const;
@@ -219,6 +221,9 @@ struct MechanismResult {
   std::vector<std::pair<std::string, double>> solved;
   IncentiveResult incentives;  ///< filled when the mechanism has an `incentives` table
   std::vector<BidTableInfo> bid_tables;  ///< strategy = "bne" tables (first_price, all_pay): error bounds
+  /// `[values]`: the winner's curse E[value − price | sale] (docs/single_item.md, "winners_curse").
+  bool has_winners_curse = false;
+  Estimate winners_curse;
 };
 
 struct RunResult {
