@@ -8,6 +8,13 @@
 #include <cmath>
 #include <type_traits>
 
+// Out of line in the g++ build only (see Strategy::mixed_bid).
+#ifdef __CUDACC__
+#define MCREV_HOST_NOINLINE
+#else
+#define MCREV_HOST_NOINLINE __attribute__((noinline))
+#endif
+
 namespace mcrev {
 
 /// Report of a bidder who stays out (below every reserve, never wins, pays nothing).
@@ -100,8 +107,10 @@ struct Strategy {
     return (2 * s3 - 3 * s2 + 1) * b[k] + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * b[k + 1] + (s3 - s2) * m1;
   }
 
-  /// DiscreteMixed: the bid of value v at auxiliary uniform u in (0, 1) (see StrategyKind).
-  MCREV_HD double mixed_bid(double v, double u, const double* arena) const {
+  /// DiscreteMixed: the bid of value v at auxiliary uniform u in (0, 1) (see StrategyKind). Out of
+  /// line on the host (the CPU batch loop's pure strategies stay as before); inlined on the device,
+  /// where a call costs the kernels stack (scripts/check_kernel_resources.py).
+  MCREV_HD MCREV_HOST_NOINLINE double mixed_bid(double v, double u, const double* arena) const {
     if (v < entry) return kNoBid;
     const double* rows = arena + table;
     int k = 0;  // the largest atom <= v (linear: a handful of atoms)
