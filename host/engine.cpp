@@ -9,7 +9,9 @@
 #include "incentives/incentives.hpp"
 #include "scenario/correlation_spec.hpp"
 #include "scenario/strategy_table.hpp"
+#include "solvers/discrete_mixed.hpp"
 #include "solvers/distribution_ext.hpp"
+#include "solvers/interdependent.hpp"
 #include "solvers/myerson.hpp"
 #include "solvers/two_sided.hpp"
 #include "vr/variance_reduction.hpp"
@@ -259,6 +261,7 @@ void validate(const Scenario& sc) {
   MCREV_EXPECTS(!sc.mechanisms.empty(), "mechanisms", "at least one [[mechanisms]] entry is required");
   MCREV_EXPECTS(static_cast<int>(sc.mechanisms.size()) <= kMaxMechanisms, "mechanisms",
                 "at most " + std::to_string(kMaxMechanisms) + " mechanisms are supported");
+  validate_values(sc);  // [values] (host/solvers/interdependent.hpp)
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
     const MechanismSpec& ms = sc.mechanisms[m];
     const std::string path = "mechanisms[" + std::to_string(m) + "]";
@@ -382,6 +385,7 @@ Model ModelData::view() const {
   m.risk_averse = risk_averse;
   m.correlation = correlation;
   m.vr = vr;
+  m.values = values;
   return m;
 }
 
@@ -432,6 +436,7 @@ ModelData build_model(const Scenario& sc) {
   md.n_bidders = first;
   md.n_values = first_value;
   md.correlation = place_correlation(sc.correlation, md.arena);
+  md.values = values_model(sc);
   const int G = static_cast<int>(md.groups.size());
   md.bid_tables.resize(sc.mechanisms.size());
   for (size_t m = 0; m < sc.mechanisms.size(); ++m) {
@@ -475,7 +480,14 @@ ModelData build_model(const Scenario& sc) {
         st.kind = StrategyKind::Shade;
         st.factor = ms.strategy.factor;
         break;
+      case StrategySpec::Naive:  // [values] only (validate_values)
+        per_group = interdependent_strategies(sc, m, md.values, md.arena, &md.bid_tables[m]);
+        break;
       case StrategySpec::Bne: {
+        if (md.values.kind != ValuesKind::Private) {  // the Milgrom–Weber equilibria (interdependent.hpp)
+          per_group = interdependent_strategies(sc, m, md.values, md.arena, &md.bid_tables[m]);
+          break;
+        }
         if (ms.kind == MechKind::SecondPrice) {  // truthful bidding is the dominant-strategy equilibrium
           st.kind = StrategyKind::Truthful;
           break;
@@ -511,6 +523,11 @@ ModelData build_model(const Scenario& sc) {
         }
         const Distribution& d = md.groups[0].dist;
         const double rho = md.groups[0].risk;  // symmetric bidders (validate): one rho
+        if (symmetric && d.kind == DistKind::Discrete && ms.kind == MechKind::FirstPrice) {  // mixed (discrete_mixed.hpp)
+          st = discrete_first_price_mixed(d, md.arena, md.n_bidders, ms.reserve);
+          for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "mixed discrete", st.table_n, 0.0});
+          break;
+        }
         if (symmetric && d.kind == DistKind::Uniform && rho == 1.0) {  // closed forms (StrategyKind::UniformFirstPrice/AllPay)
           st = uniform_bne(d, md.arena.data(), md.n_bidders, ms.reserve, ms.kind == MechKind::AllPay);
           for (int g = 0; g < G; ++g) md.bid_tables[m].push_back({sc.groups[g].name, "closed_form", 0, 0.0});
@@ -717,6 +734,7 @@ std::vector<MechanismResult> summarize(const Scenario& sc, const std::vector<dou
         r.market_stat = est(x + metric::budget_block(G));
       }
     }
+    if (sc.values.kind != ValuesKind::Private) add_winners_curse(sc, z, r);
     out.push_back(r);
   }
   summarize_incentives(sc, partial, confidence, out);

@@ -266,18 +266,28 @@ kind = "second_price"
 }
 
 TEST(MixtureScenario, BneNeedsContinuousValues) {
+  // All-pay has no pure equilibrium with these atoms; first price plays its mixed equilibrium
+  // (tests/discrete_mixed_test.cpp).
   try {
     parse_scenario(R"(
 [[bidders]]
 count = 2
 value = { dist = "discrete", values = [1.0, 2.0], probs = [0.5, 0.5] }
 [[mechanisms]]
-kind = "first_price"
+kind = "all_pay"
 )");
     FAIL();
   } catch (const ScenarioError& e) {
     EXPECT_EQ(e.path(), "mechanisms[0].strategy");
   }
+  const ModelData md = build_model(parse_scenario(R"(
+[[bidders]]
+count = 2
+value = { dist = "discrete", values = [1.0, 2.0], probs = [0.5, 0.5] }
+[[mechanisms]]
+kind = "first_price"
+)"));
+  EXPECT_EQ(md.strategies[0].kind, StrategyKind::DiscreteMixed);
 }
 
 TEST(MixtureScenario, DifferentMixturesAreNotIid) {

@@ -95,6 +95,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
     }
     if (m.incentives.enabled) mechs.back()["incentives"] = incentives_json(sc.mechanisms[&m - r.mechanisms.data()], m);
     add_optimal_json(sc, static_cast<size_t>(&m - r.mechanisms.data()), mechs.back());  // myerson / optimal reserves
+    if (m.has_winners_curse) mechs.back()["winners_curse"] = est_json(m.winners_curse);  // [values]
     if (!m.bid_tables.empty()) {  // strategy = "bne" tables: node count and measured error bound
       nlohmann::ordered_json tables = nlohmann::ordered_json::array();
       for (const BidTableInfo& t : m.bid_tables)
@@ -144,6 +145,7 @@ std::string format_csv(const Scenario& sc, const RunResult& r) {
     row(m, "efficiency", "", m.efficiency);
     row(m, "no_sale", "", m.no_sale);
     row(m, "revenue_diff", "", m.revenue_diff);
+    if (m.has_winners_curse) row(m, "winners_curse", "", m.winners_curse);
     if (m.has_budget) {
       row(m, "budget_surplus", "", m.budget_surplus);
       row(m, "deficit_prob", "", m.deficit_prob);

@@ -329,6 +329,8 @@ class MechanismKeys {
       out.factor = r_.number("factor");
     } else if (st == "bne" && allow_bne) {
       out.kind = StrategySpec::Bne;
+    } else if (st == "naive") {  // [values] only (host/solvers/interdependent.cpp checks)
+      out.kind = StrategySpec::Naive;
     } else if (st == "table") {
       out.kind = StrategySpec::Table;
       std::string file = r_.string("file", "");
@@ -403,6 +405,19 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
   if (top.has("correlation")) {
     Reader cr(top.table("correlation"), "correlation");
     sc.correlation = parse_correlation(cr, base_dir);
+  }
+
+  if (top.has("values")) {  // interdependent and common values (mcrev/model/values.hpp)
+    Reader vr(top.table("values"), "values");
+    const std::string kind = vr.string("kind", "");
+    if (kind == "common") sc.values.kind = ValuesKind::Common;
+    else if (kind == "interdependent") sc.values.kind = ValuesKind::Interdependent;
+    else if (kind != "private")
+      throw ScenarioError("values.kind", kind.empty() ? "is required (private, common or interdependent)"
+                                                      : "unknown values '" + kind + "' (expected private, common or interdependent)");
+    MCREV_EXPECTS(kind == "interdependent" || !vr.has("gamma"), "values.gamma", "applies to kind = \"interdependent\" only");
+    if (kind == "interdependent") sc.values.gamma = vr.number("gamma");
+    vr.finish();
   }
 
   if (top.has("market")) {

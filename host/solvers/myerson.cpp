@@ -3,6 +3,7 @@
 #include "mcrev/core/error.hpp"
 
 #include "solvers/bne.hpp"
+#include "solvers/discrete_mixed.hpp"
 #include "solvers/distribution_ext.hpp"
 
 #include <algorithm>
@@ -72,6 +73,7 @@ void validate_bne_atoms(const Scenario& sc, size_t m) {
   // bids its value there (zero utility) or stays out, and the usual formula holds above it. All-pay:
   // an atom below the entry type r* stays out; one at r* = 0 bids 0; any other atom (all-pay bidders
   // pay their bid even when they lose the tie) leaves no pure-strategy equilibrium.
+  if (uses_discrete_mixed_equilibrium(sc, m)) return;  // iid discrete values: the mixed equilibrium
   const MechanismSpec& ms = sc.mechanisms[m];
   const std::string path = "mechanisms[" + std::to_string(m) + "].strategy";
   int total = 0;

@@ -28,7 +28,7 @@ enum class Backend { Auto, Cpu, Cuda };
 
 /// A bid function choice of a mechanism (applies to every group).
 struct StrategySpec {
-  enum Kind { Truthful, Shade, Bne, Table } kind = Truthful;
+  enum Kind { Truthful, Shade, Bne, Table, Naive } kind = Truthful;  ///< Naive: [values] only (docs/single_item.md)
   double factor = 1.0;  ///< Shade: bid = factor × value
   /// Table (`strategy = "table", file = …`, docs/distributions-and-strategies.md): bid functions
   /// linear in value through (table_values[k], table_bids[c][k]); one column for every group, or one
@@ -113,6 +113,7 @@ struct Scenario {
   /// Top-level `variance_reduction` (docs/variance_reduction.md): none, antithetic, control_variate, rqmc.
   VrMethod variance_reduction = VrMethod::None;
   int rqmc_replicates = 16;  ///< `rqmc_replicates`: independent randomizations R >= 2 (rqmc only)
+  ValuesSpec values;  ///< `[values]`: interdependent or common values (mcrev/model/values.hpp)
 };
 
 /// The built-in default: 5 iid U[0,1] bidders; second price, second price with reserve 0.5, first
@@ -159,6 +160,7 @@ struct ModelData {
   int risk_averse = 0;                    ///< Model::risk_averse
   Correlation correlation;
   VarianceReduction vr;  ///< Model::vr: set by prepare_variance_reduction (host/vr/), else none
+  ValuesModel values;                     ///< Model::values
   std::vector<std::vector<BidTableInfo>> bid_tables;  ///< per mechanism: tabulated equilibria (else empty)
   Model view() const;
   PartialShape shape() const;
@@ -242,6 +244,9 @@ struct MechanismResult {
   /// variance_reduction other than none: the measured variance ratio of the tracked metrics
   /// (revenue, welfare; docs/variance_reduction.md); empty otherwise.
   std::vector<VrMetricResult> variance_reduction;
+  /// `[values]`: the winner's curse E[value − price | sale] (docs/single_item.md, "winners_curse").
+  bool has_winners_curse = false;
+  Estimate winners_curse;
 };
 
 struct RunResult {

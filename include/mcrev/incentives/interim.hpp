@@ -70,7 +70,7 @@ MCREV_HD inline void interim_draw_reports(const Model& md, int m, std::uint64_t 
     const int end = gr.first_value + gr.count * gr.demand;
     for (int k = gr.first_value; k < end; ++k) v[k] = gr.dist.quantile(s.uniform(), md.arena);
   }
-  compute_reports(md, m, v, reports);
+  compute_reports(md, m, v, reports, draw);  // mixed strategies: draw's auxiliary stream
 }
 
 /// The per-thread body: adds to *win and *pay agent `bidder`'s allocation and transfer when it

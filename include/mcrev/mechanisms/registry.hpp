@@ -51,9 +51,30 @@ MCREV_HD inline MarketKind market_of(MechKind k) {
   return MarketKind::SingleItem;
 }
 
+/// Word of mechanism m's auxiliary stream (aux_lane(m)) that value slot k's mixed bid reads: words
+/// kMixedBidWord + k, far above the few that tie-breaks read from word 0 on, so the two never share
+/// a uniform.
+inline constexpr std::uint32_t kMixedBidWord = 1u << 20;
+
+/// Mixed strategies (StrategyKind::DiscreteMixed) of group gr: slot k bids with the uniform at word
+/// kMixedBidWord + k of (seed, profile, aux_lane(m)); out of line, off the pure strategies' path.
+MCREV_HD MCREV_NOINLINE inline void mixed_reports(const Model& md, int m, std::uint64_t profile, const Group& gr,
+                                                  const Strategy& st, const double* v, double* b) {
+  const int end = gr.first_value + gr.count * gr.demand;
+  for (int k = gr.first_value; k < end; ++k) {
+    const std::uint32_t w = kMixedBidWord + static_cast<std::uint32_t>(k);
+    const double u = u32_to_open01(block_word(philox_block(md.seed, profile, aux_lane(m), w >> 2), static_cast<int>(w & 3u)));
+    b[k] = st.mixed_bid(v[k], u, md.arena);
+  }
+}
+
 /// Reports of every agent under mechanism m's prescribed strategies, one per value slot: bids
 /// β_g(v) for the auctions (per marginal value), the values themselves where the family says so.
-MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b) {
+/// profile: the draws of mixed strategies (mixed_reports); without it (kNoProfile) a mixed strategy
+/// plays the median bid of each type's mix (Strategy::bid).
+inline constexpr std::uint64_t kNoProfile = ~std::uint64_t{0};
+MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, double* b,
+                                     std::uint64_t profile = kNoProfile) {
   const Mechanism& mech = md.mechanisms[m];
   const bool values = mech.reports_values != 0;  // reports_are_values(mech.kind), resolved by build_model
   for (int g = 0; g < md.n_groups; ++g) {
@@ -63,6 +84,10 @@ MCREV_HD inline void compute_reports(const Model& md, int m, const double* v, do
     if (values || st.kind == StrategyKind::Truthful) {
       if (end > gr.first_value && b != v)  // one block copy (the values themselves)
         std::memcpy(b + gr.first_value, v + gr.first_value, sizeof(double) * static_cast<size_t>(end - gr.first_value));
+      continue;
+    }
+    if (st.kind == StrategyKind::DiscreteMixed && profile != kNoProfile) {
+      mixed_reports(md, m, profile, gr, st, v, b);
       continue;
     }
     for (int k = gr.first_value; k < end; ++k) b[k] = st.bid(v[k], gr.dist, md.arena);
@@ -124,7 +149,7 @@ MCREV_HD inline Outcome allocate(const Model& md, int m, std::uint64_t profile, 
 /// in allocate_in.
 template <int kMarket = -1>
 MCREV_HD inline Outcome run_mechanism(const Model& md, int m, std::uint64_t profile, const double* v, double* b) {
-  compute_reports(md, m, v, b);
+  compute_reports(md, m, v, b, profile);
   Outcome o = md.outcome_storage(b);
   allocate_in<kMarket>(md, m, profile, b, o);
   return o;

@@ -14,6 +14,7 @@
 #include "mcrev/model/incentive_spec.hpp"
 #include "mcrev/model/outcome.hpp"
 #include "mcrev/model/variance_reduction.hpp"
+#include "mcrev/model/values.hpp"
 #include "mcrev/strategies/strategy.hpp"
 
 #include <cmath>
@@ -43,7 +44,8 @@ inline constexpr int kMaxItems = 12;
 /// mcrev/mechanisms/divisible.hpp).
 inline constexpr int kMaxIdentities = 8;
 /// Bound of Model::scratch_doubles() for models of at most max_values values (and agents) per
-/// profile, outside the combinatorial market: 3 n_values + 4 n_bidders + 2, or the divisible
+/// profile, outside the combinatorial market: 3 n_values + 4 n_bidders + 2 (+ n_values with
+/// `[values]`, single item only), or the divisible
 /// market's n_values + 7 n_bidders + 3 kMaxIdentities. The CUDA kernels size their scratch with it.
 MCREV_HD MCREV_INLINE constexpr int scratch_bound(int max_values) { return 8 * max_values + 3 * kMaxIdentities + 2; }
 /// Most agents of a combinatorial market.
@@ -177,6 +179,7 @@ struct Model {
   int risk_averse = 0;    ///< 1 when some group has Group::risk != 1 (utilities through risk_utility)
   Correlation correlation;                ///< joint law of the values (default: independent)
   VarianceReduction vr;                   ///< variance_reduction (mcrev/model/variance_reduction.hpp)
+  ValuesModel values;  ///< `[values]`: the draws are signals, values linear in them (mcrev/model/values.hpp)
 
   /// Metrics of a mechanism's outcome block (metric:: layout), then its incentive block.
   MCREV_HD int outcome_metrics() const {
@@ -213,7 +216,8 @@ struct Model {
 
   /// Per-profile scratch, in doubles: reports (n_values), the outcome's allocation and transfer
   /// (n_bidders each), a second outcome for deviations (2 n_bidders) and ranking work space
-  /// (2 n_values + 2). Every caller of the pipeline provides this much (mcrev/pipeline/).
+  /// (2 n_values + 2), then with `[values]` the profile's values (n_values; values_storage).
+  /// Every caller of the pipeline provides this much (mcrev/pipeline/).
   /// The combinatorial market adds 2^items doubles to the work space (winner determination's table);
   /// the divisible market's work space is at least 3 (n_bidders + kMaxIdentities) doubles (three
   /// per-agent arrays of the clearing, mcrev/mechanisms/divisible.hpp). At most
@@ -223,8 +227,10 @@ struct Model {
     if (market.kind == MarketKind::Combinatorial) work += 1 << market.items;
     if (market.kind == MarketKind::Divisible && work < 3 * (n_bidders + kMaxIdentities))
       work = 3 * (n_bidders + kMaxIdentities);
-    return n_values + 4 * n_bidders + work;
+    return n_values + 4 * n_bidders + work + (values.kind != ValuesKind::Private ? n_values : 0);
   }
+  /// `[values]`: the profile's values (n_values doubles, from its signals) behind the work space.
+  MCREV_HD double* values_storage(double* scratch) const { return scratch + scratch_doubles() - n_values; }
   MCREV_HD Outcome outcome_storage(double* scratch) const {
     Outcome o;
     o.alloc = scratch + n_values;

@@ -232,29 +232,49 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
   }
 }
 
-/// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
-/// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
-/// when m_begin > 0, for the revenue differences.
-/// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
-/// that market's mechanism kinds only (the CPU backend's single-item and one-group divisible batch loops).
-template <int kMarket = -1>
-MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
-                                     double* b, double* out) {
+/// The body of evaluate_values: strategies bid on s (the values, or with [values] the signals);
+/// outcomes are scored on the values v (the same array as s for private values).
+template <int kMarket>
+MCREV_HD MCREV_INLINE void evaluate_scored(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* s,
+                                           const double* v, double* b, double* out) {
   double v_max = v[0];  // write_metrics' opt_single: read in these markets only
   if (md.market.kind == MarketKind::SingleItem)
     for (int i = 1; i < md.n_values; ++i) v_max = v[i] > v_max ? v[i] : v_max;
   if (md.market.kind == MarketKind::DoubleAuction || md.market.kind == MarketKind::PublicProject)
     v_max = first_best_surplus(md, v, md.work(b));
   double baseline = 0.0;
-  if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism<kMarket>(md, 0, profile, v, b));
+  if (m_begin > 0) baseline = outcome_revenue(md, run_mechanism<kMarket>(md, 0, profile, s, b));
   const int block = md.metrics_per_mechanism();
   for (int m = m_begin; m < m_end; ++m) {
-    const Outcome o = run_mechanism<kMarket>(md, m, profile, v, b);
+    const Outcome o = run_mechanism<kMarket>(md, m, profile, s, b);
     if (m == 0) baseline = outcome_revenue(md, o);
     write_metrics(md, m, o, v, baseline, v_max, out + (m - m_begin) * block, md.work(b));
     if (md.extra_metrics > 0)
       write_incentive_metrics(md, m, profile, v, b, o, out + (m - m_begin) * block + md.outcome_metrics());
   }
+}
+
+/// `[values]` (mcrev/model/values.hpp): v holds the signals; the values are computed into
+/// Model::values_storage and the outcomes scored on them. Out of line: the private-value path
+/// (evaluate_values) does not carry it.
+template <int kMarket>
+MCREV_HD MCREV_NOINLINE void evaluate_signals(const Model& md, std::uint64_t profile, int m_begin, int m_end,
+                                              const double* signals, double* b, double* out) {
+  double* w = md.values_storage(b);
+  values_from_signals(md.values, md.n_values, signals, w);
+  evaluate_scored<kMarket>(md, profile, m_begin, m_end, signals, w, b, out);
+}
+
+/// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
+/// (md.scratch_doubles()); writes (m_end − m_begin) metric blocks to out. Mechanism 0 is also run
+/// when m_begin > 0, for the revenue differences. With `[values]` v holds the signals (evaluate_signals).
+/// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
+/// that market's mechanism kinds only (the CPU backend's single-item and one-group divisible batch loops).
+template <int kMarket = -1>
+MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
+                                     double* b, double* out) {
+  if (md.values.kind != ValuesKind::Private) return evaluate_signals<kMarket>(md, profile, m_begin, m_end, v, b, out);
+  evaluate_scored<kMarket>(md, profile, m_begin, m_end, v, v, b, out);
 }
 
 /// Draws profile's values into v and evaluates mechanisms [m_begin, m_end) (see evaluate_values).

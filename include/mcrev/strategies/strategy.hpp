@@ -8,6 +8,13 @@
 #include <cmath>
 #include <type_traits>
 
+// Out of line in the g++ build only (see Strategy::mixed_bid).
+#ifdef __CUDACC__
+#define MCREV_HOST_NOINLINE
+#else
+#define MCREV_HOST_NOINLINE __attribute__((noinline))
+#endif
+
 namespace mcrev {
 
 /// Report of a bidder who stays out (below every reserve, never wins, pays nothing).
@@ -26,6 +33,16 @@ enum class StrategyKind : int {
   /// Symmetric all-pay BNE, iid uniform values, closed form (β(v) = v G(v) − ∫_e^v G(x) dx, G = F^{n−1}):
   ///   β(v) = max(floor, v · t^{n−1} − width · (t^n − t_e^n) / n),   v >= entry; below entry no bid.
   UniformAllPay,
+  /// Symmetric first-price equilibrium of n bidders with iid discrete values (docs/single_item.md,
+  /// "Mixed equilibria for discrete values"): a mixed strategy. Arena at `table`: table_n rows
+  /// (x_k, F_{k−1}, p_k, U_k) over the atoms x_0 < ... (F_{k−1} = P(V < x_k), p_k = P(V = x_k), U_k
+  /// the type's equilibrium utility). Type x_k with auxiliary uniform u in (0, 1) bids
+  ///   max(floor, x_k − U_k / (F_{k−1} + p_k u)^{n−1})      (floor = the reserve),
+  /// i.e. mixes over [b_{k−1}, b_k] with the CDF G_k that makes it indifferent; v < entry: no bid; a
+  /// value between atoms plays the mix of the atom below it. bid() (no uniform) plays u = 1/2, the
+  /// median bid of the type's mix (one bid of its support: the prescribed report of the interim
+  /// estimator). Only multiplications, one division: CPU and GPU agree bit for bit.
+  DiscreteMixed,
 };
 
 /// x^k for an integer k >= 0 by repeated squaring: only multiplications, so host and device agree bit
@@ -90,8 +107,22 @@ struct Strategy {
     return (2 * s3 - 3 * s2 + 1) * b[k] + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * b[k + 1] + (s3 - s2) * m1;
   }
 
+  /// DiscreteMixed: the bid of value v at auxiliary uniform u in (0, 1) (see StrategyKind). Out of
+  /// line on the host (the CPU batch loop's pure strategies stay as before); inlined on the device,
+  /// where a call costs the kernels stack (scripts/check_kernel_resources.py).
+  MCREV_HD MCREV_HOST_NOINLINE double mixed_bid(double v, double u, const double* arena) const {
+    if (v < entry) return kNoBid;
+    const double* rows = arena + table;
+    int k = 0;  // the largest atom <= v (linear: a handful of atoms)
+    while (k + 1 < table_n && rows[4 * (k + 1)] <= v) ++k;
+    const double* r = rows + 4 * k;
+    const double b = r[0] - r[3] / int_pow(r[1] + r[2] * u, n - 1);
+    return b > floor ? b : floor;
+  }
+
   MCREV_HD double bid(double v, const Distribution& d, const double* arena) const {
     switch (kind) {
+      case StrategyKind::DiscreteMixed: return mixed_bid(v, 0.5, arena);
       case StrategyKind::Truthful: return v;
       case StrategyKind::Shade: return factor * v;
       case StrategyKind::Table: {
