@@ -183,3 +183,42 @@ TEST(InputRules, DirectoriesAreNotReadableFiles) {
             }),
             "bidders[0].value.file: values file '" + dir + "/data' is not a readable file (it is a directory)");
 }
+
+TEST(InputRules, AMisspeltRequiredKeyIsNamedNotReportedMissing) {
+  // A required key that is absent next to an unread key within two edits of it: the misspelt key
+  // is named (it used to read "bidders[0].value: is required").
+  auto path_of = [](const std::string& text) {
+    try {
+      parse_scenario(text);
+    } catch (const ScenarioError& e) {
+      return std::make_pair(e.path(), std::string(e.what()));
+    }
+    return std::make_pair(std::string("(none)"), std::string());
+  };
+  const std::string mech = "[[mechanisms]]\nkind = \"second_price\"\n";
+  auto [p1, m1] = path_of("[[bidders]]\ncount = 2\nvaleu = { dist = \"uniform\", low = 0.0, high = 1.0 }\n" + mech);
+  EXPECT_EQ(p1, "bidders[0].valeu");
+  EXPECT_NE(m1.find("did you mean 'value'"), std::string::npos) << m1;
+  auto [p2, m2] = path_of("[[bidders]]\ncount = 2\nrisk = { kind = \"crra\", rhoo = 0.5 }\n"
+                          "value = { dist = \"uniform\", low = 0.0, high = 1.0 }\n" + mech);
+  EXPECT_EQ(p2, "bidders[0].risk.rhoo");
+  EXPECT_NE(m2.find("did you mean 'rho'"), std::string::npos) << m2;
+  // Nothing close: still "is required".
+  auto [p3, m3] = path_of("[[bidders]]\ncount = 2\nxyzzy = 1\n" + mech);
+  EXPECT_EQ(p3, "bidders[0].value");
+  EXPECT_NE(m3.find("is required"), std::string::npos) << m3;
+}
+
+TEST(InputRules, NamesThatWouldBreakCsvFieldsAreRefused) {
+  const std::string group = "[[bidders]]\ncount = 2\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n";
+  for (const char* bad : {"a,b", "say \\\"hi\\\"", ""}) {
+    const std::string mech = std::string("[[mechanisms]]\nkind = \"second_price\"\nname = \"") + bad + "\"\n";
+    const std::string e = error_of([&] { parse_scenario(group + mech); });
+    EXPECT_EQ(e.rfind("mechanisms[0].name: ", 0), 0u) << e;
+  }
+  const std::string e = error_of([&] {
+    parse_scenario("[[bidders]]\nname = \"x,y\"\ncount = 2\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\n"
+                   "[[mechanisms]]\nkind = \"second_price\"\n");
+  });
+  EXPECT_EQ(e.rfind("bidders[0].name: must not contain a comma", 0), 0u) << e;
+}

@@ -39,14 +39,14 @@ class Reader {
 
   double number(const std::string& k) {
     const toml::node* n = node(k);
-    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (!n) missing(k);
     return as_number(*n, key_path(k));
   }
   double number(const std::string& k, double fallback) { return has(k) ? number(k) : fallback; }
   /// Like number(k) but +inf is accepted (an optional upper truncation point: unbounded).
   double number_or_inf(const std::string& k) {
     const toml::node* n = node(k);
-    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (!n) missing(k);
     if (auto f = n->as_floating_point(); f && f->get() == HUGE_VAL) return HUGE_VAL;
     return as_number(*n, key_path(k));
   }
@@ -77,19 +77,44 @@ class Reader {
 
   const toml::table& table(const std::string& k) {
     const toml::node* n = node(k);
-    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (!n) missing(k);
     if (auto t = n->as_table()) return *t;
     throw ScenarioError(key_path(k), "expected a table, found " + toml_type_name(*n));
   }
 
   std::vector<double> numbers(const std::string& k) {
     const toml::node* n = node(k);
-    MCREV_EXPECTS(n, key_path(k), "is required");
+    if (!n) missing(k);
     const toml::array* a = n->as_array();
     MCREV_EXPECTS(a, key_path(k), "expected an array of numbers, found " + toml_type_name(*n));
     std::vector<double> out;
     for (size_t i = 0; i < a->size(); ++i) out.push_back(as_number(*a->get(i), key_path(k) + "[" + std::to_string(i) + "]"));
     return out;
+  }
+
+  /// A required key k is absent: a key of the table within two edits of k is named as a likely
+  /// misspelling ("bidders[0].valeu: unknown key (did you mean 'value'?)"); else "k: is required".
+  [[noreturn]] void missing(const std::string& k) const {
+    for (auto&& [key, v] : t_) {
+      const std::string name(key.str());
+      if (!used_.count(name) && name != k && edit_distance(name, k) <= 2)
+        throw ScenarioError(key_path(name), "unknown key (did you mean '" + k + "'? '" + k + "' is required)");
+    }
+    throw ScenarioError(key_path(k), "is required");
+  }
+  static size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> d(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diag = d[0];
+      d[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t up = d[j];
+        d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return d[b.size()];
   }
 
   /// Throws for the first key that was never read.
@@ -105,6 +130,13 @@ class Reader {
   std::string path_;
   std::set<std::string> used_;
 };
+
+/// Names are CSV fields (--format csv, sweep rows, Python frames): no separators, quotes or line breaks.
+void check_csv_name(const std::string& name, const std::string& path) {
+  MCREV_EXPECTS(!name.empty(), path, "must not be empty");
+  MCREV_EXPECTS(name.find_first_of(",\"\n\r") == std::string::npos, path,
+                "must not contain a comma, a double quote or a line break (names are CSV fields), got '" + name + "'");
+}
 
 std::string fmt_num(double x) {
   std::ostringstream s;
@@ -479,6 +511,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     Reader r(*groups.get(g)->as_table(), path);
     GroupSpec gs;
     gs.name = r.string("name", groups.size() == 1 ? "bidders" : "group" + std::to_string(g));
+    check_csv_name(gs.name, path + ".name");
     const std::uint64_t count = r.count("count", 1, 1, UINT64_MAX);
     MCREV_EXPECTS(count <= static_cast<std::uint64_t>(kMaxBidders), path + ".count",
                   std::to_string(count) + " bidders; at most " + std::to_string(kMaxBidders) + " per profile are supported");
@@ -573,6 +606,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     MCREV_EXPECTS(!kind.empty(), path + ".kind", "is required");
     ms.kind = parse_kind(kind, sc.market.kind, path + ".kind");
     ms.name = r.string("name", kind);
+    check_csv_name(ms.name, path + ".name");
     ms.seller_value = r.number("seller_value", 0.0);
     MechanismKeys keys(r, *mechs.get(m)->as_table(), kind, sc, base_dir);
     read_mechanism_keys(keys, ms);

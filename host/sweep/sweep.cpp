@@ -396,7 +396,9 @@ SweepResult run_sweep(const SweepInput& in, const std::vector<SweepSet>& sets, c
       validate(sc);
       if (options.target.enabled()) check_target(sc, options.target);
     } catch (const ScenarioError& e) {
-      throw ScenarioError("", "sweep point " + std::to_string(p) + " (" + point_label(sets, pt.index) + "): " + e.what());
+      // The message names the point; the key path stays the parser's (Python: ScenarioError.key_path).
+      throw ScenarioError::with_message(e.path(), "sweep point " + std::to_string(p) + " (" + point_label(sets, pt.index) +
+                                                      "): " + e.what());
     }
     scenarios.push_back(std::move(sc));
     res.points.push_back(std::move(pt));

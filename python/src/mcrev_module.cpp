@@ -170,7 +170,13 @@ std::tuple<std::string, std::string, std::string, std::vector<std::string>> swee
       ticker(p.points_done, p.points ? p.points : 1);
     };
     std::vector<mcrev::SweepSet> cli;
-    for (const std::string& t : set_texts) cli.push_back(mcrev::parse_set(t, "sets"));
+    for (const std::string& t : set_texts) {
+      try {
+        cli.push_back(mcrev::parse_set(t, "sets"));
+      } catch (const mcrev::ScenarioError& e) {
+        throw mcrev::ScenarioError::with_message("sets", e.what());  // key_path "sets", the message names the set
+      }
+    }
     const std::vector<mcrev::SweepSet> sets = mcrev::combine_sets(mcrev::scenario_sweep_sets(in), cli);
     MCREV_EXPECTS(!sets.empty(), "sets", "nothing to sweep: give sets={KEY: VALUES} or a [sweep] table in the scenario");
     r = mcrev::run_sweep(in, sets, opt);

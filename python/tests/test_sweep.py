@@ -78,12 +78,15 @@ def test_errors_name_the_set():
     assert "mechanisms[3].reserve" in str(e.value)
     with pytest.raises(mcrev.ScenarioError) as e:
         mcrev.sweep(two_bidders(), ["mechanisms[0].reserve=0:1:0"])
-    assert e.value.key_path.startswith("sets")
+    assert e.value.key_path == "sets"
+    assert "mechanisms[0].reserve=0:1:0" in str(e.value)
     with pytest.raises(mcrev.ScenarioError) as e:
         mcrev.sweep(None, {"mechanisms[0].reserve": [0.1]})
     assert e.value.key_path == "scenario"
-    with pytest.raises(mcrev.ScenarioError):
+    with pytest.raises(mcrev.ScenarioError) as e:
         mcrev.sweep(two_bidders(), {"mechanisms[0].reserve": [-1.0]})  # the parser's own check, per point
+    assert e.value.key_path == "mechanisms[0].reserve"
+    assert str(e.value).startswith("sweep point 0 (mechanisms[0].reserve = -1")
     with pytest.raises(mcrev.ScenarioError):
         mcrev.sweep(two_bidders(), {"mechanisms[0].reserve": [0.1]}, samples=1000, target_halfwidth=1e-3)
 

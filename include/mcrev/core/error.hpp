@@ -12,8 +12,14 @@ class ScenarioError : public std::runtime_error {
   ScenarioError(std::string path, const std::string& reason)
       : std::runtime_error(path.empty() ? reason : path + ": " + reason), path_(std::move(path)) {}
   const std::string& path() const noexcept { return path_; }
+  /// An error about `path` whose message is `message` exactly (not prefixed by the path), e.g. a
+  /// sweep point's error that keeps the parser's key path (host/sweep/sweep.cpp).
+  static ScenarioError with_message(std::string path, const std::string& message) {
+    return ScenarioError(std::move(path), message, 0);
+  }
 
  private:
+  ScenarioError(std::string path, const std::string& message, int) : std::runtime_error(message), path_(std::move(path)) {}
   std::string path_;
 };
 
