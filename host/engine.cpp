@@ -597,6 +597,20 @@ std::vector<double> TreeReducer::finish() {
   return acc;
 }
 
+void push_resumed(const RangeState& resume, std::uint64_t first, std::uint64_t end, size_t n_sketch_doubles,
+                  TreeReducer& total) {
+  MCREV_EXPECTS(resume.first == first && resume.end >= first && resume.end <= end &&
+                    (resume.end % kLeafProfiles == 0 || resume.end == end),
+                "resume", "the saved state covers [" + std::to_string(resume.first) + ", " + std::to_string(resume.end) +
+                              "), which does not start this run's range [" + std::to_string(first) + ", " +
+                              std::to_string(end) + ")");
+  MCREV_EXPECTS(resume.sketches.size() == n_sketch_doubles, "resume", "the saved state has sketches of another size");
+  for (const TreeEntry& e : resume.entries) {
+    MCREV_EXPECTS(e.partial.size() == total.shape_size(), "resume", "the saved state has partials of another size");
+    total.push(e);
+  }
+}
+
 void check_profile_range(std::uint64_t first, std::uint64_t end, std::uint64_t samples, const std::string& what) {
   const std::string range = "[" + std::to_string(first) + ", " + std::to_string(end) + ")";
   MCREV_EXPECTS(first < end, what, "the range " + range + " is empty (FIRST must be below END)");

@@ -32,16 +32,7 @@ RangeState run_chunked_range(const ModelData& md, std::uint64_t samples, std::ui
   std::vector<double> base(n_sk);  // sketches of the resumed state and of the CPU parts
   for (size_t k = 0; k < n_sk; k += sketch::kDoubles) sketch::init(base.data() + k);
   if (resume) {
-    MCREV_EXPECTS(resume->first == first && resume->end >= first && resume->end <= end &&
-                      (resume->end % kLeafProfiles == 0 || resume->end == end),
-                  "resume", "the saved state covers [" + std::to_string(resume->first) + ", " + std::to_string(resume->end) +
-                                "), which does not start this run's range [" + std::to_string(first) + ", " +
-                                std::to_string(end) + ")");
-    MCREV_EXPECTS(resume->sketches.size() == n_sk, "resume", "the saved state has sketches of another size");
-    for (const TreeEntry& e : resume->entries) {
-      MCREV_EXPECTS(e.partial.size() == S, "resume", "the saved state has partials of another size");
-      total.push(e);
-    }
+    push_resumed(*resume, first, end, n_sk, total);
     base = resume->sketches;
     state.end = resume->end;
   }

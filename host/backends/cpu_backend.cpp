@@ -119,16 +119,7 @@ RangeState run_cpu_range(const ModelData& md, std::uint64_t samples, std::uint64
   state.sketches.resize(n_sketch_doubles);
   for (int k = 0; k < model.n_sketches; ++k) sketch::init(state.sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
   if (resume) {
-    MCREV_EXPECTS(resume->first == first && resume->end >= first && resume->end <= end &&
-                      (resume->end % kLeafProfiles == 0 || resume->end == end),
-                  "resume", "the saved state covers [" + std::to_string(resume->first) + ", " + std::to_string(resume->end) +
-                                "), which does not start this run's range [" + std::to_string(first) + ", " +
-                                std::to_string(end) + ")");
-    MCREV_EXPECTS(resume->sketches.size() == n_sketch_doubles, "resume", "the saved state has sketches of another size");
-    for (const TreeEntry& e : resume->entries) {
-      MCREV_EXPECTS(e.partial.size() == static_cast<size_t>(shape.size()), "resume", "the saved state has partials of another size");
-      total.push(e);
-    }
+    push_resumed(*resume, first, end, n_sketch_doubles, total);
     state.sketches = resume->sketches;
     state.end = resume->end;
   }

@@ -63,25 +63,6 @@ class Progress {
   double last_ = 0;
 };
 
-/// Writes atomically: a temporary file beside the target, renamed over it only when complete.
-void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".mcrev-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw mcrev::ScenarioError("-o", "cannot write '" + path + "'");
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      throw mcrev::ScenarioError("-o", "cannot write '" + path + "'");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw mcrev::ScenarioError("-o", "cannot write '" + path + "': " + ec.message());
-  }
-}
 
 const std::string kVersionText = std::string("mcrev ") + MCREV_VERSION + " (git " + MCREV_GIT_COMMIT + ")";
 
@@ -111,7 +92,7 @@ void emit(const mcrev::Scenario& sc, const mcrev::RunResult& r, const std::strin
   if (output.empty())
     std::fwrite(text.data(), 1, text.size(), stdout);
   else
-    write_file(output, text);
+    mcrev::write_file_atomic(output, text, "-o");
 }
 
 void check_format(const std::string& format) {

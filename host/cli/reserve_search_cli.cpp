@@ -7,6 +7,8 @@
 #include "scenario/scenario.hpp"
 
 #include <cstdio>
+#include "state/state_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -14,24 +16,6 @@ namespace mcrev {
 
 namespace {
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".mcrev-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw ScenarioError("-o", "cannot write '" + path + "'");
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      throw ScenarioError("-o", "cannot write '" + path + "'");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw ScenarioError("-o", "cannot write '" + path + "': " + ec.message());
-  }
-}
 
 }  // namespace
 
@@ -72,7 +56,7 @@ int ReserveSearchCommand::run() const {
   const ReserveSearchResult r = reserve_search(sc, opt, ro);
   const std::string csv = format_reserve_csv(r);
   if (output_.empty()) std::fwrite(csv.data(), 1, csv.size(), stdout);
-  else write_atomically(output_, csv);
+  else write_file_atomic(output_, csv, "-o");
   if (!quiet_) {
     if (!r.note.empty()) std::fprintf(stderr, "mcrev: %s\n", r.note.c_str());
     std::fprintf(stderr, "mcrev: best reserve %.6g: revenue %.6f ± %.6f, seller utility %.6f ± %.6f (%zu candidates, %llu profiles each, %s, %.2f s)\n",

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include "state/state_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -21,24 +23,6 @@ namespace mcrev {
 
 namespace {
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".mcrev-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw ScenarioError("-o", "cannot write '" + path + "'");
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      throw ScenarioError("-o", "cannot write '" + path + "'");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw ScenarioError("-o", "cannot write '" + path + "': " + ec.message());
-  }
-}
 
 /// Runs argv (PATH lookup); returns its exit status, or -1 when it cannot be started. quiet: its
 /// stdout and stderr go to /dev/null.
@@ -230,7 +214,7 @@ int SweepCommand::run() const {
                     "no metric '" + metric + "' in the sweep's rows (e.g. revenue, welfare, revenue_diff, payment[GROUP])");
     }
     const std::string csv = plot_ + ".mcrev-rows.csv";
-    write_atomically(csv, format_sweep_csv(r));
+    write_file_atomic(csv, format_sweep_csv(r), "--plot");
     const int rc = spawn({python(), script, csv, "--out", plot_, "--metric", plot_metric_}, false);
     std::remove(csv.c_str());
     MCREV_EXPECTS(rc == 0, "--plot", "the plot script failed (" + script + ", exit " + std::to_string(rc) + ")");
@@ -238,7 +222,7 @@ int SweepCommand::run() const {
   if (output_.empty())
     std::fwrite(text.data(), 1, text.size(), stdout);
   else
-    write_atomically(output_, text);
+    write_file_atomic(output_, text, "-o");
   return 0;
 }
 

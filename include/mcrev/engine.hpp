@@ -313,6 +313,8 @@ class TreeReducer {
   /// Merges what is left, right to left; returns an all-zero partial if nothing was pushed.
   std::vector<double> finish();
   bool empty() const { return stack_.empty(); }
+  /// Doubles per partial (PartialShape::size()).
+  size_t shape_size() const { return static_cast<size_t>(shape_.size()); }
   const std::vector<TreeEntry>& entries() const { return stack_; }
   /// Moves the entries out (to be pushed, in order, into another reducer).
   std::vector<TreeEntry> take() { return std::move(stack_); }
@@ -330,6 +332,12 @@ class TreeReducer {
 /// options.checkpoint, when set, receives the state of the completed prefix (docs/state_format.md).
 RangeState run_cpu_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
                          const RunOptions& options, const RangeState* resume = nullptr);
+
+/// Checks that `resume` (a saved state) starts the range [first, end) with sketches of
+/// n_sketch_doubles and partials of the reducer's shape, and pushes its entries into `total` (which
+/// starts at first). Throws ScenarioError("resume", ...) otherwise. Used by both backends' range runs.
+void push_resumed(const RangeState& resume, std::uint64_t first, std::uint64_t end, size_t n_sketch_doubles,
+                  TreeReducer& total);
 
 /// Joins states of adjacent ranges, given in profile order (each starts where the previous ends),
 /// into the state of their union: bitwise the state one run over the union would have. Throws
