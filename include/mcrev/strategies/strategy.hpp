@@ -120,29 +120,42 @@ struct Strategy {
     return b > floor ? b : floor;
   }
 
+  /// β(v) of a closed-form strategy kind K known at compile time (Truthful, Shade, UniformFirstPrice,
+  /// UniformAllPay; K == kind required): bid()'s case for K, shared with the single-item fast paths
+  /// (mcrev/pipeline/fast_single_item.hpp), so both give the same bits.
+  template <StrategyKind K>
+  MCREV_HD MCREV_INLINE double closed_form_bid(double v) const {
+    if constexpr (K == StrategyKind::Truthful) {
+      return v;
+    } else if constexpr (K == StrategyKind::Shade) {
+      return factor * v;
+    } else if constexpr (K == StrategyKind::UniformFirstPrice) {
+      if (v < entry) return kNoBid;
+      const double t = (v - low) / width;  // bitwise Distribution::cdf of the uniform
+      if (!(t > 0.0)) return v;
+      const double q = t_entry > 0.0 ? int_pow(t_entry / t, n) : 0.0;
+      return v - width * t * (1.0 - q) / n;
+    } else {
+      static_assert(K == StrategyKind::UniformAllPay, "closed_form_bid: not a closed-form strategy");
+      if (v < entry) return kNoBid;
+      const double t = (v - low) / width;
+      const double b = v * int_pow(t, n - 1) - width * (int_pow(t, n) - int_pow(t_entry, n)) / n;
+      return b > floor ? b : floor;
+    }
+  }
+
   MCREV_HD double bid(double v, const Distribution& d, const double* arena) const {
     switch (kind) {
       case StrategyKind::DiscreteMixed: return mixed_bid(v, 0.5, arena);
-      case StrategyKind::Truthful: return v;
-      case StrategyKind::Shade: return factor * v;
+      case StrategyKind::Truthful: return closed_form_bid<StrategyKind::Truthful>(v);
+      case StrategyKind::Shade: return closed_form_bid<StrategyKind::Shade>(v);
       case StrategyKind::Table: {
         if (v < entry) return kNoBid;
         return table_bid(table_w(d.cdf(v, arena)), arena + table, slopes < 0 ? nullptr : arena + slopes);
       }
       case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
-      case StrategyKind::UniformFirstPrice: {
-        if (v < entry) return kNoBid;
-        const double t = (v - low) / width;  // bitwise Distribution::cdf of the uniform
-        if (!(t > 0.0)) return v;
-        const double q = t_entry > 0.0 ? int_pow(t_entry / t, n) : 0.0;
-        return v - width * t * (1.0 - q) / n;
-      }
-      case StrategyKind::UniformAllPay: {
-        if (v < entry) return kNoBid;
-        const double t = (v - low) / width;
-        const double b = v * int_pow(t, n - 1) - width * (int_pow(t, n) - int_pow(t_entry, n)) / n;
-        return b > floor ? b : floor;
-      }
+      case StrategyKind::UniformFirstPrice: return closed_form_bid<StrategyKind::UniformFirstPrice>(v);
+      case StrategyKind::UniformAllPay: return closed_form_bid<StrategyKind::UniformAllPay>(v);
     }
     return v;
   }
