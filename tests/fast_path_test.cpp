@@ -56,7 +56,7 @@ struct Counts {
 
 // Profiles [0, profiles): evaluate_fast<N, G> against evaluate_values, every metric bit for bit, for
 // the whole pass and for the pass [1, M) (mechanism 0 run for the baseline).
-template <int N = 0, int G = 0>
+template <int N = 0, int G = 0, bool kTies = false>
 Counts compare_profiles(const ModelData& md, std::uint64_t profiles) {
   const Model m = md.view();
   std::string why;
@@ -71,7 +71,8 @@ Counts compare_profiles(const ModelData& md, std::uint64_t profiles) {
     for (int m0 : {0, 1}) {
       if (m0 >= M) continue;
       evaluate_values(m, p, m0, M, v.data(), b.data(), generic.data());
-      if (!fast::evaluate_fast<N, G>(plan, p, m0, M, v.data(), quick.data())) {
+      if (!fast::evaluate_fast<N, G, kTies>(plan, p, m0, M, v.data(), quick.data())) {
+        EXPECT_FALSE(kTies) << "kTies: every profile is evaluated";
         if (m0 == 0) ++c.ties;
         continue;
       }
@@ -130,6 +131,10 @@ TEST(FastPath, DefaultScenarioIsEligibleAndDescribed) {
   EXPECT_TRUE(plan.device_eligible);
   EXPECT_EQ(cpu::describe_fast_plan(md.view(), plan, why),
             "fast path: second_price, first_price, all_pay, posted_price (n = 5)");
+  // the run reports it (JSON run.path)
+  Scenario sc = default_scenario();
+  sc.samples = 3000;
+  EXPECT_EQ(run_cpu_scenario(sc, 1).path, "fast path: second_price, first_price, all_pay, posted_price (n = 5)");
   // the equilibrium strategies are the closed forms
   EXPECT_EQ(plan.mech[2].strategy[0].kind, StrategyKind::UniformFirstPrice);
   EXPECT_EQ(plan.mech[3].strategy[0].kind, StrategyKind::UniformAllPay);
@@ -203,6 +208,14 @@ price = 0.75
     const Counts c = compare_profiles(md, 100000);
     EXPECT_GT(c.ties, 1000u);  // the fallback is exercised...
     EXPECT_GT(c.fast, 1000u);  // ...and so is the fast path (no-sales, unique winners)
+    // the CUDA kernel's form draws the tied winner itself: every profile bitwise the generic one
+    const Counts all = compare_profiles<0, 0, true>(md, 100000);
+    EXPECT_EQ(all.fast, 100000u);
+    if (n <= 8) {
+      // n = 2 and 5: the kernel's instantiation (unrolled, one group)
+      const Counts k = n == 2 ? compare_profiles<2, 1, true>(md, 50000) : compare_profiles<5, 1, true>(md, 50000);
+      EXPECT_EQ(k.fast, 50000u);
+    }
     int generic = 0;
     compare_batches(md, 0, 20000, &generic);
     EXPECT_GT(generic, 0);
@@ -324,6 +337,11 @@ TEST(FastPath, IneligibleModelsAreRefusedWithTheReason) {
 kind = "second_price"
 incentives = { expost_regret = true, deviations = 4 }
 )")), "incentive statistics");
+  EXPECT_EQ(run_cpu_scenario(parse_scenario(scenario_text(4, uni, R"(
+[[mechanisms]]
+kind = "second_price"
+incentives = { expost_regret = true, deviations = 4 }
+)")), 1).path, "generic path (incentive statistics)");
   EXPECT_EQ(why_of(scenario_text(4, uni, R"(
 [[mechanisms]]
 kind = "second_price"

@@ -16,8 +16,9 @@
 // (argmax_bid's branch-free passes, write_metrics / dense_group_metrics for the single-item market,
 // Strategy::closed_form_bid, PriceOffer's draw from the auxiliary stream), so a profile's metric
 // block is bitwise what evaluate_values writes. A tie at the top of an auction (drawn from the
-// auxiliary stream by the generic rule) is detected (`ties > 1`) and the caller evaluates that
-// profile with the generic path. Checked profile by profile in tests/fast_path_test.cpp.
+// auxiliary stream by the generic rule) is detected (`ties > 1`): the CPU evaluates that profile with
+// the generic path, the CUDA kernel draws the winner exactly as argmax_bid does (kTies). Checked
+// profile by profile in tests/fast_path_test.cpp.
 //
 // Layout of a block: metric::per_mechanism(n_groups) doubles (metric:: layout of mcrev/model/model.hpp).
 #pragma once
@@ -26,9 +27,7 @@
 #include "mcrev/model/model.hpp"
 
 #include <cstdint>
-#ifndef __CUDACC__
 #include <string>
-#endif
 
 #ifdef __CUDACC__
 #define MCREV_FAST_INLINE __forceinline__
@@ -58,17 +57,22 @@ struct FastMech {
   Strategy strategy[kMaxGroups];  ///< auctions: Truthful, Shade, UniformFirstPrice or UniformAllPay
 };
 
-/// The fast path's view of an eligible model (trivially copyable: a kernel parameter).
-struct FastPlan {
-  bool eligible = false;         ///< the CPU fast path applies
-  bool device_eligible = false;  ///< the CUDA fast kernel applies too
+/// The bidders of an eligible model (trivially copyable: a kernel parameter).
+struct FastModel {
   std::uint64_t seed = 0;
-  int n = 0, n_groups = 0, n_mechanisms = 0;
+  int n = 0, n_groups = 0;
   int group_first[kMaxGroups + 1] = {};  ///< agents [group_first[g], group_first[g + 1]) form group g
   double group_inv[kMaxGroups] = {};     ///< 1.0 / count, as write_metrics computes it
   Distribution dist[kMaxGroups];
-  FastMech mech[kMaxMechanisms];
   MCREV_HD int block() const { return metric::per_mechanism(n_groups); }
+};
+
+/// The fast path's view of a model: its bidders and mechanisms, and whether it applies.
+struct FastPlan : FastModel {
+  bool eligible = false;         ///< the CPU fast path applies
+  bool device_eligible = false;  ///< the CUDA fast kernel applies too
+  int n_mechanisms = 0;
+  FastMech mech[kMaxMechanisms];
 };
 
 // ---- building blocks (one profile; the CPU runs them in loops over the profiles of a batch) ----
@@ -101,10 +105,16 @@ MCREV_HD MCREV_FAST_INLINE void arg_step(double b, double r, double best, double
   ties += top ? C(1) : C(0);
 }
 
-/// Stream::below(k) of the uniform u: the generic posted price's draw among k eligible buyers.
+/// Stream::below(k) of the uniform u: the generic posted price's draw among k eligible buyers (u · k
+/// with k converted to double, truncated). The double form (k a whole number) serves the CPU's
+/// vectorized loops: the same product and truncation.
 MCREV_HD MCREV_FAST_INLINE int below(double u, int k) {
   const int j = static_cast<int>(u * k);
   return j < k ? j : k - 1;
+}
+MCREV_HD MCREV_FAST_INLINE double below(double u, double k) {
+  const double j = static_cast<double>(static_cast<int>(u * k));
+  return j < k ? j : k - 1.0;
 }
 
 /// all_pay's dense outcome of one agent (value v, bid b, reserve r; win: it holds the item), summed in
@@ -146,7 +156,7 @@ MCREV_HD MCREV_FAST_INLINE void tail_metrics(double v0, double revenue, double w
 /// write_metrics for a sparse outcome: agent of group gw with value vw buys at `price` (sale), or no
 /// sale. G > 0: the plan has G groups; 0: p.n_groups. Returns the revenue.
 template <int G = 0>
-MCREV_HD MCREV_FAST_INLINE double sparse_metrics(const FastPlan& p, double v0, bool sale, int gw, double vw,
+MCREV_HD MCREV_FAST_INLINE double sparse_metrics(const FastModel& p, double v0, bool sale, int gw, double vw,
                                                  double price, double vmax, double baseline, double* out) {
   for (int g = 0; g < (G > 0 ? G : p.n_groups); ++g) {
     out[metric::win(g)] = 0.0;
@@ -172,7 +182,7 @@ MCREV_HD MCREV_FAST_INLINE double sparse_metrics(const FastPlan& p, double v0, b
 
 /// Group of agent k (agents of a group are contiguous); G > 0: the plan has G groups (G == 1 folds).
 template <int G>
-MCREV_HD MCREV_FAST_INLINE int group_of(const FastPlan& p, int k) {
+MCREV_HD MCREV_FAST_INLINE int group_of(const FastModel& p, int k) {
   if (G == 1) return 0;
   int g = 0;
   while (g + 1 < p.n_groups && k >= p.group_first[g + 1]) ++g;
@@ -183,63 +193,61 @@ MCREV_HD MCREV_FAST_INLINE int group_of(const FastPlan& p, int k) {
 /// N = 0: n = p.n) and groups (G > 0: G groups; G = 0: p.n_groups); vmax = max_i v_i as
 /// evaluate_scored computes it; baseline = mechanism 0's revenue on this profile (its own for m = 0).
 /// Writes p.block() doubles to out (kWrite = false: nothing, the revenue only) and the revenue to
-/// *revenue. Returns false (out unspecified) when an auction has a tie at the top: the generic path
-/// must evaluate the profile.
-template <int N, int G, bool kWrite = true>
-MCREV_HD MCREV_FAST_INLINE bool mechanism_block(const FastPlan& p, const FastMech& mk, std::uint64_t profile,
+/// *revenue. A tie at the top of an auction: kTies = true draws the winner exactly as argmax_bid does
+/// (the same uniform of the auxiliary stream, the same count); kTies = false returns false (out
+/// unspecified) and the caller evaluates the profile with the generic path.
+template <int N, int G, bool kWrite = true, bool kTies = false>
+MCREV_HD MCREV_FAST_INLINE bool mechanism_block(const FastModel& p, const FastMech& mk, std::uint64_t profile,
                                                 const double* v, double vmax, double baseline, double* out,
                                                 double* revenue) {
   const int n = N > 0 ? N : p.n;
   const double v0 = mk.seller_value;
-  if (mk.rule == Rule::PostedPrice) {  // PriceOffer::allocate: reports are the values
-    int eligible = 0;
-MCREV_FAST_UNROLL
-    for (int k = 0; k < (N > 0 ? N : n); ++k) eligible += v[k] >= mk.price;
-    const int j = eligible > 1 ? below(Stream(p.seed, profile, mk.aux_lane).uniform(), eligible) : 0;
-    int seen = 0, gw = 0;
-    double vw = 0.0;
-MCREV_FAST_UNROLL
-    for (int k = 0; k < (N > 0 ? N : n); ++k) {
-      const bool in = v[k] >= mk.price;
-      const bool take = in & (seen == j);
-      vw = take ? v[k] : vw;
-      gw = take ? group_of<G>(p, k) : gw;
-      seen += in;
-    }
-    if (!kWrite) {
-      *revenue = eligible > 0 ? mk.price : 0.0;
-      return true;
-    }
-    *revenue = sparse_metrics<G>(p, v0, eligible > 0, gw, vw, mk.price, vmax, baseline, out);
-    return true;
-  }
+  const bool posted = mk.rule == Rule::PostedPrice;
+  // Reports: the values (posted_price) or the bids; for the auctions argmax_bid's first pass.
+  double bb[N > 0 ? N : kMaxBidders];
   double best = kNoBid, second = kNoBid;
 MCREV_FAST_UNROLL
   for (int k = 0; k < (N > 0 ? N : n); ++k) {
     const int g = group_of<G>(p, k);
-    top_step(bid(mk.strategy[g], v[k]), mk.reserve[g], best, second);
+    bb[k] = posted ? v[k] : bid(mk.strategy[g], v[k]);
+    if (!posted) top_step(bb[k], mk.reserve[g], best, second);
   }
-  const bool sale = best > kNoBid;
-  double vw = 0.0;
-  int gw = 0, ties = 0;
+  // The candidates: buyers at or above the posted price (PriceOffer), or the highest eligible bids
+  // (argmax_bid's second pass). The winner is the j-th candidate in agent order, j drawn from the
+  // auxiliary stream among several (Stream::below), as both generic rules draw it.
+  int count = 0;
 MCREV_FAST_UNROLL
   for (int k = 0; k < (N > 0 ? N : n); ++k) {
     const int g = group_of<G>(p, k);
-    arg_step(bid(mk.strategy[g], v[k]), mk.reserve[g], best, v[k], g, vw, gw, ties);
+    count += posted ? bb[k] >= mk.price : (bb[k] == best) & (bb[k] >= mk.reserve[g]);
   }
-  if (sale && ties > 1) return false;
-  if (mk.rule == Rule::AllPay && !kWrite) {  // outcome_revenue of the dense outcome
-    double total = 0.0;
+  const bool sale = posted ? count > 0 : best > kNoBid;
+  if (!kTies && !posted && sale && count > 1) return false;
+  const int j = count > 1 ? below(Stream(p.seed, profile, mk.aux_lane).uniform(), count) : 0;
+  int seen = 0, gw = 0, kw = -1;
+  double vw = 0.0, bw = best;
 MCREV_FAST_UNROLL
-    for (int k = 0; k < (N > 0 ? N : n); ++k) {
-      const int g = group_of<G>(p, k);
-      const double b = bid(mk.strategy[g], v[k]);
-      total += (b > kNoBid && !(b < mk.reserve[g])) ? b : 0.0;
-    }
-    *revenue = total;
-    return true;
+  for (int k = 0; k < (N > 0 ? N : n); ++k) {
+    const int g = group_of<G>(p, k);
+    const bool in = posted ? bb[k] >= mk.price : (bb[k] == best) & (bb[k] >= mk.reserve[g]);
+    const bool take = in & (seen == j);
+    kw = take ? k : kw;
+    vw = take ? v[k] : vw;
+    gw = take ? g : gw;
+    bw = take ? bb[k] : bw;
+    seen += in;
   }
   if (mk.rule == Rule::AllPay) {
+    if (!kWrite) {  // outcome_revenue of the dense outcome
+      double total = 0.0;
+MCREV_FAST_UNROLL
+      for (int k = 0; k < (N > 0 ? N : n); ++k) {
+        const double r = mk.reserve[group_of<G>(p, k)];
+        total += (bb[k] > kNoBid && !(bb[k] < r)) ? bb[k] : 0.0;
+      }
+      *revenue = total;
+      return true;
+    }
     DenseSums d;
     const int groups = G > 0 ? G : p.n_groups;
     for (int g = 0; g < groups; ++g) {
@@ -259,9 +267,7 @@ MCREV_FAST_UNROLL
         s = GroupSums{};
         g_cur = g;
       }
-      const double b = bid(mk.strategy[g], v[k]);
-      // the winner: the only agent whose bid is the (eligible) highest, as arg_step found it
-      all_pay_step(v[k], b, mk.reserve[g], sale && (b == best) & (b >= mk.reserve[g]), d, s);
+      all_pay_step(v[k], bb[k], mk.reserve[g], sale && k == kw, d, s);
     }
     out[metric::win(g_cur)] = s.held * p.group_inv[g_cur];
     out[metric::payment(g_cur)] = s.paid * p.group_inv[g_cur];
@@ -270,10 +276,12 @@ MCREV_FAST_UNROLL
     *revenue = d.revenue;
     return true;
   }
-  double price = best;  // first price: the winner's bid (bitwise: the unique bid equal to best)
+  double price = mk.price;  // posted price
   if (mk.rule == Rule::SecondPrice) {
     const double r = mk.reserve[gw];
     price = second > r ? second : r;
+  } else if (mk.rule == Rule::FirstPrice) {
+    price = bw;  // the winner's bid
   }
   if (!kWrite) {
     *revenue = sale ? price : 0.0;
@@ -285,7 +293,7 @@ MCREV_FAST_UNROLL
 
 /// vmax as evaluate_scored computes it: v[0], then v[i] > vmax ? v[i] : vmax.
 template <int N>
-MCREV_HD MCREV_FAST_INLINE double max_value(const FastPlan& p, const double* v) {
+MCREV_HD MCREV_FAST_INLINE double max_value(const FastModel& p, const double* v) {
   double vmax = v[0];
 MCREV_FAST_UNROLL
   for (int k = 1; k < (N > 0 ? N : p.n); ++k) vmax = v[k] > vmax ? v[k] : vmax;
@@ -295,16 +303,16 @@ MCREV_FAST_UNROLL
 /// Mechanisms [m_begin, m_end) of the plan on one profile (values v), as evaluate_values writes them:
 /// block (m − m_begin) at out + (m − m_begin) · p.block(); mechanism 0 is run first when m_begin > 0
 /// (the revenue differences). Returns false when some mechanism met a tie (use the generic path).
-template <int N, int G>
+template <int N, int G, bool kTies = false>
 MCREV_HD inline bool evaluate_fast(const FastPlan& p, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                    double* out) {
   const double vmax = max_value<N>(p, v);
   double baseline = 0.0, revenue = 0.0;
-  if (m_begin > 0 && !mechanism_block<N, G, false>(p, p.mech[0], profile, v, vmax, 0.0, nullptr, &baseline))
+  if (m_begin > 0 && !mechanism_block<N, G, false, kTies>(p, p.mech[0], profile, v, vmax, 0.0, nullptr, &baseline))
     return false;
   for (int m = m_begin; m < m_end; ++m) {
     double* block = out + (m - m_begin) * p.block();
-    if (!mechanism_block<N, G>(p, p.mech[m], profile, v, vmax, baseline, block, &revenue)) return false;
+    if (!mechanism_block<N, G, true, kTies>(p, p.mech[m], profile, v, vmax, baseline, block, &revenue)) return false;
     if (m == 0) {
       baseline = revenue;
       block[metric::kRevenueDiff] = revenue - baseline;  // the generic path's baseline is mechanism 0 itself
@@ -313,7 +321,108 @@ MCREV_HD inline bool evaluate_fast(const FastPlan& p, std::uint64_t profile, int
   return true;
 }
 
-#ifndef __CUDACC__
+// ---- the CUDA fast kernel's per-thread body (kernels/fast_paths.cu; emulated on the CPU in
+// tests/fast_kernel_test.cpp): one group, N values in registers, one mechanism per pass ----
+
+/// Metrics of a one-group block (metric::per_mechanism(1)).
+inline constexpr int kKernelMetrics = metric::per_mechanism(1);
+
+/// A pass of the fast kernel: mechanism `m` of the plan (`mech`), with mechanism 0 (`base`) run for
+/// the revenue difference when m > 0; one group (model.n_groups == 1).
+struct FastPass {
+  FastModel model;
+  FastMech base, mech;
+  int m = 0;
+};
+
+/// Distribution::quantile for the kinds of device_eligible plans (uniform, exponential, power).
+MCREV_HD MCREV_FAST_INLINE double closed_form_quantile(const Distribution& d, double u) {
+  switch (d.kind) {
+    case DistKind::Exponential: return d.quantile_of<DistKind::Exponential>(u, nullptr);
+    case DistKind::Power: return d.quantile_of<DistKind::Power>(u, nullptr);
+    default: return d.quantile_of<DistKind::Uniform>(u, nullptr);
+  }
+}
+
+/// leaf_add for the pass's block x (kKernelMetrics metrics, pair 0 = (surplus, optimal surplus))
+/// with the leaf sums at acc[row · stride]: rows [0, K) shift, [K, 2K) s1, [2K, 3K) s2, 3K the
+/// co-moment; n: profiles added so far. The same operations in the same order as leaf_add.
+MCREV_HD MCREV_FAST_INLINE void kernel_leaf_add(double n, const double* x, double* acc, int stride) {
+  constexpr int K = kKernelMetrics, I = metric::kSurplus, J = metric::kOptSurplus;
+  if (n == 0.0) {
+MCREV_FAST_UNROLL
+    for (int k = 0; k < K; ++k) {
+      acc[k * stride] = x[k];
+      acc[(K + k) * stride] = 0.0;
+      acc[(2 * K + k) * stride] = 0.0;
+    }
+    acc[3 * K * stride] = 0.0;
+    return;
+  }
+MCREV_FAST_UNROLL
+  for (int k = 0; k < K; ++k) {
+    const double d = x[k] - acc[k * stride];
+    acc[(K + k) * stride] += d;
+    acc[(2 * K + k) * stride] += d * d;
+  }
+  acc[3 * K * stride] += (x[I] - acc[I * stride]) * (x[J] - acc[J * stride]);
+}
+
+/// leaf_finish in place: afterwards row k holds mean_k, row 2K + k holds M2_k and row 3K the co-moment
+/// (the partial [n, mean, m2, cross] of the leaf, n returned by kernel_leaf).
+MCREV_HD MCREV_FAST_INLINE void kernel_leaf_finish(double n, double* acc, int stride) {
+  constexpr int K = kKernelMetrics, I = metric::kSurplus, J = metric::kOptSurplus;
+  acc[3 * K * stride] = n == 0.0 ? 0.0 : acc[3 * K * stride] - acc[(K + I) * stride] * acc[(K + J) * stride] / n;
+MCREV_FAST_UNROLL
+  for (int k = 0; k < K; ++k) {
+    if (n == 0.0) {
+      acc[k * stride] = 0.0;
+      acc[(2 * K + k) * stride] = 0.0;
+      continue;
+    }
+    const double s1 = acc[(K + k) * stride];
+    acc[k * stride] = acc[k * stride] + s1 / n;
+    const double v = acc[(2 * K + k) * stride] - s1 * s1 / n;
+    acc[(2 * K + k) * stride] = v > 0.0 ? v : 0.0;
+  }
+}
+
+/// One thread's leaf of the fast kernel: profiles [begin, end) (at most kLeafProfiles) of the pass,
+/// values drawn as draw_values draws them (lane kValueLane, one uniform per bidder), the metric
+/// block of evaluate_values (ties drawn as argmax_bid draws them) written to x (kKernelMetrics
+/// doubles, registers in the kernel), accumulated by kernel_leaf_add. Returns the number of profiles.
+template <int N>
+MCREV_HD inline double kernel_leaf(const FastPass& pass, std::uint64_t begin, std::uint64_t end, double* acc,
+                                   int stride, double* x) {
+  double n = 0.0;
+  for (std::uint64_t p = begin; p < end; ++p) {
+    double v[N];
+    Stream s(pass.model.seed, p, kValueLane);
+MCREV_FAST_UNROLL
+    for (int k = 0; k < N; ++k) v[k] = closed_form_quantile(pass.model.dist[0], s.uniform());
+    const double vmax = max_value<N>(pass.model, v);
+    double baseline = 0.0, revenue = 0.0;
+    if (pass.m > 0) mechanism_block<N, 1, false, true>(pass.model, pass.base, p, v, vmax, 0.0, nullptr, &baseline);
+    mechanism_block<N, 1, true, true>(pass.model, pass.mech, p, v, vmax, baseline, x, &revenue);
+    if (pass.m == 0) x[metric::kRevenueDiff] = revenue - revenue;  // the baseline is the mechanism itself
+    kernel_leaf_add(n, x, acc, stride);
+    n += 1.0;
+  }
+  return n;
+}
+
+// ---- host: the plan (decided once per run) ----
+
+/// The fast kernel's pass m of a device_eligible plan. Host only.
+inline FastPass make_fast_pass(const FastPlan& plan, int m) {
+  FastPass pass;
+  pass.model = plan;
+  pass.base = plan.mech[0];
+  pass.mech = plan.mech[m];
+  pass.m = m;
+  return pass;
+}
+
 /// The plan for a model, or a plan with eligible = false and *why naming the first reason. Host only.
 inline FastPlan make_fast_plan(const Model& md, std::string* why = nullptr) {
   FastPlan p;
@@ -379,6 +488,5 @@ inline FastPlan make_fast_plan(const Model& md, std::string* why = nullptr) {
   if (why) why->clear();
   return p;
 }
-#endif
 
 }  // namespace mcrev::fast
