@@ -229,8 +229,8 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
 
 // The whole batch for one instruction set (the loops above inlined into it).
 template <int kG>
-MCREV_FAST_INLINE void batch_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
-                                  std::uint64_t first, int count, double* xs, int row) {
+MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                   std::uint64_t first, int count, double* xs, int row) {
   const int n = p.n;
   stream_uniforms(isa, p.seed, kValueLane, first, count, n, s.u, S);
   for (int g = 0; g < p.n_groups; ++g) {  // values in place of their uniforms
@@ -257,6 +257,17 @@ MCREV_FAST_INLINE void batch_body(const Model& md, const FastPlan& p, Isa isa, F
     mechanism_rows<kG>(p, p.mech[m], s, count, xs, row, m * B, m == 0, isa, first);
     if (m == 0) std::copy(s.rev, s.rev + count, s.base);
   }
+}
+
+// A full batch (count = kMaxBatch, nearly every batch) with the count a constant: every loop's trip
+// count is known, so the vector loops need no remainder handling.
+template <int kG>
+MCREV_FAST_INLINE void batch_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                  std::uint64_t first, int count, double* xs, int row) {
+  if (count == S)
+    batch_loops<kG>(md, p, isa, s, first, S, xs, row);
+  else
+    batch_loops<kG>(md, p, isa, s, first, count, xs, row);
 }
 
 template <int kG>
