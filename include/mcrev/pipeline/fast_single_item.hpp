@@ -31,9 +31,12 @@
 
 #ifdef __CUDACC__
 #define MCREV_FAST_INLINE __forceinline__
-#define MCREV_FAST_UNROLL _Pragma("unroll")
 #else
 #define MCREV_FAST_INLINE inline __attribute__((always_inline))
+#endif
+#ifdef __CUDA_ARCH__  // nvcc's device pass (its host pass hands the pragma to g++, which warns)
+#define MCREV_FAST_UNROLL _Pragma("unroll")
+#else
 #define MCREV_FAST_UNROLL
 #endif
 
