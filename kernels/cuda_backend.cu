@@ -9,6 +9,7 @@
 #include "cuda_check.cuh"
 #include "mcrev/core/sketch.hpp"
 #include "backends/chunk_driver.hpp"
+#include "backends/fast_cuda.hpp"
 
 #include <cuda_runtime.h>
 
@@ -363,8 +364,9 @@ RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint6
     throw BackendError("CUDA backend: " + std::to_string(view.scratch_doubles()) +
                        " doubles of per-profile scratch exceed the kernel's bound of " +
                        std::to_string(scratch_bound(kMaxBidders)) + "; use --backend cpu");
-  std::unique_ptr<ChunkSource> src;
-  if (small_n && small_k)
+  std::unique_ptr<ChunkSource> src = make_fast_chunks(md, samples, devices);  // kernels/fast_paths.cu, or null
+  if (src) {
+  } else if (small_n && small_k)
     src = std::make_unique<CudaChunks<32, 64>>(md, samples, devices);
   else if (small_n)
     src = std::make_unique<CudaChunks<32, 256>>(md, samples, devices);
