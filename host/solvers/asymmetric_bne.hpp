@@ -58,6 +58,14 @@ struct AsymmetricBneSolution {
   std::vector<double> mass;
   std::vector<double> bottom_t;  ///< per group: F_g(r*)/mass_g
   int levels = 0;                ///< shooting levels used (1 = plain backward shooting)
+  /// Which boundary problem was solved: "common lowest type" (φ_g(r*) = r* for all g), "strong
+  /// lowest bid" (one bidder alone has the highest lowest value; asymmetric_supports.hpp) or "pooled"
+  /// (that bidder bids one price and nobody else wins).
+  std::string regime = "common lowest type";
+  /// "strong lowest bid" only: an estimate of the inverse bids' integration error (value units), the
+  /// largest |φ_g| difference to a solve at a 100 times looser tolerance (1e-10) over bids where
+  /// every t_g >= 1e-9; 0 otherwise.
+  double ode_error = 0.0;
 
   /// φ_g(b) for r* <= b <= b̄ from the trajectory (cubic Hermite in τ between checkpoints).
   double inverse_bid(const std::vector<Distribution>& dists, const double* arena, int g, double b) const;
