@@ -182,6 +182,32 @@ TEST(KaplanZamir, SolverMatchesTheClosedForm) {
   }
 }
 
+TEST(KaplanZamir, FirstOrderConditionsForOtherDistributionsAndGroupSizes) {
+  // No closed form: F_w(v) = v² on [0,1] (power κ = 2) in a group of n = 1, 2, 3 against one
+  // U[0.6, 1.4] bidder. b_L = argmax (0.6 − b) b^{2n} = 0.6·2n/(2n + 1); the first-order conditions
+  // (φ_g − b) Σ_h (n_h − δ_gh) d log F_h(φ_h)/db = 1 hold on the solver's inverse bids (central
+  // differences of its Hermite interpolant, the 1e-5 of tests/asymmetric_bne_test.cpp's FOC check).
+  Distribution power;
+  power.kind = DistKind::Power;
+  power.p[0] = 2;
+  const std::vector<Distribution> ds{power, uniform_dist(0.6, 1.4)};
+  for (int n : {1, 2, 3}) {
+    const AsymmetricBneSolution sol = first_price_bne_asymmetric(ds, {n, 1}, nullptr, 0.0, "test");
+    EXPECT_EQ(sol.regime, "strong lowest bid");
+    EXPECT_NEAR(sol.lowest_type, 0.6 * 2 * n / (2 * n + 1), 1e-14);
+    auto dlog = [&](int g, double b, double h) {
+      return (std::log(ds[g].cdf(sol.inverse_bid(ds, nullptr, g, b + h), nullptr)) -
+              std::log(ds[g].cdf(sol.inverse_bid(ds, nullptr, g, b - h), nullptr))) / (2 * h);
+    };
+    for (double q : {0.3, 0.5, 0.7, 0.9}) {
+      const double b = sol.lowest_type + q * (sol.top_bid - sol.lowest_type), h = 1e-6;
+      const double phi_w = sol.inverse_bid(ds, nullptr, 0, b), phi_h = sol.inverse_bid(ds, nullptr, 1, b);
+      EXPECT_NEAR((phi_h - b) * n * dlog(0, b, h), 1.0, 1e-5) << n << " " << q;
+      EXPECT_NEAR((phi_w - b) * ((n - 1) * dlog(0, b, h) + dlog(1, b, h)), 1.0, 1e-5) << n << " " << q;
+    }
+  }
+}
+
 TEST(KaplanZamir, PerProfileHandCases) {
   // U[0,5] against U[6,7]: b_L = 3, b̄ = 13/3. Weak value 2 (< b_L) bids 2 and loses to any strong
   // bid; values (4.9, 6.01): β1(4.9) and β2(6.01) from the closed form decide and the winner pays
