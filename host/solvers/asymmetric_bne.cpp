@@ -283,10 +283,6 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
     if (d.low < rstar && reserve < rstar) return first_price_bne_different_supports(dists, counts, arena, reserve, path, points);
   for (int g = 0; g < G; ++g) {
     const Distribution& d = dists[g];
-    MCREV_EXPECTS(!(d.low < rstar) || !(reserve < rstar), path,
-                  "the asymmetric first-price equilibrium needs a common lowest bidding type: bidder group " +
-                      std::to_string(g) + " has values from " + fmt(d.low) + " but another group's values start at " +
-                      fmt(rstar) + "; set reserve >= " + fmt(rstar) + " or give the groups the same lower bound");
     MCREV_EXPECTS(rstar < d.high, path,
                   "the reserve " + fmt(rstar) + " is at or above the highest value of bidder group " +
                       std::to_string(g) + " (" + fmt(d.high) + ")");

@@ -73,7 +73,8 @@ struct AsymmetricBneSolution {
 
 /// Solves the asymmetric first-price equilibrium (see above). dists[g] and counts[g] describe group
 /// g; reserve is the anonymous minimum bid. Throws ScenarioError(path, …) when the model is outside
-/// the solver's scope (no common lowest type, reserve at or above a group's top value, total N < 2)
+/// the solver's scope (reserve at or above a group's top value, total N < 2; lowest values that differ
+/// below the reserve go to first_price_bne_different_supports, asymmetric_supports.hpp, with its own scope)
 /// or when the numerical solution fails its own checks (monotone inverse bids).
 AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>& dists, const std::vector<int>& counts,
                                                  const double* arena, double reserve, const std::string& path,
