@@ -98,7 +98,6 @@ void validate_mineral_rights(const Scenario& sc) {
     MCREV_EXPECTS(naive || ms.kind == MechKind::SecondPrice, path + ".strategy",
                   std::string("strategy = \"bne\" with [values] kind = \"mineral_rights\" is implemented for "
                               "second_price only (v(x, x)), not ") + kind_name(ms.kind) + " (use naive, truthful, shade or table)");
-    const Distribution& e0 = sc.groups.front().value.dist;
     for (size_t g = 0; g < sc.groups.size(); ++g)
       MCREV_EXPECTS(same_distribution_spec(sc.groups[g].value, sc.groups.front().value) && arena_free(sc.groups[g].value.dist),
                     path + ".strategy",
@@ -106,7 +105,6 @@ void validate_mineral_rights(const Scenario& sc) {
                     "discrete or mixture one); bidders[" + std::to_string(g) + "] differs");
     MCREV_EXPECTS(arena_free(sc.correlation.common.dist), "correlation.common",
                   "the mineral-rights bids need a continuous common law (not an empirical, discrete or mixture one)");
-    (void)e0;
     const double v_lo = sc.correlation.weight * support_low(sc.correlation.common.dist);  // every bid is >= this
     MCREV_EXPECTS(ms.group_reserves.empty() && !(ms.reserve > v_lo), path + ".reserve",
                   "the mineral-rights bids are derived without a binding reserve (at most the lowest common value " +
