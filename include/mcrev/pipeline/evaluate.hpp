@@ -261,7 +261,12 @@ template <int kMarket>
 MCREV_HD MCREV_NOINLINE void evaluate_signals(const Model& md, std::uint64_t profile, int m_begin, int m_end,
                                               const double* signals, double* b, double* out) {
   double* w = md.values_storage(b);
-  values_from_signals(md.values, md.n_values, signals, w);
+  if (md.values.kind == ValuesKind::MineralRights) {  // one common value (values.hpp)
+    const double common = mineral_rights_value(md.correlation, md.arena, md.seed, profile);
+    for (int i = 0; i < md.n_values; ++i) w[i] = common;
+  } else {
+    values_from_signals(md.values, md.n_values, signals, w);
+  }
   evaluate_scored<kMarket>(md, profile, m_begin, m_end, signals, w, b, out);
 }
 
