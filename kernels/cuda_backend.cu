@@ -267,8 +267,9 @@ class CudaChunks final : public ChunkSource {
   }
 
  private:
-  // Allocates g's workspace for up to `grid` blocks (fewer when the device's free memory is short);
-  // returns the grid it holds.
+  // Allocates g's workspace for up to `grid` blocks (fewer when the device's free memory is short:
+  // what fits beside the kernel's local memory and kFreeMarginBytes, halved while cudaMalloc still
+  // fails); returns the grid it holds. No block fits: BackendError (exit 3) naming the workspace.
   std::uint64_t allocate_workspace(DeviceModel& g, std::uint64_t grid) const {
     const size_t block_bytes = static_cast<size_t>(kBlock) * static_cast<size_t>(thread_doubles_) * sizeof(double);
     MCREV_CUDA(cudaSetDevice(g.device));
@@ -284,8 +285,13 @@ class CudaChunks final : public ChunkSource {
     const std::uint64_t fits = free > reserve ? (free - reserve) / block_bytes : 0;
     grid = std::min(grid, fits);
     const auto mib = [](double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / 1048576.0))); };
-    if (grid == 0 || cudaMalloc(&g.workspace, grid * block_bytes) != cudaSuccess) {
+    cudaError_t e = cudaErrorMemoryAllocation;
+    while (grid > 0 && (e = cudaMalloc(&g.workspace, grid * block_bytes)) == cudaErrorMemoryAllocation) {
       cudaGetLastError();
+      grid /= 2;  // what cudaMemGetInfo reported free was not available in one piece
+    }
+    if (e != cudaSuccess && e != cudaErrorMemoryAllocation) detail::cuda_fail(e, "cudaMalloc(workspace)", __FILE__, __LINE__);
+    if (e != cudaSuccess) {
       throw BackendError("CUDA out of device memory for the estimation kernel's workspace on device " +
                          std::to_string(g.device) + ": one block of " + std::to_string(kBlock) + " threads needs " +
                          mib(static_cast<double>(block_bytes)) + " MiB (" + std::to_string(thread_doubles_) +

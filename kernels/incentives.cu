@@ -93,7 +93,9 @@ void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayo
   const std::uint64_t max_blocks = std::min(resident, wave * bid_tiles);
   const size_t block_bytes = static_cast<size_t>(kInterimBlock) * static_cast<size_t>(thread_doubles) * sizeof(double);
   double* workspace = nullptr;
-  if (cudaMalloc(&workspace, max_blocks * block_bytes) != cudaSuccess) {
+  const cudaError_t e = cudaMalloc(&workspace, max_blocks * block_bytes);
+  if (e != cudaSuccess && e != cudaErrorMemoryAllocation) detail::cuda_fail(e, "cudaMalloc(workspace)", __FILE__, __LINE__);
+  if (e != cudaSuccess) {
     cudaGetLastError();
     throw BackendError("CUDA out of device memory for the interim kernel's workspace: " + std::to_string(max_blocks) +
                        " blocks of " + std::to_string(kInterimBlock) + " threads × " + std::to_string(thread_doubles) +
