@@ -76,6 +76,21 @@ TEST_F(Gpu, ManyBiddersAndManyMechanismsUseSeveralPasses) {
   expect_match(sc);
 }
 
+TEST_F(Gpu, MechanismBlockOverTheOldPassBoundMatchesCpuBitwise) {
+  // A units market of 30 groups of one bidder with incentive statistics: 286 metrics in
+  // one mechanism's block, more than a pass's 256 (one mechanism per pass; the CUDA backend refused
+  // it before its workspace was sized by the model). Uniform values, VCG and uniform price, a grid
+  // of deviations: bitwise.
+  std::string text = "samples = 100003\nseed = 3\n[market]\nkind = \"units\"\nunits = 2\n";
+  for (int g = 0; g < 30; ++g)
+    text += "[[bidders]]\nname = \"g" + std::to_string(g) + "\"\ncount = 1\nvalue = { dist = \"uniform\", low = 0.0, high = " +
+            std::to_string(1.0 + 0.01 * g) + " }\n";
+  text += "[[mechanisms]]\nkind = \"vcg\"\n"
+          "incentives = { expost_regret = true, deviations = 4, refine_levels = 0 }\n"
+          "[[mechanisms]]\nkind = \"uniform_price\"\n";
+  expect_bitwise(parse_scenario(text));
+}
+
 TEST_F(Gpu, EstimatesMatchClosedForm) {
   Scenario sc = iid(5, uniform(0, 1), 50000000, 1);
   sc.mechanisms = {mech(MechKind::SecondPrice), mech(MechKind::FirstPrice, "fp", 0.0, StrategySpec::Bne)};
