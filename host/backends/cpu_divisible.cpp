@@ -16,6 +16,7 @@ namespace {
 constexpr int kMarketDivisible = static_cast<int>(MarketKind::Divisible);
 constexpr int kMaxTop = 64;      // most steps K* the network selects from (else the general path)
 constexpr int kMaxSlots = 1024;  // most padded values per profile the network holds
+constexpr int kMaxFastAgents = 128;  // most agents (else the general path)
 
 // What the batch path needs of the model, or ok = false.
 struct StepsPlan {
@@ -35,7 +36,7 @@ StepsPlan plan_of(const Model& md) {
     return p;
   const Group& gr = md.groups[0];
   if (gr.utility != static_cast<int>(Utility::Steps) || gr.demand < 1 || gr.demand > kMaxDemand ||
-      gr.count != md.n_bidders)
+      gr.count != md.n_bidders || gr.count > kMaxFastAgents || gr.risk != 1.0)
     return p;
   for (int k = 0; k < md.n_mechanisms; ++k) {
     const Mechanism& mech = md.mechanisms[k];
@@ -76,16 +77,19 @@ StepsPlan plan_of(const Model& md) {
   return p;
 }
 
-// Four profiles per vector (GCC vector extension; AVX2 when the function is compiled for it, pairs
-// of SSE2 registers otherwise). max/min select one of the operands: the network moves values, it
-// never computes any.
+// Four profiles per vector (GCC vector extension; AVX2 where the caller is compiled for it, pairs
+// of SSE2 registers otherwise). Comparisons give 0 / −1 masks; `mask ? a : b` selects lane by lane.
+// The network's max/min select one of the operands: it moves values, it never computes any.
 typedef double V4 __attribute__((vector_size(32)));
+#define MCREV_AI __attribute__((always_inline)) inline
 
-__attribute__((always_inline)) inline V4 vmax(V4 a, V4 b) { return a > b ? a : b; }
-__attribute__((always_inline)) inline V4 vmin(V4 a, V4 b) { return a > b ? b : a; }
+MCREV_AI V4 splat(double x) { return V4{x, x, x, x}; }
+MCREV_AI V4 vmax(V4 a, V4 b) { return a > b ? a : b; }
+MCREV_AI V4 vmin(V4 a, V4 b) { return a > b ? b : a; }
 
 // Batcher's bitonic merge of c[0, P) (a bitonic sequence; P a power of two) into decreasing order.
-__attribute__((always_inline)) inline void bitonic_merge(V4* c, int P) {
+template <int P>
+MCREV_AI void bitonic_merge(V4* c) {
   for (int s = P / 2; s >= 1; s /= 2)
     for (int i = 0; i < P; ++i)
       if ((i & s) == 0) {
@@ -95,137 +99,220 @@ __attribute__((always_inline)) inline void bitonic_merge(V4* c, int P) {
       }
 }
 
-// kth[j] = the K*-th largest of profile j's step prices (the agents' sorted values), −inf when K* = 0.
-// Each agent's values form a sorted list (padded with −inf to p.list); lists are merged in pairs by
-// bitonic merges, keeping the top L = p.top of each merge (max of one list against the other
-// reversed gives a bitonic sequence holding the top L of both), until one list remains.
-// kIsa: one copy per instruction set (the callers below), each inlined into its caller.
-template <int kIsa>
-__attribute__((always_inline)) inline void kth_largest_of(const StepsPlan& p, const double* v, int n, int count,
-                                                          double* kth) {
-  const double ninf = -HUGE_VAL;
-  if (p.kstar == 0) {
-    for (int j = 0; j < count; ++j) kth[j] = ninf;
-    return;
+// `lists` sorted lists of LEN values at cur (each decreasing) merged pairwise, keeping the top TOP of
+// each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
+// of both), until one list remains; returns its element kidx. nxt: room for the next level.
+template <int LEN, int TOP>
+MCREV_AI V4 reduce_lists(V4* cur, V4* nxt, int lists, int kidx) {
+  constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
+  const V4 ninf = splat(-HUGE_VAL);
+  while (lists > 1) {
+    for (int i = 0; 2 * i < lists; ++i) {
+      V4* o = nxt + i * OUT;
+      const V4* A = cur + 2 * i * LEN;
+      if (2 * i + 1 == lists) {  // the odd list: padded
+        for (int e = 0; e < OUT; ++e) o[e] = e < LEN ? A[e] : ninf;
+        continue;
+      }
+      const V4* B = A + LEN;
+      if constexpr (2 * LEN <= TOP) {
+        for (int e = 0; e < LEN; ++e) {
+          o[e] = A[e];
+          o[LEN + e] = B[LEN - 1 - e];
+        }
+      } else {
+        for (int e = 0; e < LEN; ++e) o[e] = vmax(A[e], B[LEN - 1 - e]);
+      }
+      bitonic_merge<OUT>(o);
+    }
+    lists = (lists + 1) / 2;
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kidx);
+    V4* t = cur;
+    cur = nxt;
+    nxt = t;
   }
+  return cur[kidx];
+}
+
+template <int LEN>
+MCREV_AI V4 reduce_top(int top, V4* cur, V4* nxt, int lists, int kidx) {
+  switch (top) {
+#define MCREV_TOP_CASE(T) \
+  case T:                 \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kidx); \
+    break;
+    MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
+    MCREV_TOP_CASE(64)
+#undef MCREV_TOP_CASE
+  }
+  return cur[kidx];
+}
+
+// The K*-th largest of each lane's values x[a * m + e] (agents' sorted lists), −inf when K* = 0.
+MCREV_AI V4 kth_of(const StepsPlan& p, const V4* x) {
+  const V4 ninf = splat(-HUGE_VAL);
+  if (p.kstar == 0) return ninf;
   V4 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  for (int j = 0; j < count; j += 4) {
-    V4* cur = buf_a;
-    V4* nxt = buf_b;
-    for (int a = 0; a < p.agents; ++a)
-      for (int e = 0; e < p.list; ++e) {
-        V4 x = {ninf, ninf, ninf, ninf};
-        if (e < p.m)
-          for (int l = 0; l < 4; ++l)
-            if (j + l < count) x[l] = v[(j + l) * n + p.first_value + a * p.m + e];
-        cur[a * p.list + e] = x;
-      }
-    int lists = p.agents, len = p.list;
-    while (lists > 1) {
-      const int out_len = 2 * len <= p.top ? 2 * len : p.top;
-      for (int i = 0; 2 * i < lists; ++i) {
-        V4* o = nxt + i * out_len;
-        const V4* A = cur + 2 * i * len;
-        if (2 * i + 1 == lists) {  // the odd list: padded
-          for (int e = 0; e < out_len; ++e) o[e] = e < len ? A[e] : V4{ninf, ninf, ninf, ninf};
-          continue;
-        }
-        const V4* B = A + len;
-        if (2 * len <= p.top) {
-          for (int e = 0; e < len; ++e) {
-            o[e] = A[e];
-            o[len + e] = B[len - 1 - e];
-          }
-        } else {
-          for (int e = 0; e < len; ++e) o[e] = vmax(A[e], B[len - 1 - e]);
-        }
-        bitonic_merge(o, out_len);
-      }
-      lists = (lists + 1) / 2;
-      len = out_len;
-      V4* t = cur;
-      cur = nxt;
-      nxt = t;
-    }
-    for (int l = 0; l < 4 && j + l < count; ++l) kth[j + l] = cur[p.kstar - 1][l];
+  for (int a = 0; a < p.agents; ++a)
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
+  const int k = p.kstar - 1;
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, k);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, k);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, k);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, k);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, k);
   }
 }
 
-void kth_largest_portable(const StepsPlan& p, const double* v, int n, int count, double* kth) {
-  kth_largest_of<0>(p, v, n, count, kth);
+// One vector of 4 profiles (lanes >= live are padding): every mechanism's outcome with
+// DivisibleMarket::run's arithmetic and its metric block with write_metrics' arithmetic, lane by
+// lane. Returns a bit per lane whose profile has a tie at λ for some mechanism (its rows are
+// rewritten by the caller).
+MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b,
+                           double* xs, int row) {
+  const int N = p.agents, m = p.m, block = md.metrics_per_mechanism();
+  const double q = p.q, w = md.groups[0].size, S = md.market.supply, count = md.groups[0].count;
+  const V4 zero = splat(0.0), one = splat(1.0);
+  V4 x[kMaxFastAgents * kMaxDemand];
+  for (int a = 0; a < N; ++a)
+    for (int e = 0; e < m; ++e) {
+      V4 t = splat(-HUGE_VAL);
+      for (int l = 0; l < live; ++l) t[l] = v[l * n + p.first_value + a * m + e];
+      x[a * m + e] = t;
+    }
+  const V4 kth = kth_of(p, x);
+  V4 X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
+  V4 baseline = zero;
+  int bad = 0;
+  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi];
+    const V4 r = splat(mech.reserve);
+    const auto priced = kth > r;
+    const V4 lambda = priced ? kth : r;
+    // Counts of the steps above λ and at λ; strict demand as demand() sums it (q per step above λ,
+    // then + 0.0 for the rest: the same bits, as the steps are sorted and a sum of q's is never −0).
+    V4 strict = zero, ties = zero;
+    for (int a = 0; a < N; ++a) {
+      V4 c = zero, t = zero, s = zero;
+      for (int e = 0; e < m; ++e) {
+        const V4 y = x[a * m + e];
+        const auto above = y > lambda;
+        c += above ? one : zero;
+        t += y == lambda ? one : zero;
+        s += above ? splat(q) : zero;
+      }
+      C[a] = c;
+      T[a] = t;  // this agent's steps priced λ (the tied quantity's owner), for now
+      X[a] = s;
+      strict += s;
+      ties += t;
+    }
+    const V4 want = priced ? one : zero;
+    const auto tie = ties != want;
+    for (int l = 0; l < live; ++l) bad |= tie[l] ? 1 << l : 0;
+    const V4 tied = priced ? splat(q) : zero;
+    const V4 left0 = S - strict, left = left0 > 0.0 ? left0 : zero;
+    const V4 share = tied > 0.0 ? (left >= tied ? one : left / tied) : zero;
+    const V4 extra = share == 1.0 ? splat(q) : q * share;
+    for (int a = 0; a < N; ++a) X[a] += T[a] > 0.0 ? extra : zero;  // X + 0.0 = X (X >= +0)
+    const V4 quantity = strict + (tied < left0 ? tied : (left0 > 0.0 ? left0 : zero));
+    // Each agent's value of its allocation: utility_value of steps (vf = 1), the same terms.
+    V4 value[kMaxFastAgents];
+    const double* mvl[4];
+    for (int a = 0; a < N; ++a) {
+      V4 val = zero;
+      for (int k = 0; k < m; ++k) {
+        const V4 rest = X[a] - static_cast<double>(k) * w;
+        const V4 piece = (rest < w ? rest : splat(w)) * x[a * m + k];
+        val += rest > 0.0 ? piece : zero;  // utility_value's break: + 0.0 leaves val (never −0)
+      }
+      value[a] = val;
+    }
+    if (mech.kind == MechKind::DivUniformPrice) {
+      for (int a = 0; a < N; ++a) T[a] = lambda * X[a];
+    } else if (mech.kind == MechKind::DivPayAsBid) {
+      for (int a = 0; a < N; ++a) T[a] = value[a];  // u_a(x_a) of the report (= the value)
+    } else {
+      // vcg_fill from the merge's state after clear_steps with the step priced λ put back: agent
+      // a has consumed its C[a] steps priced above λ. One profile at a time.
+      for (int l = 0; l < 4; ++l) mvl[l] = v + l * n + p.first_value;
+      for (int l = 0; l < live; ++l) {
+        if (bad >> l & 1) continue;
+        Outcome o = md.outcome_storage(b);
+        Identities none;
+        DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, v + l * n, none, md.work(b));
+        for (int a = 0; a < N; ++a) {
+          const int c = static_cast<int>(C[a][l]);
+          cl.cursor[a] = c;
+          cl.next[a] = c < m ? mvl[l][a * m + c] : -HUGE_VAL;
+          o.alloc[a] = X[a][l];
+        }
+        auto XA = [&](int a) -> double& { return o.alloc[a]; };
+        auto TA = [&](int a) -> double& { return o.transfer[a]; };
+        DivisibleMarket::vcg_fill(cl, mech.reserve, lambda[l], share[l], 0, -1, XA, TA);
+        for (int a = 0; a < N; ++a) T[a][l] = o.transfer[a];
+      }
+    }
+    // write_metrics of the dense outcome (with dense_group_metrics' step-curve loop and the budget
+    // block), every sum in agent order.
+    V4 revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
+    V4 active = zero;
+    for (int a = 0; a < N; ++a) revenue += T[a];
+    for (int a = 0; a < N; ++a) {
+      const V4 xa = X[a], ta = T[a], u = value[a] - ta;
+      welfare += value[a];
+      allocated += xa;
+      held += xa;
+      paid += ta;
+      util += u;
+      negative += u < 0.0 ? one : zero;
+      active = xa != 0.0 ? one : active;
+    }
+    if (mi == 0) baseline = revenue;
+    const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
+    const V4 gross = welfare;
+    const V4 budget = revenue - 0.0;  // revenue − o.cost
+    welfare -= 0.0;                   // − budget_metrics' o.cost
+    const V4 unsold = supply - allocated;
+    const V4 kept = unsold == 0.0 ? zero : v0 * unsold;
+    bool same = mech.reserve == mech.seller_value;  // reports are the values (truthful: plan_of)
+    const int per = metric::per_mechanism(1);
+    for (int l = 0; l < live; ++l) {
+      if (bad >> l & 1) continue;
+      double* out = xs + l * row + mi * block;
+      out[metric::kRevenue] = revenue[l];
+      out[metric::kWelfare] = welfare[l];
+      out[metric::kSellerUtility] = revenue[l] + kept[l];
+      out[metric::kNoSale] = unsold[l];
+      out[metric::kRevenueDiff] = revenue[l] - baseline[l];
+      out[metric::kSurplus] = welfare[l] + kept[l];
+      double w_opt = gross[l], held_opt = quantity[l];
+      if (!same) w_opt = DivisibleMarket::first_best(md, v + l * n, v0, md.work(b), &held_opt);
+      out[metric::kOptSurplus] = w_opt + v0 * (supply - held_opt);
+      out[metric::win(0)] = held[l] * inv;
+      out[metric::payment(0)] = paid[l] * inv;
+      out[metric::utility(0)] = util[l] * inv;
+      out[per + metric::ir_violation(0)] = negative[l] / count;
+      out[per + metric::kActive] = active[l];
+      out[per + metric::kBudget] = budget[l];
+      out[per + metric::kDeficit] = budget[l] < 0.0 ? 1.0 : 0.0;
+      out[per + metric::budget_block(1)] = lambda[l];
+    }
+  }
+  return bad;
+}
+
+void four_portable(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b, double* xs,
+                   int row, int* bad) {
+  *bad = four_profiles(md, p, v, n, live, b, xs, row);
 }
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) void kth_largest_avx2(const StepsPlan& p, const double* v, int n, int count,
-                                                      double* kth) {
-  kth_largest_of<1>(p, v, n, count, kth);
+__attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan& p, const double* v, int n, int live,
+                                               double* b, double* xs, int row, int* bad) {
+  *bad = four_profiles(md, p, v, n, live, b, xs, row);
 }
 #endif
-
-void kth_largest(const StepsPlan& p, const double* v, int n, int count, double* kth) {
-#if defined(__x86_64__)
-  if (best_isa() != Isa::Portable) return kth_largest_avx2(p, v, n, count, kth);
-#endif
-  kth_largest_portable(p, v, n, count, kth);
-}
-
-// Mechanism m's outcome on profile values v (= the truthful reports) at clearing price candidate
-// kth, with DivisibleMarket::run's arithmetic; false (o untouched beyond scratch) when a value other
-// than the one step priced λ equals λ.
-bool outcome_of(const Model& md, const StepsPlan& p, int m, const double* v, double kth, double* b, Outcome& o) {
-  const Mechanism& mech = md.mechanisms[m];
-  const double r = mech.reserve, S = md.market.supply, q = p.q;
-  const bool priced = kth > r;
-  const double lambda = priced ? kth : r;
-  const double* mv = v + p.first_value;
-  int counts[kMaxBidders];
-  int ties = 0, owner = -1;
-  for (int a = 0; a < p.agents; ++a) {
-    int c = 0, t = 0;
-    for (int e = 0; e < p.m; ++e) {
-      const double x = mv[a * p.m + e];
-      c += x > lambda ? 1 : 0;
-      t += x == lambda ? 1 : 0;
-    }
-    counts[a] = c;
-    ties += t;
-    owner = t > 0 ? a : owner;
-  }
-  if (ties != (priced ? 1 : 0)) return false;
-  o.clear_dense(md.n_bidders);
-  double strict = 0.0;
-  for (int a = 0; a < p.agents; ++a) {
-    const double s = p.sums[counts[a]];
-    strict += s;
-    o.alloc[a] = s;
-  }
-  const double tied = priced ? q : 0.0;  // 0.0 + ... + q + ... + 0.0 in run()
-  const double left0 = S - strict, left = left0 > 0.0 ? left0 : 0.0;
-  const double share = tied > 0.0 ? (left >= tied ? 1.0 : left / tied) : 0.0;
-  if (priced) o.alloc[owner] += share == 1.0 ? q : q * share;
-  o.quantity = strict + (tied < left0 ? tied : (left0 > 0.0 ? left0 : 0.0));
-  o.market_stat = lambda;
-  const Group& gr = md.groups[0];
-  if (mech.kind == MechKind::DivUniformPrice) {
-    for (int a = 0; a < p.agents; ++a) o.transfer[a] = lambda * o.alloc[a];
-  } else if (mech.kind == MechKind::DivPayAsBid) {
-    for (int a = 0; a < p.agents; ++a)
-      o.transfer[a] = utility_value(gr.utility, mv + a * p.m, p.m, gr.size, 1.0, o.alloc[a]);
-  } else {
-    // The merge's state after clear_steps with the step priced λ put back (vcg_fill's tail = 1):
-    // agent a has consumed its counts[a] steps priced above λ.
-    Identities none;
-    DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, v, none, md.work(b));
-    for (int a = 0; a < p.agents; ++a) {
-      const int c = counts[a];
-      cl.cursor[a] = c;
-      cl.next[a] = c < p.m ? mv[a * p.m + c] : -HUGE_VAL;
-    }
-    auto X = [&](int a) -> double& { return o.alloc[a]; };
-    auto T = [&](int a) -> double& { return o.transfer[a]; };
-    DivisibleMarket::vcg_fill(cl, r, lambda, share, 0, -1, X, T);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -233,22 +320,22 @@ bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, c
                               double* xs, int row) {
   const StepsPlan p = plan_of(md);
   if (!p.ok) return false;
-  const int n = md.n_values, block = md.metrics_per_mechanism();
-  double kth[kMaxBatch];
-  kth_largest(p, v, n, count, kth);
-  for (int j = 0; j < count; ++j) {
-    const double* vj = v + j * n;
-    double* out = xs + j * row;
-    double baseline = 0.0;
-    for (int m = 0; m < md.n_mechanisms; ++m) {
-      Outcome o = md.outcome_storage(b);
-      if (!outcome_of(md, p, m, vj, kth[j], b, o)) {  // a tie at λ: the per-profile model itself
-        evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j), 0, md.n_mechanisms, vj, b, out);
-        break;
-      }
-      if (m == 0) baseline = outcome_revenue(md, o);
-      write_metrics(md, m, o, vj, baseline, vj[0], out + m * block, md.work(b));
-    }
+  const int n = md.n_values;
+#if defined(__x86_64__)
+  const bool avx2 = best_isa() != Isa::Portable;
+#endif
+  for (int j = 0; j < count; j += 4) {
+    const int live = count - j < 4 ? count - j : 4;
+    int bad = 0;
+#if defined(__x86_64__)
+    if (avx2) four_avx2(md, p, v + j * n, n, live, b, xs + j * row, row, &bad);
+    else
+#endif
+      four_portable(md, p, v + j * n, n, live, b, xs + j * row, row, &bad);
+    for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself
+      if (bad >> l & 1)
+        evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                          v + (j + l) * n, b, xs + (j + l) * row);
   }
   return true;
 }
