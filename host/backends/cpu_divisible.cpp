@@ -25,6 +25,7 @@ struct StepsPlan {
   int kstar = 0;        // A > S first after K* steps (0: never; λ = r)
   int top = 1;          // L: the network keeps the top L values (a power of two >= K*)
   int list = 1;         // each agent's list padded to a power of two, at most L
+  int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
   double sums[kMaxDemand + 1] = {};  // sums[k] = q + q + ... (k terms, from 0.0): demand()'s sum
 };
@@ -69,7 +70,12 @@ StepsPlan plan_of(const Model& md) {
       break;
     }
   }
-  while (p.top < p.kstar) p.top *= 2;
+  // vcg: the walk over the rejected steps reads the sorted values K* − 1 ... K* + walk (StepsPlan::walk).
+  bool vcg = false;
+  for (int k = 0; k < md.n_mechanisms; ++k) vcg = vcg || md.mechanisms[k].kind == MechKind::DivVcg;
+  p.walk = p.m + 3;
+  const int keep = p.kstar == 0 ? 0 : (vcg ? p.kstar + p.walk : p.kstar);
+  while (p.top < keep) p.top *= 2;
   while (p.list < p.m) p.list *= 2;
   if (p.list > p.top) p.list = p.top;
   if (p.top > kMaxTop || p.agents * p.list > kMaxSlots) return p;
@@ -103,7 +109,7 @@ MCREV_AI void bitonic_merge(V4* c) {
 // each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
 // of both), until one list remains; returns its element kidx. nxt: room for the next level.
 template <int LEN, int TOP>
-MCREV_AI V4 reduce_lists(V4* cur, V4* nxt, int lists, int kidx) {
+MCREV_AI const V4* reduce_lists(V4* cur, V4* nxt, int lists) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
   const V4 ninf = splat(-HUGE_VAL);
   while (lists > 1) {
@@ -126,42 +132,40 @@ MCREV_AI V4 reduce_lists(V4* cur, V4* nxt, int lists, int kidx) {
       bitonic_merge<OUT>(o);
     }
     lists = (lists + 1) / 2;
-    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kidx);
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists);
     V4* t = cur;
     cur = nxt;
     nxt = t;
   }
-  return cur[kidx];
+  return cur;
 }
 
 template <int LEN>
-MCREV_AI V4 reduce_top(int top, V4* cur, V4* nxt, int lists, int kidx) {
+MCREV_AI const V4* reduce_top(int top, V4* cur, V4* nxt, int lists) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
-    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kidx); \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists); \
     break;
     MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
     MCREV_TOP_CASE(64)
 #undef MCREV_TOP_CASE
   }
-  return cur[kidx];
+  return cur;
 }
 
-// The K*-th largest of each lane's values x[a * m + e] (agents' sorted lists), −inf when K* = 0.
-MCREV_AI V4 kth_of(const StepsPlan& p, const V4* x) {
+// The top p.top of each lane's values x[a * m + e] (agents' sorted lists), in decreasing order (−inf
+// past the values); entry K* − 1 is the clearing price candidate. buf_a, buf_b: kMaxSlots each.
+MCREV_AI const V4* top_of(const StepsPlan& p, const V4* x, V4* buf_a, V4* buf_b) {
   const V4 ninf = splat(-HUGE_VAL);
-  if (p.kstar == 0) return ninf;
-  V4 buf_a[kMaxSlots], buf_b[kMaxSlots];
   for (int a = 0; a < p.agents; ++a)
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
-  const int k = p.kstar - 1;
   switch (p.list) {
-    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, k);
-    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, k);
-    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, k);
-    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, k);
-    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, k);
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents);
   }
 }
 
@@ -181,7 +185,9 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
       for (int l = 0; l < live; ++l) t[l] = v[l * n + p.first_value + a * m + e];
       x[a * m + e] = t;
     }
-  const V4 kth = kth_of(p, x);
+  V4 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  const V4* top = p.kstar > 0 ? top_of(p, x, buf_a, buf_b) : nullptr;
+  const V4 kth = top ? top[p.kstar - 1] : splat(-HUGE_VAL);
   V4 X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
   V4 baseline = zero;
   int bad = 0;
@@ -234,11 +240,44 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
     } else if (mech.kind == MechKind::DivPayAsBid) {
       for (int a = 0; a < N; ++a) T[a] = value[a];  // u_a(x_a) of the report (= the value)
     } else {
+      // vcg_fill: t_a is the value of the best X_a units of the others' rejected steps priced >= r
+      // (the step priced λ for q − q·share, then the steps below λ), taken in decreasing price
+      // order: the sorted values from K* − 1 on (R). A step is a's own when it equals one of a's
+      // values; ties among R (where the merge's agent order would matter) and agents still wanting
+      // after the walk go to vcg_fill itself, lane by lane (need).
+      int need = 0;
+      if (p.kstar == 0) {  // λ = r and every step above r allocated: none is left at or above r
+        for (int a = 0; a < N; ++a) T[a] = zero;
+      } else {
+        const V4* R = top + (p.kstar - 1);
+        const V4 rq = q - q * share;
+        for (int i = 0; i < p.walk; ++i) {
+          const auto tie = (R[i] == R[i + 1]) & (R[i] >= r);
+          for (int l = 0; l < live; ++l) need |= tie[l] ? 1 << l : 0;
+        }
+        const auto more = R[p.walk - 1] >= r;
+        for (int a = 0; a < N; ++a) {
+          V4 want = X[a] > 0.0 ? X[a] : zero, t = zero;
+          for (int i = 0; i < p.walk; ++i) {
+            const V4 y = R[i];
+            auto own = y == x[a * m];
+            for (int e = 1; e < m; ++e) own |= y == x[a * m + e];
+            const V4 res = y == lambda ? rq : splat(q);
+            const auto ok = (y >= r) & (res > 0.0) & (want > 0.0) & ~own;
+            const V4 take = want < res ? want : res;
+            t = ok ? t + y * take : t;
+            want = ok ? want - take : want;
+          }
+          T[a] = t;
+          const auto open = (want > 0.0) & more;
+          for (int l = 0; l < live; ++l) need |= open[l] ? 1 << l : 0;
+        }
+      }
       // vcg_fill from the merge's state after clear_steps with the step priced λ put back: agent
       // a has consumed its C[a] steps priced above λ. One profile at a time.
       for (int l = 0; l < 4; ++l) mvl[l] = v + l * n + p.first_value;
       for (int l = 0; l < live; ++l) {
-        if (bad >> l & 1) continue;
+        if ((bad >> l & 1) || !(need >> l & 1)) continue;
         Outcome o = md.outcome_storage(b);
         Identities none;
         DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, v + l * n, none, md.work(b));
