@@ -17,8 +17,8 @@ namespace {
 
 constexpr int kMarketDivisible = static_cast<int>(MarketKind::Divisible);
 constexpr int kMaxTop = 64;      // most steps K* the network selects from (else the general path)
-constexpr int kMaxSlots = 1024;  // most padded values per profile the network holds
-constexpr int kMaxFastAgents = 128;  // most agents (else the general path)
+constexpr int kMaxSlots = 512;  // most padded values per profile the network holds
+constexpr int kMaxFastAgents = 64;  // most agents (else the general path)
 
 // What the batch path needs of the model, or ok = false.
 struct StepsPlan {
@@ -93,22 +93,26 @@ typedef double V4 __attribute__((vector_size(32)));
 
 // Through memory: a broadcast load (valgrind, used for the instruction counts, rejects the
 // register form of vmovq that GCC emits for V4{x, x, x, x}).
-MCREV_AI V4 splat(double x) {
-  const double lanes[4] = {x, x, x, x};
-  V4 r;
+template <class V>
+MCREV_AI V splat(double x) {
+  double lanes[sizeof(V) / sizeof(double)];
+  for (double& l : lanes) l = x;
+  V r;
   std::memcpy(&r, lanes, sizeof r);
   return r;
 }
-MCREV_AI V4 vmax(V4 a, V4 b) { return a > b ? a : b; }
-MCREV_AI V4 vmin(V4 a, V4 b) { return a > b ? b : a; }
+template <class V>
+MCREV_AI V vmax(V a, V b) { return a > b ? a : b; }
+template <class V>
+MCREV_AI V vmin(V a, V b) { return a > b ? b : a; }
 
 // Batcher's bitonic merge of c[0, P) (a bitonic sequence; P a power of two) into decreasing order.
-template <int P>
-MCREV_AI void bitonic_merge(V4* c) {
+template <int P, class V>
+MCREV_AI void bitonic_merge(V* c) {
   for (int s = P / 2; s >= 1; s /= 2)
     for (int i = 0; i < P; ++i)
       if ((i & s) == 0) {
-        const V4 a = c[i], b = c[i + s];
+        const V a = c[i], b = c[i + s];
         c[i] = vmax(a, b);
         c[i + s] = vmin(a, b);
       }
@@ -117,19 +121,19 @@ MCREV_AI void bitonic_merge(V4* c) {
 // `lists` sorted lists of LEN values at cur (each decreasing) merged pairwise, keeping the top TOP of
 // each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
 // of both), until one list remains; returns its element kidx. nxt: room for the next level.
-template <int LEN, int TOP>
-MCREV_AI const V4* reduce_lists(V4* cur, V4* nxt, int lists) {
+template <int LEN, int TOP, class V>
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
-  const V4 ninf = splat(-HUGE_VAL);
+  const V ninf = splat<V>(-HUGE_VAL);
   while (lists > 1) {
     for (int i = 0; 2 * i < lists; ++i) {
-      V4* o = nxt + i * OUT;
-      const V4* A = cur + 2 * i * LEN;
+      V* o = nxt + i * OUT;
+      const V* A = cur + 2 * i * LEN;
       if (2 * i + 1 == lists) {  // the odd list: padded
         for (int e = 0; e < OUT; ++e) o[e] = e < LEN ? A[e] : ninf;
         continue;
       }
-      const V4* B = A + LEN;
+      const V* B = A + LEN;
       if constexpr (2 * LEN <= TOP) {
         for (int e = 0; e < LEN; ++e) {
           o[e] = A[e];
@@ -142,15 +146,15 @@ MCREV_AI const V4* reduce_lists(V4* cur, V4* nxt, int lists) {
     }
     lists = (lists + 1) / 2;
     if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists);
-    V4* t = cur;
+    V* t = cur;
     cur = nxt;
     nxt = t;
   }
   return cur;
 }
 
-template <int LEN>
-MCREV_AI const V4* reduce_top(int top, V4* cur, V4* nxt, int lists) {
+template <int LEN, class V>
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
@@ -165,8 +169,9 @@ MCREV_AI const V4* reduce_top(int top, V4* cur, V4* nxt, int lists) {
 
 // The top p.top of each lane's values x[a * m + e] (agents' sorted lists), in decreasing order (−inf
 // past the values); entry K* − 1 is the clearing price candidate. buf_a, buf_b: kMaxSlots each.
-MCREV_AI const V4* top_of(const StepsPlan& p, const V4* x, V4* buf_a, V4* buf_b) {
-  const V4 ninf = splat(-HUGE_VAL);
+template <class V>
+MCREV_AI const V* top_of(const StepsPlan& p, const V* x, V* buf_a, V* buf_b) {
+  const V ninf = splat<V>(-HUGE_VAL);
   for (int a = 0; a < p.agents; ++a)
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
   switch (p.list) {
@@ -178,44 +183,47 @@ MCREV_AI const V4* top_of(const StepsPlan& p, const V4* x, V4* buf_a, V4* buf_b)
   }
 }
 
-// One vector of 4 profiles (lanes >= live are padding): every mechanism's outcome with
+// One vector of W = 4 profiles (lanes >= live are padding): every mechanism's outcome with
 // DivisibleMarket::run's arithmetic and its metric block with write_metrics' arithmetic, lane by
 // lane. Returns a bit per lane whose profile has a tie at λ for some mechanism (its rows are
 // rewritten by the caller).
-MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b,
+template <class V>
+MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b,
                            double* xs, int row) {
   const int N = p.agents, m = p.m, block = md.metrics_per_mechanism();
   const double q = p.q, w = md.groups[0].size, S = md.market.supply, count = md.groups[0].count;
-  const V4 zero = splat(0.0), one = splat(1.0);
-  V4 x[kMaxFastAgents * kMaxDemand];
+  constexpr int W = sizeof(V) / sizeof(double);
+  const V zero = splat<V>(0.0), one = splat<V>(1.0);
+  V x[kMaxFastAgents * kMaxDemand];
   for (int a = 0; a < N; ++a)
     for (int e = 0; e < m; ++e) {
-      alignas(32) double lanes[4];
-      for (int l = 0; l < 4; ++l) lanes[l] = l < live ? v[l * n + p.first_value + a * m + e] : -HUGE_VAL;
+      alignas(64) double lanes[W];
+      for (int l = 0; l < W; ++l) lanes[l] = l < live ? v[l * n + p.first_value + a * m + e] : -HUGE_VAL;
       std::memcpy(&x[a * m + e], lanes, sizeof lanes);
     }
-  V4 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  const V4* top = p.kstar > 0 ? top_of(p, x, buf_a, buf_b) : nullptr;
-  const V4 kth = top ? top[p.kstar - 1] : splat(-HUGE_VAL);
-  V4 X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
-  V4 baseline = zero;
+  V buf_a[kMaxSlots], buf_b[kMaxSlots];
+  const V* top = p.kstar > 0 ? top_of(p, x, buf_a, buf_b) : nullptr;
+  const V kth = top ? top[p.kstar - 1] : splat<V>(-HUGE_VAL);
+  V X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
+  V baseline = zero;
   int bad = 0;
   for (int mi = 0; mi < md.n_mechanisms; ++mi) {
     const Mechanism& mech = md.mechanisms[mi];
-    const V4 r = splat(mech.reserve);
-    const auto priced = kth > r;
-    const V4 lambda = priced ? kth : r;
+    const V r = splat<V>(mech.reserve);
+    // Every select below tests a comparison directly (a mask kept in a variable is tested lane by
+    // lane by GCC's lowering of the vector extension).
+    const V lambda = kth > r ? kth : r;
+    const V qv = splat<V>(q);
     // Counts of the steps above λ and at λ; strict demand as demand() sums it (q per step above λ,
     // then + 0.0 for the rest: the same bits, as the steps are sorted and a sum of q's is never −0).
-    V4 strict = zero, ties = zero;
+    V strict = zero, ties = zero;
     for (int a = 0; a < N; ++a) {
-      V4 c = zero, t = zero, s = zero;
+      V c = zero, t = zero, s = zero;
       for (int e = 0; e < m; ++e) {
-        const V4 y = x[a * m + e];
-        const auto above = y > lambda;
-        c += above ? one : zero;
+        const V y = x[a * m + e];
+        c += y > lambda ? one : zero;
         t += y == lambda ? one : zero;
-        s += above ? splat(q) : zero;
+        s += y > lambda ? qv : zero;
       }
       C[a] = c;
       T[a] = t;  // this agent's steps priced λ (the tied quantity's owner), for now
@@ -223,24 +231,24 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
       strict += s;
       ties += t;
     }
-    const V4 want = priced ? one : zero;
-    const auto tie = ties != want;
-    for (int l = 0; l < live; ++l) bad |= tie[l] ? 1 << l : 0;
-    const V4 tied = priced ? splat(q) : zero;
-    const V4 left0 = S - strict, left = left0 > 0.0 ? left0 : zero;
-    const V4 share = tied > 0.0 ? (left >= tied ? one : left / tied) : zero;
-    const V4 extra = share == 1.0 ? splat(q) : q * share;
-    for (int a = 0; a < N; ++a) X[a] += T[a] > 0.0 ? extra : zero;  // X + 0.0 = X (X >= +0)
-    const V4 quantity = strict + (tied < left0 ? tied : (left0 > 0.0 ? left0 : zero));
+    const V want = kth > r ? one : zero;
+    for (int l = 0; l < live; ++l) bad |= ties[l] != want[l] ? 1 << l : 0;
+    const V tied = kth > r ? qv : zero;
+    const V left0 = splat<V>(S) - strict, left = left0 > zero ? left0 : zero;
+    const V share = tied > zero ? (left >= tied ? one : left / tied) : zero;
+    const V extra = share == one ? qv : qv * share;
+    for (int a = 0; a < N; ++a) X[a] += T[a] > zero ? extra : zero;  // X + 0.0 = X (X >= +0)
+    const V quantity = strict + (tied < left0 ? tied : (left0 > zero ? left0 : zero));
     // Each agent's value of its allocation: utility_value of steps (vf = 1), the same terms.
-    V4 value[kMaxFastAgents];
-    const double* mvl[4];
+    V value[kMaxFastAgents];
+    const V wv = splat<V>(w);
+
     for (int a = 0; a < N; ++a) {
-      V4 val = zero;
+      V val = zero;
       for (int k = 0; k < m; ++k) {
-        const V4 rest = X[a] - static_cast<double>(k) * w;
-        const V4 piece = (rest < w ? rest : splat(w)) * x[a * m + k];
-        val += rest > 0.0 ? piece : zero;  // utility_value's break: + 0.0 leaves val (never −0)
+        const V rest = X[a] - splat<V>(static_cast<double>(k) * w);
+        const V piece = (rest < wv ? rest : wv) * x[a * m + k];
+        val += rest > zero ? piece : zero;  // utility_value's break: + 0.0 leaves val (never −0)
       }
       value[a] = val;
     }
@@ -258,33 +266,31 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
       if (p.kstar == 0) {  // λ = r and every step above r allocated: none is left at or above r
         for (int a = 0; a < N; ++a) T[a] = zero;
       } else {
-        const V4* R = top + (p.kstar - 1);
-        const V4 rq = q - q * share;
-        for (int i = 0; i < p.walk; ++i) {
-          const auto tie = (R[i] == R[i + 1]) & (R[i] >= r);
-          for (int l = 0; l < live; ++l) need |= tie[l] ? 1 << l : 0;
-        }
-        const auto more = R[p.walk - 1] >= r;
+        const V* R = top + (p.kstar - 1);
+        const V rq = qv - qv * share;
+        for (int i = 0; i < p.walk; ++i)
+          for (int l = 0; l < live; ++l) need |= R[i][l] == R[i + 1][l] && R[i][l] >= r[l] ? 1 << l : 0;
+        const V more = R[p.walk - 1] >= r ? one : zero;
         for (int a = 0; a < N; ++a) {
-          V4 want = X[a] > 0.0 ? X[a] : zero, t = zero;
+          V want = X[a] > zero ? X[a] : zero, t = zero;
           for (int i = 0; i < p.walk; ++i) {
-            const V4 y = R[i];
-            auto own = y == x[a * m];
-            for (int e = 1; e < m; ++e) own |= y == x[a * m + e];
-            const V4 res = y == lambda ? rq : splat(q);
-            const auto ok = (y >= r) & (res > 0.0) & (want > 0.0) & ~own;
-            const V4 take = want < res ? want : res;
-            t = ok ? t + y * take : t;
-            want = ok ? want - take : want;
+            const V y = R[i];
+            V ok = y >= r ? one : zero;
+            for (int e = 0; e < m; ++e) ok = y == x[a * m + e] ? zero : ok;  // a's own step
+            const V res = y == lambda ? rq : qv;
+            ok = res > zero ? ok : zero;
+            ok = want > zero ? ok : zero;
+            const V take = want < res ? want : res;
+            t = ok == one ? t + y * take : t;
+            want = ok == one ? want - take : want;
           }
           T[a] = t;
-          const auto open = (want > 0.0) & more;
-          for (int l = 0; l < live; ++l) need |= open[l] ? 1 << l : 0;
+          const V open = want > zero ? more : zero;
+          for (int l = 0; l < live; ++l) need |= open[l] != 0.0 ? 1 << l : 0;
         }
       }
       // vcg_fill from the merge's state after clear_steps with the step priced λ put back: agent
       // a has consumed its C[a] steps priced above λ. One profile at a time.
-      for (int l = 0; l < 4; ++l) mvl[l] = v + l * n + p.first_value;
       for (int l = 0; l < live; ++l) {
         if ((bad >> l & 1) || !(need >> l & 1)) continue;
         Outcome o = md.outcome_storage(b);
@@ -293,7 +299,7 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
         for (int a = 0; a < N; ++a) {
           const int c = static_cast<int>(C[a][l]);
           cl.cursor[a] = c;
-          cl.next[a] = c < m ? mvl[l][a * m + c] : -HUGE_VAL;
+          cl.next[a] = c < m ? v[l * n + p.first_value + a * m + c] : -HUGE_VAL;
           o.alloc[a] = X[a][l];
         }
         auto XA = [&](int a) -> double& { return o.alloc[a]; };
@@ -304,26 +310,26 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
     }
     // write_metrics of the dense outcome (with dense_group_metrics' step-curve loop and the budget
     // block), every sum in agent order.
-    V4 revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
-    V4 active = zero;
+    V revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
+    V active = zero;
     for (int a = 0; a < N; ++a) revenue += T[a];
     for (int a = 0; a < N; ++a) {
-      const V4 xa = X[a], ta = T[a], u = value[a] - ta;
+      const V xa = X[a], ta = T[a], u = value[a] - ta;
       welfare += value[a];
       allocated += xa;
       held += xa;
       paid += ta;
       util += u;
-      negative += u < 0.0 ? one : zero;
-      active = xa != 0.0 ? one : active;
+      negative += u < zero ? one : zero;
+      active = xa != zero ? one : active;
     }
     if (mi == 0) baseline = revenue;
     const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
-    const V4 gross = welfare;
-    const V4 budget = revenue - 0.0;  // revenue − o.cost
-    welfare -= 0.0;                   // − budget_metrics' o.cost
-    const V4 unsold = supply - allocated;
-    const V4 kept = unsold == 0.0 ? zero : v0 * unsold;
+    const V gross = welfare;
+    const V budget = revenue - zero;  // revenue − o.cost
+    welfare -= zero;                  // − budget_metrics' o.cost
+    const V unsold = splat<V>(supply) - allocated;
+    const V kept = unsold == zero ? zero : splat<V>(v0) * unsold;
     bool same = mech.reserve == mech.seller_value;  // reports are the values (truthful: plan_of)
     const int per = metric::per_mechanism(1);
     for (int l = 0; l < live; ++l) {
@@ -353,12 +359,12 @@ MCREV_AI int four_profiles(const Model& md, const StepsPlan& p, const double* v,
 
 void four_portable(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b, double* xs,
                    int row, int* bad) {
-  *bad = four_profiles(md, p, v, n, live, b, xs, row);
+  *bad = profiles_of<V4>(md, p, v, n, live, b, xs, row);
 }
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan& p, const double* v, int n, int live,
                                                double* b, double* xs, int row, int* bad) {
-  *bad = four_profiles(md, p, v, n, live, b, xs, row);
+  *bad = profiles_of<V4>(md, p, v, n, live, b, xs, row);
 }
 #endif
 
@@ -369,9 +375,9 @@ bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, c
   const StepsPlan p = plan_of(md);
   if (!p.ok) return false;
   const int n = md.n_values;
-#if defined(__x86_64__)
+  // Four profiles per vector on every x86 instruction set with AVX2 (GCC's lowering of the
+  // 8-lane vector extension for AVX-512 tested masks lane by lane: slower, so not used).
   const bool avx2 = best_isa() != Isa::Portable;
-#endif
   for (int j = 0; j < count; j += 4) {
     const int live = count - j < 4 ? count - j : 4;
     int bad = 0;
