@@ -19,6 +19,7 @@ constexpr int kMarketDivisible = static_cast<int>(MarketKind::Divisible);
 constexpr int kMaxTop = 64;      // most steps K* the network selects from (else the general path)
 constexpr int kMaxSlots = 512;  // most padded values per profile the network holds
 constexpr int kMaxFastAgents = 64;  // most agents (else the general path)
+constexpr int kMaxWalk = kMaxDemand + 3;  // StepsPlan::walk's bound
 
 // What the batch path needs of the model, or ok = false.
 struct StepsPlan {
@@ -75,7 +76,7 @@ StepsPlan plan_of(const Model& md) {
   // vcg: the walk over the rejected steps reads the sorted values K* − 1 ... K* + walk (StepsPlan::walk).
   bool vcg = false;
   for (int k = 0; k < md.n_mechanisms; ++k) vcg = vcg || md.mechanisms[k].kind == MechKind::DivVcg;
-  p.walk = p.m + 3;
+  p.walk = p.m + 1;  // an agent fills its x_a from at most m + 1 steps (see profiles_of)
   const int keep = p.kstar == 0 ? 0 : (vcg ? p.kstar + p.walk : p.kstar);
   while (p.top < keep) p.top *= 2;
   while (p.list < p.m) p.list *= 2;
@@ -183,6 +184,34 @@ MCREV_AI const V* top_of(const StepsPlan& p, const V* x, V* buf_a, V* buf_b) {
   }
 }
 
+// vcg_fill's payment of one agent over the walk: its want (X) is filled from the steps R[i] in order,
+// skipping its own steps (those equal to one of its values own[0, M)), each step giving
+// min(want, res[i]) at price R[i]; returns the payment and leaves in want what is still unfilled.
+// M = 0: m values read from memory. Branch-free: a lane whose want is spent takes nothing more
+// (stopping there instead costs more in mispredicted branches than it saves).
+template <int M, class V>
+MCREV_AI V walk_agent(int walk, const V* R, const V* res, const V* base, const V* own, V& want, V zero, V one,
+                      int m = M) {
+  V t = zero;
+  V o[M > 0 ? M : 1];
+  if constexpr (M > 0)
+    for (int e = 0; e < M; ++e) o[e] = own[e];
+  for (int i = 0; i < walk; ++i) {
+    const V y = R[i];
+    V ok = base[i];
+    if constexpr (M > 0) {
+      for (int e = 0; e < M; ++e) ok = y == o[e] ? zero : ok;
+    } else {
+      for (int e = 0; e < m; ++e) ok = y == own[e] ? zero : ok;
+    }
+    ok = want > zero ? ok : zero;
+    const V take = want < res[i] ? want : res[i];
+    t = ok == one ? t + y * take : t;
+    want = ok == one ? want - take : want;
+  }
+  return t;
+}
+
 // One vector of W = 4 profiles (lanes >= live are padding): every mechanism's outcome with
 // DivisibleMarket::run's arithmetic and its metric block with write_metrics' arithmetic, lane by
 // lane. Returns a bit per lane whose profile has a tie at λ for some mechanism (its rows are
@@ -261,7 +290,11 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
       // (the step priced λ for q − q·share, then the steps below λ), taken in decreasing price
       // order: the sorted values from K* − 1 on (R). A step is a's own when it equals one of a's
       // values; ties among R (where the merge's agent order would matter) and agents still wanting
-      // after the walk go to vcg_fill itself, lane by lane (need).
+      // after the walk go to vcg_fill itself, lane by lane (need). The walk is m + 1 steps: agent a
+      // holds C_a steps above λ (the owner of the step priced λ also a part of it), so it takes from
+      // at most C_a + 1 others' steps (the first one may be the partly filled step priced λ) and
+      // skips at most its m − C_a own rejected steps; rounding in want − take (widths that are not
+      // sums of exact binary fractions) may ask for one more, which `need` catches.
       int need = 0;
       if (p.kstar == 0) {  // λ = r and every step above r allocated: none is left at or above r
         for (int a = 0; a < N; ++a) T[a] = zero;
@@ -271,20 +304,22 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
         for (int i = 0; i < p.walk; ++i)
           for (int l = 0; l < live; ++l) need |= R[i][l] == R[i + 1][l] && R[i][l] >= r[l] ? 1 << l : 0;
         const V more = R[p.walk - 1] >= r ? one : zero;
+        // Per step of R: its quantity res and whether it can be taken at all (priced >= r, res > 0).
+        V res[kMaxWalk], base[kMaxWalk];
+        for (int i = 0; i < p.walk; ++i) {
+          res[i] = R[i] == lambda ? rq : qv;
+          base[i] = R[i] >= r ? one : zero;
+          base[i] = res[i] > zero ? base[i] : zero;
+        }
         for (int a = 0; a < N; ++a) {
-          V want = X[a] > zero ? X[a] : zero, t = zero;
-          for (int i = 0; i < p.walk; ++i) {
-            const V y = R[i];
-            V ok = y >= r ? one : zero;
-            for (int e = 0; e < m; ++e) ok = y == x[a * m + e] ? zero : ok;  // a's own step
-            const V res = y == lambda ? rq : qv;
-            ok = res > zero ? ok : zero;
-            ok = want > zero ? ok : zero;
-            const V take = want < res ? want : res;
-            t = ok == one ? t + y * take : t;
-            want = ok == one ? want - take : want;
+          V want = X[a] > zero ? X[a] : zero;
+          switch (m) {  // the agent's own values in registers for the common step counts
+            case 1: T[a] = walk_agent<1>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 2: T[a] = walk_agent<2>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 3: T[a] = walk_agent<3>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 4: T[a] = walk_agent<4>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            default: T[a] = walk_agent<0>(p.walk, R, res, base, x + a * m, want, zero, one, m);
           }
-          T[a] = t;
           const V open = want > zero ? more : zero;
           for (int l = 0; l < live; ++l) need |= open[l] != 0.0 ? 1 << l : 0;
         }
