@@ -15,6 +15,7 @@
 #include "solvers/myerson.hpp"
 #include "solvers/two_sided.hpp"
 #include "vr/variance_reduction.hpp"
+#include "backends/cpu_fast.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -801,6 +802,7 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
   res.samples = sc.samples;
   res.seed = sc.seed;
   res.backend = backend_name(b);
+  res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda);  // docs/cpu_backend.md, "Fast path"
   res.confidence = sc.confidence;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];

@@ -9,10 +9,12 @@
 #include "cuda_check.cuh"
 #include "mcrev/core/sketch.hpp"
 #include "backends/chunk_driver.hpp"
+#include "backends/fast_cuda.hpp"
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -50,7 +52,6 @@ struct SketchBuffers {
   unsigned long long *counts = nullptr, *min_keys = nullptr, *max_keys = nullptr;
 };
 
-// MaxN values (and agents) per profile; b is the pipeline scratch (Model::scratch_doubles()); MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
 // The block's threads hold the leaves of one chunk in order (thread t: profiles [t·256, (t+1)·256) of
 // it, one leaf of kLeafProfiles); they are merged with the canonical tree (tree_step_moment in
 // mcrev/core/stats.hpp), one metric at a time in shared memory, so the chunk partial is bitwise the
@@ -68,22 +69,30 @@ __device__ void block_tree_comoment(double* sn, double* sa, double* sb, double* 
   }
 }
 
-// MaxN values (and agents) per profile; b is the pipeline scratch (Model::scratch_doubles()); MaxK metrics per pass (a pass holds whole mechanisms), MaxK/7 + 1 pairs.
-template <int MaxN, int MaxK>
-__global__ void __launch_bounds__(kBlock) estimate_kernel(Model md, std::uint64_t samples, std::uint64_t chunk_first,
-                                                          std::uint64_t chunk_count, int m_begin, int m_end,
-                                                          double* partials, SketchBuffers sketches) {
+// One kernel for every model: a thread's arrays (values, pipeline scratch, metric vector, leaf sums, its
+// leaf partial; ThreadWorkspace in mcrev/pipeline/kernel_body.hpp) live in its slice of `workspace`,
+// thread_doubles doubles for thread blockIdx.x·kBlock + threadIdx.x of the grid (the grid-stride loop
+// reuses it for every chunk), sized by the model on the host: nothing per-thread is sized by a
+// compile-time bound, so the stack frame holds only the callees' locals and spills
+// (kernels/resource_bounds.txt). The model is a __grid_constant__ parameter: its address goes to the
+// pipeline without a copy in local memory. At least 4 resident blocks per SM (<= 128 registers; the
+// frame does not depend on the register count).
+__global__ void __launch_bounds__(kBlock, 4)
+    estimate_kernel(const __grid_constant__ Model md, std::uint64_t samples, std::uint64_t chunk_first,
+                    std::uint64_t chunk_count, int m_begin, int m_end, double* partials, SketchBuffers sketches,
+                    double* workspace, int thread_doubles) {
   static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
   __shared__ double sn[kBlock], sa[kBlock], sb[kBlock], sc[kBlock];
-  constexpr int MaxP = MaxK / metric::kPerGroupBase + 1;
-  double v[MaxN], b[scratch_bound(MaxN)], x[MaxK], sums[3 * MaxK + MaxP], part[1 + 2 * MaxK + MaxP];
   const PartialShape sh = pass_shape(md, m_begin, m_end);
   const MechanismPairs pairs{md.metrics_per_mechanism()};
   const int t = threadIdx.x;
+  const ThreadWorkspace w = thread_workspace(
+      md, sh, workspace + (static_cast<size_t>(blockIdx.x) * kBlock + t) * static_cast<size_t>(thread_doubles));
+  const double* part = w.part;
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const std::uint64_t chunk = chunk_first + i;
-    thread_partial(md, thread_range(chunk, t, kBlock, kPerThread, samples), m_begin, m_end, v, b, x, sums,
-                   part, DeviceSketchSink{&md, m_begin, m_end, sketches.counts, sketches.min_keys, sketches.max_keys});
+    thread_partial(md, thread_range(chunk, t, kBlock, kPerThread, samples), m_begin, m_end, w.v, w.b, w.x, w.sums,
+                   w.part, DeviceSketchSink{&md, m_begin, m_end, sketches.counts, sketches.min_keys, sketches.max_keys});
     double* out = partials + i * sh.size();
     const double n = part[0];
     for (int k = 0; k < sh.metrics; ++k) {
@@ -141,6 +150,7 @@ struct DeviceModel {
   DeviceArray<unsigned long long> sk_counts, sk_min, sk_max;
   DeviceArray<double> partials;
   std::vector<double> host;
+  double* workspace = nullptr;  // the estimation kernel's thread slices (CudaChunks::allocate_workspace)
 
   static int set(int d) {
     MCREV_CUDA(cudaSetDevice(d));
@@ -160,14 +170,29 @@ struct DeviceModel {
     dev.incentives = md.incentives.empty() ? nullptr : incentives.ptr;
     if (n_sk) MCREV_CUDA(cudaMemset(sk_counts.ptr, 0, n_sk * sketch::kBuckets * sizeof(unsigned long long)));
   }
-  ~DeviceModel() { cudaSetDevice(device); }  // the members are freed next, on this device
+  ~DeviceModel() {
+    cudaSetDevice(device);  // the members are freed next, on this device
+    cudaFree(workspace);
+  }
+  DeviceModel(const DeviceModel&) = delete;
+  DeviceModel& operator=(const DeviceModel&) = delete;
 };
 
+// Most metrics of one pass (whole mechanisms; one mechanism when its block is larger): bounds a
+// thread's workspace slice (at most about 15 KB for n <= 32) whatever the number of mechanisms.
+constexpr int kMaxPassMetrics = 256;
+
+// Device memory kept free beside the workspace: the kernel's local memory (its stack frame for every
+// thread the device can hold) and this margin for the runtime.
+constexpr size_t kFreeMarginBytes = size_t{256} << 20;
+
 // Full chunks of kChunk profiles on one or more devices (host/backends/chunk_driver.hpp). A pass
-// holds whole mechanisms (at most MaxK metrics); each pass's chunk partials are placed into the
-// full-shape partials, which is bitwise what merging the passes separately gives (every metric and
-// pair merges on its own).
-template <int MaxN, int MaxK>
+// holds whole mechanisms (at most kMaxPassMetrics metrics); each pass's chunk partials are placed
+// into the full-shape partials, which is bitwise what merging the passes separately gives (every
+// metric and pair merges on its own). Each device holds a workspace of grid × kBlock thread slices
+// (thread_workspace_doubles of the largest pass each); a grid that does not fit in the device's free
+// memory is shrunk (the grid size does not change the bits), and one that cannot hold a single block
+// is exit 3 (BackendError naming the workspace).
 class CudaChunks final : public ChunkSource {
  public:
   CudaChunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices)
@@ -175,19 +200,24 @@ class CudaChunks final : public ChunkSource {
     const Model view = md.view();
     B_ = view.metrics_per_mechanism();
     M_ = view.n_mechanisms;
-    per_pass_ = std::max(1, MaxK / B_);
+    per_pass_ = std::max(1, kMaxPassMetrics / B_);
+    const PartialShape largest = pass_shape(view, 0, std::min(M_, per_pass_));
+    thread_doubles_ = thread_workspace_doubles(view, largest);
     std::uint64_t batch = 4096;
     for (int d : devices) {
       int sms = 0, per_sm = 0;
       MCREV_CUDA(cudaSetDevice(d));
       MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
-      MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, estimate_kernel<MaxN, MaxK>, kBlock, 0));
+      MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, estimate_kernel, kBlock, 0));
       grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
       batch = std::max(batch, grid_.back());
     }
     batch_ = batch;
-    const size_t pass_doubles = static_cast<size_t>(pass_shape(view, 0, std::min(M_, per_pass_)).size());
-    for (int d : devices) dev_.push_back(std::make_unique<DeviceModel>(d, md, batch_ * pass_doubles));
+    const size_t pass_doubles = static_cast<size_t>(largest.size());
+    for (size_t k = 0; k < devices.size(); ++k) {
+      dev_.push_back(std::make_unique<DeviceModel>(devices[k], md, batch_ * pass_doubles));
+      grid_[k] = allocate_workspace(*dev_.back(), grid_[k]);
+    }
   }
   int devices() const override { return static_cast<int>(dev_.size()); }
   std::uint64_t chunk_profiles() const override { return kChunk; }
@@ -202,8 +232,8 @@ class CudaChunks final : public ChunkSource {
       const int m1 = std::min(M_, m0 + per_pass_);
       const PartialShape sh = pass_shape(g.dev, m0, m1);
       const size_t P = static_cast<size_t>(sh.size());
-      estimate_kernel<MaxN, MaxK><<<static_cast<unsigned>(std::min(grid_[d], count)), kBlock>>>(
-          g.dev, samples_, c0, count, m0, m1, g.partials.ptr, sketches);
+      estimate_kernel<<<static_cast<unsigned>(std::min(grid_[d], count)), kBlock>>>(
+          g.dev, samples_, c0, count, m0, m1, g.partials.ptr, sketches, g.workspace, thread_doubles_);
       MCREV_CUDA(cudaGetLastError());
       MCREV_CUDA(cudaMemcpy(g.host.data(), g.partials.ptr, count * P * sizeof(double), cudaMemcpyDeviceToHost));
       const int k0 = m0 * B_;
@@ -238,10 +268,47 @@ class CudaChunks final : public ChunkSource {
   }
 
  private:
+  // Allocates g's workspace for up to `grid` blocks (fewer when the device's free memory is short:
+  // what fits beside the kernel's local memory and kFreeMarginBytes, halved while cudaMalloc still
+  // fails); returns the grid it holds. No block fits: BackendError (exit 3) naming the workspace.
+  std::uint64_t allocate_workspace(DeviceModel& g, std::uint64_t grid) const {
+    const size_t block_bytes = static_cast<size_t>(kBlock) * static_cast<size_t>(thread_doubles_) * sizeof(double);
+    MCREV_CUDA(cudaSetDevice(g.device));
+    size_t free = 0, total = 0;
+    MCREV_CUDA(cudaMemGetInfo(&free, &total));
+    cudaFuncAttributes attr{};
+    int sms = 0, threads_per_sm = 0;
+    MCREV_CUDA(cudaFuncGetAttributes(&attr, estimate_kernel));
+    MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, g.device));
+    MCREV_CUDA(cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, g.device));
+    const size_t local = attr.localSizeBytes * static_cast<size_t>(sms) * static_cast<size_t>(threads_per_sm);
+    const size_t reserve = local + kFreeMarginBytes;
+    const std::uint64_t fits = free > reserve ? (free - reserve) / block_bytes : 0;
+    grid = std::min(grid, fits);
+    const auto mib = [](double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / 1048576.0))); };
+    cudaError_t e = cudaErrorMemoryAllocation;
+    while (grid > 0 && (e = cudaMalloc(&g.workspace, grid * block_bytes)) == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      grid /= 2;  // what cudaMemGetInfo reported free was not available in one piece
+    }
+    if (e != cudaSuccess && e != cudaErrorMemoryAllocation) detail::cuda_fail(e, "cudaMalloc(workspace)", __FILE__, __LINE__);
+    if (e != cudaSuccess) {
+      throw BackendError("CUDA out of device memory for the estimation kernel's workspace on device " +
+                         std::to_string(g.device) + ": one block of " + std::to_string(kBlock) + " threads needs " +
+                         mib(static_cast<double>(block_bytes)) + " MiB (" + std::to_string(thread_doubles_) +
+                         " doubles per thread: the values, the pipeline scratch and " +
+                         std::to_string(std::min(M_, per_pass_) * B_) + " metrics' sums), " + mib(static_cast<double>(free)) +
+                         " MiB are free and " + mib(static_cast<double>(reserve)) +
+                         " MiB are kept for the kernel's stack and the runtime; reduce the number of mechanisms, "
+                         "bidders or incentive metrics, or use --backend cpu");
+    }
+    return grid;
+  }
+
   const ModelData& md_;
   std::uint64_t samples_;
   PartialShape full_;
-  int B_ = 0, M_ = 0, per_pass_ = 1;
+  int B_ = 0, M_ = 0, per_pass_ = 1, thread_doubles_ = 0;
   std::uint64_t batch_ = 4096;
   std::vector<std::uint64_t> grid_;
   std::vector<std::unique_ptr<DeviceModel>> dev_;
@@ -309,7 +376,7 @@ bool cuda_available(std::string* device_name, std::string* why_not) {
   // The build holds SASS for its CMAKE_CUDA_ARCHITECTURES and PTX for the lowest virtual one (JIT-compiled
   // by the driver on newer devices); a device older than the PTX has no image: `auto` then uses the CPU.
   cudaFuncAttributes attr{};
-  const cudaError_t img = cudaFuncGetAttributes(&attr, estimate_kernel<32, 64>);
+  const cudaError_t img = cudaFuncGetAttributes(&attr, estimate_kernel);
   if (img != cudaSuccess) {
     cudaGetLastError();
     if (why_not)
@@ -338,9 +405,6 @@ std::vector<std::string> cuda_device_names() {
 
 RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint64_t first, std::uint64_t end,
                           const RunOptions& options, const RangeState* resume) {
-  const int B = md.view().metrics_per_mechanism();
-  if (B > 256)
-    throw BackendError("CUDA backend: " + std::to_string(B) + " metrics per mechanism exceed the kernel's bound of 256");
   std::vector<int> devices = options.devices;
   if (devices.empty()) {
     int d = 0;
@@ -353,23 +417,8 @@ RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint6
     MCREV_EXPECTS(d >= 0 && d < count, "--devices",
                   "device " + std::to_string(d) + " does not exist (this machine has " + std::to_string(count) +
                       " CUDA device" + (count == 1 ? "" : "s") + ", numbered from 0)");
-  // Local-memory footprint grows with the bounds: pick the smallest instantiation that fits.
-  // The per-thread scratch bound of an instantiation is scratch_bound(MaxN) doubles (model.hpp: the
-  // bound of Model::scratch_doubles with MaxN values, the divisible market's clearing arrays
-  // included); the combinatorial market's winner-determination table needs the large one.
-  const Model view = md.view();
-  const bool small_n = md.n_values <= 32 && view.scratch_doubles() <= scratch_bound(32), small_k = B <= 64;
-  if (view.scratch_doubles() > scratch_bound(kMaxBidders))
-    throw BackendError("CUDA backend: " + std::to_string(view.scratch_doubles()) +
-                       " doubles of per-profile scratch exceed the kernel's bound of " +
-                       std::to_string(scratch_bound(kMaxBidders)) + "; use --backend cpu");
-  std::unique_ptr<ChunkSource> src;
-  if (small_n && small_k)
-    src = std::make_unique<CudaChunks<32, 64>>(md, samples, devices);
-  else if (small_n)
-    src = std::make_unique<CudaChunks<32, 256>>(md, samples, devices);
-  else
-    src = std::make_unique<CudaChunks<kMaxBidders, 256>>(md, samples, devices);
+  std::unique_ptr<ChunkSource> src = make_fast_chunks(md, samples, devices);  // kernels/fast_paths.cu, or null
+  if (!src) src = std::make_unique<CudaChunks>(md, samples, devices);
   return run_chunked_range(md, samples, first, end, options, resume, *src);
 }
 

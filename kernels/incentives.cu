@@ -6,7 +6,8 @@
 // thread runs its report against the tile (interim_accumulate), carrying its win and payment sums
 // across tiles in draw order. Units are written to a buffer and folded into their batches on the
 // host in unit order (interim_fold_units), the merge order the CPU backend uses too. No array of
-// size values × reports × draws exists anywhere: memory is units × reports × 2 doubles per wave.
+// size values × reports × draws exists anywhere: memory is units × reports × 2 doubles per wave, and
+// one workspace slice (values and pipeline scratch) per thread of a grid of resident blocks.
 #include "cuda_check.cuh"
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
@@ -39,14 +40,18 @@ struct Buffer {
   Buffer& operator=(const Buffer&) = delete;
 };
 
-template <int MaxN>
+// Thread blockIdx.x·kInterimBlock + threadIdx.x of the grid owns thread_doubles doubles of `workspace`:
+// its draw's values (n_values) and the pipeline scratch (Model::scratch_doubles()), sized by the model
+// on the host, so the stack frame holds only the callees' locals and spills (kernels/resource_bounds.txt).
 __global__ void __launch_bounds__(kInterimBlock)
-    interim_kernel(Model md, int m, int bidder, const double* bids, int nb, InterimLayout layout,
-                   std::uint64_t unit_first, std::uint64_t unit_count, int tile_draws, double* win_out, double* pay_out) {
+    interim_kernel(const __grid_constant__ Model md, int m, int bidder, const double* bids, int nb,
+                   InterimLayout layout, std::uint64_t unit_first, std::uint64_t unit_count, int tile_draws,
+                   double* win_out, double* pay_out, double* workspace, int thread_doubles) {
   extern __shared__ double tile[];
   const int n = md.n_values;
   const std::uint64_t bid_tiles = (static_cast<std::uint64_t>(nb) + kInterimBlock - 1) / kInterimBlock;
-  double v[MaxN], b[scratch_bound(MaxN)];  // scratch: Model::scratch_doubles() <= scratch_bound
+  double* v = workspace + (static_cast<size_t>(blockIdx.x) * kInterimBlock + threadIdx.x) * static_cast<size_t>(thread_doubles);
+  double* b = v + n;
   for (std::uint64_t item = blockIdx.x; item < unit_count * bid_tiles; item += gridDim.x) {
     const std::uint64_t rel = item / bid_tiles, u = unit_first + rel;
     const int j = static_cast<int>(item % bid_tiles) * kInterimBlock + static_cast<int>(threadIdx.x);
@@ -67,7 +72,6 @@ __global__ void __launch_bounds__(kInterimBlock)
   }
 }
 
-template <int MaxN>
 void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayout& layout, const double* bids,
                     InterimSums& sums) {
   const int nb = static_cast<int>(grid.bids.size());
@@ -80,15 +84,33 @@ void launch_interim(const Model& dev, const InterimGrid& grid, const InterimLayo
   int device = 0, sms = 0, per_sm = 0;
   MCREV_CUDA(cudaGetDevice(&device));
   MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  MCREV_CUDA(
-      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, interim_kernel<MaxN>, kInterimBlock, shared));
+  MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, interim_kernel, kInterimBlock, shared));
   const std::uint64_t resident = static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm)));
   const std::uint64_t bid_tiles = (static_cast<std::uint64_t>(nb) + kInterimBlock - 1) / kInterimBlock;
+  // One workspace slice per thread of a grid of at most `resident` blocks (a grid-stride loop: the grid
+  // size does not change the sums).
+  const int thread_doubles = (dev.n_values + dev.scratch_doubles() + 3) / 4 * 4;
+  const std::uint64_t max_blocks = std::min(resident, wave * bid_tiles);
+  const size_t block_bytes = static_cast<size_t>(kInterimBlock) * static_cast<size_t>(thread_doubles) * sizeof(double);
+  double* workspace = nullptr;
+  const cudaError_t e = cudaMalloc(&workspace, max_blocks * block_bytes);
+  if (e != cudaSuccess && e != cudaErrorMemoryAllocation) detail::cuda_fail(e, "cudaMalloc(workspace)", __FILE__, __LINE__);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    throw BackendError("CUDA out of device memory for the interim kernel's workspace: " + std::to_string(max_blocks) +
+                       " blocks of " + std::to_string(kInterimBlock) + " threads × " + std::to_string(thread_doubles) +
+                       " doubles (" + std::to_string((max_blocks * block_bytes + (1u << 20) - 1) >> 20) +
+                       " MiB: the values and the pipeline scratch of every resident thread); use --backend cpu");
+  }
+  struct Free {
+    double* p;
+    ~Free() { cudaFree(p); }
+  } free_workspace{workspace};
   for (std::uint64_t u0 = 0; u0 < units; u0 += wave) {
     const std::uint64_t count = std::min(wave, units - u0);
-    const unsigned blocks = static_cast<unsigned>(std::min(resident * 4, count * bid_tiles));
-    interim_kernel<MaxN><<<blocks, kInterimBlock, shared>>>(dev, grid.mechanism, grid.bidder, bids, nb, layout, u0,
-                                                            count, tile_draws, win.ptr, pay.ptr);
+    const unsigned blocks = static_cast<unsigned>(std::min(max_blocks, count * bid_tiles));
+    interim_kernel<<<blocks, kInterimBlock, shared>>>(dev, grid.mechanism, grid.bidder, bids, nb, layout, u0, count,
+                                                      tile_draws, win.ptr, pay.ptr, workspace, thread_doubles);
     MCREV_CUDA(cudaGetLastError());
     MCREV_CUDA(cudaMemcpy(hw.data(), win.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
     MCREV_CUDA(cudaMemcpy(hp.data(), pay.ptr, count * nb * sizeof(double), cudaMemcpyDeviceToHost));
@@ -117,10 +139,7 @@ InterimSums interim_sums_cuda(const ModelData& md, const InterimGrid& grid, cons
   sums.layout = layout;
   sums.win.assign(static_cast<size_t>(layout.batches) * grid.bids.size(), 0.0);
   sums.pay.assign(sums.win.size(), 0.0);
-  if (md.n_values <= 32 && md.view().scratch_doubles() <= scratch_bound(32))
-    launch_interim<32>(dev, grid, layout, bids.ptr, sums);
-  else
-    launch_interim<kMaxBidders>(dev, grid, layout, bids.ptr, sums);
+  launch_interim(dev, grid, layout, bids.ptr, sums);
   return sums;
 }
 

@@ -50,7 +50,7 @@ compare() {
     "$bin/mcrev" run "${args[@]}" --backend cuda -o "$out/$name.cuda.json" &&
     python3 - "$out/$name.cpu.json" "$out/$name.cuda.json" "$out/$name.compare.json" <<'EOF'
 import json, sys
-skip = {"seconds", "profiles_per_second", "backend", "device", "note"}
+skip = {"seconds", "profiles_per_second", "backend", "device", "note", "path"}
 def flat(x, p=""):
     if isinstance(x, dict):
         for k, v in x.items():

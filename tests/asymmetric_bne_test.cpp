@@ -355,10 +355,16 @@ TEST(AsymmetricBne, ScopeOfStrategyBne) {
   // all_pay: the numerical equilibrium (tests/asymmetric_all_pay_test.cpp) without a minimum bid only.
   expect_scenario_error(groups + "[[mechanisms]]\nkind = \"all_pay\"\nreserve = 0.1\n", "mechanisms[0].strategy",
                         "all-pay");
+  // Different lowest values: solved since issue 15 (tests/asymmetric_supports_test.cpp); a reserve
+  // between the strong bidder's lowest bid (0.25) and its lowest value (0.5) is refused.
+  EXPECT_NO_THROW(build_model(parse_scenario(
+      "[[bidders]]\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n"
+      "[[bidders]]\nvalue = { dist = \"uniform\", low = 0.5, high = 2 }\n[[mechanisms]]\nkind = \"first_price\"\n")));
   expect_scenario_error(
       "[[bidders]]\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n"
-      "[[bidders]]\nvalue = { dist = \"uniform\", low = 0.5, high = 2 }\n[[mechanisms]]\nkind = \"first_price\"\n",
-      "mechanisms[0].strategy", "common lowest bidding type");
+      "[[bidders]]\nvalue = { dist = \"uniform\", low = 0.5, high = 2 }\n[[mechanisms]]\nkind = \"first_price\"\n"
+      "reserve = 0.3\n",
+      "mechanisms[0].strategy", "pool at the reserve");
   // With a reserve at or above both lower bounds the lowest type is common again.
   EXPECT_NO_THROW(build_model(parse_scenario(
       "[[bidders]]\nvalue = { dist = \"uniform\", low = 0, high = 1 }\n"

@@ -1,11 +1,13 @@
 // The CUDA estimation kernel emulated on the CPU (kernels/cuda_backend.cu): blocks of kBlock
 // threads, one leaf of kLeafProfiles profiles per thread, the canonical block tree
-// (tree_step_moment / tree_step_comoment, one metric or pair at a time, in the device's order).
+// (tree_step_moment / tree_step_comoment, one metric or pair at a time, in the device's order), each
+// thread's arrays carved from its slice of one workspace (ThreadWorkspace) as on the device.
 #pragma once
 
 #include "mcrev/engine.hpp"
 #include "mcrev/pipeline/kernel_body.hpp"
 
+#include <limits>
 #include <vector>
 
 namespace mcrev::test {
@@ -20,12 +22,16 @@ std::vector<double> emulate_chunk(const ModelData& md, std::uint64_t samples, st
   const Model m = md.view();
   const PartialShape sh = pass_shape(m, m0, m1);
   const MechanismPairs pairs{m.metrics_per_mechanism()};
-  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs);
-  std::vector<std::vector<double>> part(block, std::vector<double>(sh.size()));
+  // The kernel's workspace: one slice per thread, uninitialized on the device (NaN here).
+  const size_t W = static_cast<size_t>(thread_workspace_doubles(m, sh));
+  std::vector<double> workspace(block * W, std::numeric_limits<double>::quiet_NaN());
+  std::vector<const double*> part(block);
   std::vector<double> sn(block), sa(block), sb(block), sc(block);
-  for (int t = 0; t < block; ++t)
-    thread_partial(m, thread_range(c, t, block, per_thread, samples), m0, m1, v.data(), b.data(), x.data(),
-                   sums.data(), part[t].data(), sink);
+  for (int t = 0; t < block; ++t) {
+    const ThreadWorkspace w = thread_workspace(m, sh, workspace.data() + t * W);
+    thread_partial(m, thread_range(c, t, block, per_thread, samples), m0, m1, w.v, w.b, w.x, w.sums, w.part, sink);
+    part[t] = w.part;
+  }
   std::vector<double> out(sh.size());
   for (int k = 0; k < sh.metrics; ++k) {
     for (int t = 0; t < block; ++t) {

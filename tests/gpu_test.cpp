@@ -4,6 +4,7 @@
 // docs/determinism.md); scenarios that call log, exp or pow (exponential values, equilibrium tables)
 // differ where CUDA's and glibc's transcendental functions round differently, so they are checked to
 // 1e-12 relative.
+#include "mcrev/pipeline/fast_single_item.hpp"
 #include "test_util.hpp"
 
 #include <cmath>
@@ -73,6 +74,21 @@ TEST_F(Gpu, ManyBiddersAndManyMechanismsUseSeveralPasses) {
     sc.groups.push_back(gs);
   }
   expect_match(sc);
+}
+
+TEST_F(Gpu, MechanismBlockOverTheOldPassBoundMatchesCpuBitwise) {
+  // A units market of 30 groups of one bidder with incentive statistics: 286 metrics in
+  // one mechanism's block, more than a pass's 256 (one mechanism per pass; the CUDA backend refused
+  // it before its workspace was sized by the model). Uniform values, VCG and uniform price, a grid
+  // of deviations: bitwise.
+  std::string text = "samples = 100003\nseed = 3\n[market]\nkind = \"units\"\nunits = 2\n";
+  for (int g = 0; g < 30; ++g)
+    text += "[[bidders]]\nname = \"g" + std::to_string(g) + "\"\ncount = 1\nvalue = { dist = \"uniform\", low = 0.0, high = " +
+            std::to_string(1.0 + 0.01 * g) + " }\n";
+  text += "[[mechanisms]]\nkind = \"vcg\"\n"
+          "incentives = { expost_regret = true, deviations = 4, refine_levels = 0 }\n"
+          "[[mechanisms]]\nkind = \"uniform_price\"\n";
+  expect_bitwise(parse_scenario(text));
 }
 
 TEST_F(Gpu, EstimatesMatchClosedForm) {
@@ -169,5 +185,24 @@ TEST_F(Gpu, VarianceReductionMatchesCpuBitForBit) {
   for (VrMethod m : {VrMethod::Antithetic, VrMethod::ControlVariate, VrMethod::Rqmc}) {
     sc.variance_reduction = m;
     expect_bitwise(sc);
+  }
+}
+
+// The single-item fast path (kernels/fast_paths.cu, fast_kernel<N>) against the CPU backend (its
+// fast path, bitwise the generic pipeline: tests/fast_path_test.cpp), every partial entry bit for bit.
+TEST_F(Gpu, FastKernelEqualsCpuBitForBit) {
+  for (int n : {2, 5, 8}) {
+    Scenario sc = default_scenario();
+    sc.groups[0].count = n;
+    sc.samples = 5 * 32768 + 1234;
+    sc.seed = 40 + n;
+    const ModelData md = build_model(sc);
+    ASSERT_TRUE(fast::make_fast_plan(md.view()).device_eligible);
+    RunOptions cpu, gpu;
+    cpu.backend = Backend::Cpu;
+    gpu.backend = Backend::Cuda;
+    const std::vector<double> a = run(sc, cpu).partial, b = run(sc, gpu).partial;
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(std::memcmp(&a[k], &b[k], sizeof(double)) == 0) << "n = " << n << " entry " << k;
   }
 }

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 
 using namespace mcrev;
 using namespace mcrev::test;
@@ -159,4 +160,66 @@ TEST(KernelBody, VarianceReductionEmulatedGridEqualsCpuBackendBitForBit) {
         expect_pass_equals_cpu(emulate(md, units, m0, m1), cpu, md, m0, m1);
       }
   }
+}
+
+namespace {
+// A scenario whose one mechanism block exceeds the old 256-metric pass bound of the CUDA kernel: a
+// units market of 30 groups of one bidder with incentive statistics, 286 metrics
+// (tests/gpu_test.cpp too).
+Scenario wide_block_scenario(std::uint64_t samples) {
+  std::string text = "samples = " + std::to_string(samples) + "\nseed = 3\n[market]\nkind = \"units\"\nunits = 2\n";
+  for (int g = 0; g < 30; ++g)
+    text += "[[bidders]]\nname = \"g" + std::to_string(g) + "\"\ncount = 1\nvalue = { dist = \"uniform\", low = 0.0, high = " +
+            std::to_string(1.0 + 0.01 * g) + " }\n";
+  text += "[[mechanisms]]\nkind = \"vcg\"\n"
+          "incentives = { expost_regret = true, deviations = 4, refine_levels = 0 }\n";
+  return parse_scenario(text);
+}
+}  // namespace
+
+// The kernel's per-thread workspace (ThreadWorkspace, mcrev/pipeline/kernel_body.hpp): the five arrays
+// tile the slice in order, each as long as thread_partial needs, and the slice is whole 32-byte
+// sectors; a model whose mechanism block exceeds the old 256-metric pass bound runs through the
+// emulated kernel bitwise like the CPU backend.
+TEST(KernelBody, ThreadWorkspaceTilesItsSliceInOrder) {
+  const Scenario many = wide_block_scenario(2000);
+  const Scenario units = parse_scenario(R"(
+samples = 1000
+[market]
+kind = "units"
+units = 2
+[[bidders]]
+count = 5
+demand = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "uniform_price"
+incentives = { expost_regret = true, deviations = 4, refine_levels = 0 }
+)");
+  for (const Scenario& sc : {default_scenario(), units, many}) {
+    const ModelData md = build_model(sc);
+    const Model m = md.view();
+    for (int m1 = 1; m1 <= m.n_mechanisms; ++m1) {
+      const PartialShape sh = pass_shape(m, 0, m1);
+      const int W = thread_workspace_doubles(m, sh);
+      std::vector<double> slice(W);
+      const ThreadWorkspace w = thread_workspace(m, sh, slice.data());
+      EXPECT_EQ(W % 4, 0);
+      EXPECT_EQ(w.v, slice.data());
+      EXPECT_EQ(w.b - w.v, m.n_values);
+      EXPECT_EQ(w.x - w.b, m.scratch_doubles());
+      EXPECT_EQ(w.sums - w.x, sh.metrics);
+      EXPECT_EQ(w.part - w.sums, 3 * sh.metrics + sh.pairs);
+      EXPECT_LE(w.part + sh.size(), slice.data() + W);
+      EXPECT_GT(w.part + sh.size() + 4, slice.data() + W);
+    }
+  }
+  const ModelData md = build_model(many);
+  ASSERT_EQ(md.view().metrics_per_mechanism(), 286);  // more than a pass's 256
+  RunOptions o;
+  o.backend = Backend::Cpu;
+  const std::vector<double> cpu = run(many, o).partial;
+  expect_pass_equals_cpu(emulate(md, many.samples, 0, 1), cpu, md, 0, 1);
 }

@@ -6,6 +6,7 @@
 #include "mcrev/core/sketch.hpp"
 
 #include "backends/cpu_batch.hpp"
+#include "backends/cpu_fast.hpp"
 #include "mcrev/pipeline/variance_reduction.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -39,6 +41,7 @@ struct ChunkWorker {
   const int batch;  // profiles per batch
   std::vector<double> u, v, b, xs, leaf, partner;
   cpu::LeafAccumulator acc;
+  std::unique_ptr<cpu::FastBatch> fast;  // the single-item fast path (cpu_fast.hpp), when eligible
 
   static int batch_size(const Model& m, int row) {
     // keep the batch's values and metrics within ~32 KiB (L1)
@@ -52,7 +55,10 @@ struct ChunkWorker {
       : model(m), shape(s), pairs{m.metrics_per_mechanism()}, isa(cpu::best_isa()),
         row(cpu::padded_metrics(s.metrics)), batch(batch_size(m, row)),
         u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_values) * batch),
-        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa) {}
+        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa) {
+    const fast::FastPlan plan = fast::make_fast_plan(m);
+    if (plan.eligible && cpu::fast_path_enabled()) fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
+  }
 
   // Profiles [begin, end): begin is a multiple of kLeafProfiles.
   ChunkResult run(std::uint64_t begin, std::uint64_t end) {
@@ -70,6 +76,8 @@ struct ChunkWorker {
           for (int j = 0; j < count; ++j)
             evaluate_unit(model, first + static_cast<std::uint64_t>(j), 0, model.n_mechanisms, v.data(), b.data(),
                           xs.data() + static_cast<size_t>(j) * row, partner.data());
+        } else if (fast) {
+          fast->run(first, count, b.data(), xs.data(), row);
         } else {
           cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
           cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);

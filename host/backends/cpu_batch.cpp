@@ -420,6 +420,10 @@ void sort_columns(Isa isa, double* t, int d, int count, double* out, int n) {
   }
 }
 
+void quantiles_batch(const Distribution& d, const double* arena, const double* u, int count, double* v, int v_stride) {
+  quantiles(d, arena, u, count, v, v_stride);
+}
+
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v) {
   const int n = md.n_values;
   if (md.correlation.kind != CorrelationKind::Independent) {  // joint draws: the shared per-profile code

@@ -46,6 +46,10 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
 /// writes. Scratch u holds n_values * kMaxBatch doubles.
 void draw_values_batch(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v);
 
+/// v[j * v_stride] = d's inverse CDF of u[j] for j < count, bitwise Distribution::quantile (the
+/// closed-form kinds vectorized); v may be u (stride 1). The single-item fast path's draws (cpu_fast.cpp).
+void quantiles_batch(const Distribution& d, const double* arena, const double* u, int count, double* v, int v_stride);
+
 /// Sorts each column j < count of the rows t[e * kMaxBatch + j] (e < d, 2 <= d <= 8) in decreasing
 /// order into out[j * n + e], bitwise what sort_decreasing (mcrev/model/model.hpp) gives for values
 /// that are not NaN: an odd-even transposition network whose compare-exchanges swap only strictly

@@ -44,6 +44,7 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
                         {"profiles_per_second", r.profiles_per_second},
                         {"confidence", r.confidence}};
   if (!r.note.empty()) run["note"] = r.note;
+  if (!r.path.empty()) run["path"] = r.path;
   if (r.target.enabled) run["precision_target"] = target_json(r.target);
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
   const bool units = sc.market.kind == MarketKind::Units;

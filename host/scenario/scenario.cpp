@@ -444,9 +444,10 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
     const std::string kind = vr.string("kind", "");
     if (kind == "common") sc.values.kind = ValuesKind::Common;
     else if (kind == "interdependent") sc.values.kind = ValuesKind::Interdependent;
+    else if (kind == "mineral_rights") sc.values.kind = ValuesKind::MineralRights;  // host/solvers/mineral_rights.hpp
     else if (kind != "private")
-      throw ScenarioError("values.kind", kind.empty() ? "is required (private, common or interdependent)"
-                                                      : "unknown values '" + kind + "' (expected private, common or interdependent)");
+      throw ScenarioError("values.kind", kind.empty() ? "is required (private, common, interdependent or mineral_rights)"
+                                                      : "unknown values '" + kind + "' (expected private, common, interdependent or mineral_rights)");
     MCREV_EXPECTS(kind == "interdependent" || !vr.has("gamma"), "values.gamma", "applies to kind = \"interdependent\" only");
     if (kind == "interdependent") sc.values.gamma = vr.number("gamma");
     vr.finish();

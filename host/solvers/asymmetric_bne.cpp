@@ -1,4 +1,5 @@
 #include "solvers/asymmetric_bne.hpp"
+#include "solvers/asymmetric_supports.hpp"
 
 #include "mcrev/core/config.hpp"
 #include "mcrev/core/error.hpp"
@@ -258,7 +259,7 @@ double AsymmetricBneSolution::inverse_bid(const std::vector<Distribution>& dists
     const double u = (std::log(b - lowest_type) - tau_lo) / w;
     tt = std::exp(std::min(0.0, hermite(u, log_t[g][hi], log_t[g][lo], w * dlog_t[g][hi], w * dlog_t[g][lo])));
   }
-  return tt > 0 ? d.quantile(tt * mass[g], arena) : lowest_type;
+  return tt > 0 ? d.quantile(tt * mass[g], arena) : std::max(lowest_type, d.low);
 }
 
 AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>& dists, const std::vector<int>& counts,
@@ -278,12 +279,10 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
   MCREV_EXPECTS(p.N >= 2, path, "a first-price equilibrium needs at least two bidders");
   double rstar = reserve;
   for (const Distribution& d : dists) rstar = std::max(rstar, d.low);
+  for (const Distribution& d : dists)  // lowest values differ below r*: asymmetric_supports.hpp
+    if (d.low < rstar && reserve < rstar) return first_price_bne_different_supports(dists, counts, arena, reserve, path, points);
   for (int g = 0; g < G; ++g) {
     const Distribution& d = dists[g];
-    MCREV_EXPECTS(!(d.low < rstar) || !(reserve < rstar), path,
-                  "the asymmetric first-price equilibrium needs a common lowest bidding type: bidder group " +
-                      std::to_string(g) + " has values from " + fmt(d.low) + " but another group's values start at " +
-                      fmt(rstar) + "; set reserve >= " + fmt(rstar) + " or give the groups the same lower bound");
     MCREV_EXPECTS(rstar < d.high, path,
                   "the reserve " + fmt(rstar) + " is at or above the highest value of bidder group " +
                       std::to_string(g) + " (" + fmt(d.high) + ")");
@@ -527,7 +526,9 @@ std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double re
     md.arena.insert(md.arena.end(), k.value.begin(), k.value.end());
     md.arena.insert(md.arena.end(), k.bid.begin(), k.bid.end());
     out.push_back(st);
-    if (info) info->push_back({"", "asymmetric", st.table_n, k.max_error});
+    if (info)
+      info->push_back({"", sol.regime == "common lowest type" ? "asymmetric" : "asymmetric " + sol.regime, st.table_n,
+                       k.max_error});
   }
   return out;
 }

@@ -58,6 +58,14 @@ struct AsymmetricBneSolution {
   std::vector<double> mass;
   std::vector<double> bottom_t;  ///< per group: F_g(r*)/mass_g
   int levels = 0;                ///< shooting levels used (1 = plain backward shooting)
+  /// Which boundary problem was solved: "common lowest type" (φ_g(r*) = r* for all g), "strong
+  /// lowest bid" (one bidder alone has the highest lowest value; asymmetric_supports.hpp) or "pooled"
+  /// (that bidder bids one price and nobody else wins).
+  std::string regime = "common lowest type";
+  /// "strong lowest bid" only: an estimate of the inverse bids' integration error (value units), the
+  /// largest |φ_g| difference to a solve at a 100 times looser tolerance (1e-10) over bids where
+  /// every t_g >= 1e-9; 0 otherwise.
+  double ode_error = 0.0;
 
   /// φ_g(b) for r* <= b <= b̄ from the trajectory (cubic Hermite in τ between checkpoints).
   double inverse_bid(const std::vector<Distribution>& dists, const double* arena, int g, double b) const;
@@ -65,7 +73,8 @@ struct AsymmetricBneSolution {
 
 /// Solves the asymmetric first-price equilibrium (see above). dists[g] and counts[g] describe group
 /// g; reserve is the anonymous minimum bid. Throws ScenarioError(path, …) when the model is outside
-/// the solver's scope (no common lowest type, reserve at or above a group's top value, total N < 2)
+/// the solver's scope (reserve at or above a group's top value, total N < 2; lowest values that differ
+/// below the reserve go to first_price_bne_different_supports, asymmetric_supports.hpp, with its own scope)
 /// or when the numerical solution fails its own checks (monotone inverse bids).
 AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>& dists, const std::vector<int>& counts,
                                                  const double* arena, double reserve, const std::string& path,

@@ -3,6 +3,7 @@
 
 #include "mcrev/core/error.hpp"
 #include "solvers/distribution_ext.hpp"
+#include "solvers/mineral_rights.hpp"
 
 #include <cmath>
 
@@ -29,8 +30,8 @@ void validate_values(const Scenario& sc) {
   MCREV_EXPECTS(std::isfinite(sc.values.gamma) && sc.values.gamma >= 0, "values.gamma", "must be a finite number >= 0");
   MCREV_EXPECTS(sc.market.kind == MarketKind::SingleItem, "values",
                 "interdependent and common values apply to [market] kind = \"single_item\" only");
-  MCREV_EXPECTS(sc.correlation.kind == CorrelationKind::Independent, "values",
-                "the signals of [values] are independent; remove the [correlation] table");
+  MCREV_EXPECTS(sc.correlation.kind == CorrelationKind::Independent || sc.values.kind == ValuesKind::MineralRights,
+                "values", "the signals of [values] are independent; remove the [correlation] table");
   for (size_t g = 0; g < sc.groups.size(); ++g)
     MCREV_EXPECTS(sc.groups[g].risk == 1.0, "bidders[" + std::to_string(g) + "].risk",
                   "risk-averse bidders are not implemented with [values]");
@@ -47,7 +48,7 @@ void validate_values(const Scenario& sc) {
                   "is not implemented with [values] (the interim utility is not linear in the own signal); "
                   "use expost_regret");
     const bool eq = ms.strategy.kind == StrategySpec::Bne || ms.strategy.kind == StrategySpec::Naive;
-    if (!eq) continue;
+    if (!eq || sc.values.kind == ValuesKind::MineralRights) continue;  // validate_mineral_rights below
     MCREV_EXPECTS(ms.strategy.kind == StrategySpec::Naive || ms.kind == MechKind::SecondPrice ||
                       ms.kind == MechKind::FirstPrice,
                   path + ".strategy",
@@ -63,6 +64,7 @@ void validate_values(const Scenario& sc) {
                   "the equilibria with [values] are derived without a binding reserve (at most the signals' low end " +
                       std::to_string(s0.dist.low) + ")");
   }
+  if (sc.values.kind == ValuesKind::MineralRights) validate_mineral_rights(sc);
 }
 
 LinearBid second_price_interdependent(const ValuesModel& vm, int n, double lo, double) {
@@ -97,6 +99,7 @@ std::vector<Strategy> interdependent_strategies(const Scenario& sc, size_t m, co
                                                 std::vector<double>& arena, std::vector<BidTableInfo>* tables) {
   const MechanismSpec& ms = sc.mechanisms[m];
   if (vm.kind == ValuesKind::Private) return {};
+  if (vm.kind == ValuesKind::MineralRights) return mineral_rights_strategies(sc, m, arena, tables);
   const bool naive = ms.strategy.kind == StrategySpec::Naive;
   if (!naive && ms.strategy.kind != StrategySpec::Bne) return {};
   int n = 0;

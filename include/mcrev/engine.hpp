@@ -254,6 +254,9 @@ struct RunResult {
   std::string backend;  ///< "cpu" or "cuda"
   std::string device;   ///< CPU model / GPU name
   std::string note;     ///< e.g. why auto fell back to the CPU
+  /// Which per-profile code ran: "fast path: <kinds> (n = N)" (the single-item fast path,
+  /// mcrev/pipeline/fast_single_item.hpp) or "generic path (<why not>)"; JSON run.path.
+  std::string path;
   double seconds = 0, profiles_per_second = 0, confidence = 0.95;
   std::vector<MechanismResult> mechanisms;
   std::vector<double> partial;  ///< the merged raw partial, for exact comparisons (then the quantile

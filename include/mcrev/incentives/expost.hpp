@@ -64,6 +64,24 @@ MCREV_HD MCREV_INLINE double sybil_share(int a) { return a == 0 ? 0.0 : 0.75; }
 inline constexpr int kSybilValueCount = 3;
 MCREV_HD MCREV_INLINE double sybil_value(int a) { return a == 0 ? 1.0 : (a == 1 ? 0.75 : 0.5); }
 
+/// Agent i's utility when it enters the divisible market as `count` identities (the others keep their
+/// reports in b): identity 0 with value factor vf0 and size factor sf0, the others with vf1 and sf1
+/// (Identities, mcrev/mechanisms/divisible.hpp). Out of line on the device: the clearing's arrays
+/// stay off its callers' frames.
+MCREV_HD MCREV_DEVICE_NOINLINE double identities_utility(const Model& md, int m, const double* v, double* b, int i,
+                                                        int count, double vf0, double sf0, double vf1, double sf1) {
+  Identities id;
+  id.agent = i;
+  id.count = count;
+  for (int a = 0; a < count; ++a) {
+    id.value_factor[a] = a == 0 ? vf0 : vf1;
+    id.size_factor[a] = a == 0 ? sf0 : sf1;
+  }
+  Outcome od = md.deviation_storage(b);
+  DivisibleMarket::run(md, m, b, md.work(b), id, od);
+  return bidder_utility(md, od, v, i);
+}
+
 /// A report and the utility it gives.
 struct Deviation {
   double report;
@@ -122,14 +140,7 @@ MCREV_HD inline Deviation best_deviation(const Model& md, int m, std::uint64_t p
   for (int q = 0; q < d; ++q) b[k0 + q] = keep[q];
   if (md.market.kind == MarketKind::Divisible) {  // demand reduction: the group's size scaled down
     for (int a = 0; a < kDemandReductions; ++a) {
-      Identities id;
-      id.agent = i;
-      id.count = 1;
-      id.value_factor[0] = 1.0;
-      id.size_factor[0] = demand_reduction(a);
-      Outcome od = md.deviation_storage(b);
-      DivisibleMarket::run(md, m, b, md.work(b), id, od);
-      const double u = bidder_utility(md, od, v, i);
+      const double u = identities_utility(md, m, v, b, i, 1, 1.0, demand_reduction(a), 1.0, 1.0);
       if (u > best.utility) best = Deviation{keep[0], u};
     }
   }
@@ -152,16 +163,7 @@ MCREV_HD inline double best_sybil_utility(const Model& md, int m, const double* 
     const double rest = (1.0 - f0) / (K - 1);
     for (int r0 = 0; r0 < kSybilValueCount; ++r0)
       for (int r1 = 0; r1 < kSybilValueCount; ++r1) {
-        Identities id;
-        id.agent = i;
-        id.count = K;
-        for (int a = 0; a < K; ++a) {
-          id.value_factor[a] = a == 0 ? sybil_value(r0) : sybil_value(r1);
-          id.size_factor[a] = a == 0 ? f0 : rest;
-        }
-        Outcome od = md.deviation_storage(b);
-        DivisibleMarket::run(md, m, b, md.work(b), id, od);
-        const double u = bidder_utility(md, od, v, i);
+        const double u = identities_utility(md, m, v, b, i, K, sybil_value(r0), f0, sybil_value(r1), rest);
         if (u > best) best = u;
       }
   }

@@ -70,28 +70,28 @@ MCREV_HD inline double prob_at_least(const Distribution& d, double x, const doub
 /// O(k) work, no allocation; usable in kernels.
 MCREV_HD MCREV_DEVICE_NOINLINE void quantized_cell_values(const Distribution& d, const double* arena, const double* thr, int k,
                                            double* value, double* prob) {
-  double at_least[kMaxQuantizedCells + 1];  // S_0..S_{k+1}
-  double pi[kMaxQuantizedCells], sum[kMaxQuantizedCells];
-  at_least[0] = 1.0;
-  for (int l = 1; l <= k; ++l) at_least[l] = prob_at_least(d, thr[l - 1], arena);
-  at_least[k + 1] = 0.0;
+  // Cells j = 0..k in order: π_j = (S_j − S_{j+1})^+ with S_j = P(V >= θ_j) (S_0 = 1, S_{k+1} = 0),
+  // pooled as they come: adjacent violators over the non-empty cells, blocks [start, end) with weight
+  // w and sum s. One S at a time, and the blocks' sums kept in `value` (block bl at value[bl]): a
+  // small frame on the device.
+  unsigned char start[kMaxQuantizedCells];
+  double w[kMaxQuantizedCells];
+  double* s = value;
+  int blocks = 0;
+  double at_least = 1.0;  // S_j
   for (int j = 0; j <= k; ++j) {
-    double p = at_least[j] - at_least[j + 1];
-    pi[j] = p > 0.0 ? p : 0.0;
+    const double next = j < k ? prob_at_least(d, thr[j], arena) : 0.0;  // S_{j+1}
+    const double p = at_least - next;
+    const double pi = p > 0.0 ? p : 0.0;
     const double lower = j == 0 ? d.low : thr[j - 1];
     // π_j c_j = θ_j π_j − (θ_{j+1} − θ_j) S_{j+1}; the top cell has S_{k+1} = 0 (also for b = +inf).
-    sum[j] = j == k ? lower * pi[j] : lower * pi[j] - (thr[j] - lower) * at_least[j + 1];
-    if (prob) prob[j] = pi[j];
-  }
-  // Pool adjacent violators over the non-empty cells: blocks [start, end) with weight and sum.
-  int start[kMaxQuantizedCells];
-  double w[kMaxQuantizedCells], s[kMaxQuantizedCells];
-  int blocks = 0;
-  for (int j = 0; j <= k; ++j) {
-    if (!(pi[j] > 0.0)) continue;
-    start[blocks] = j;
-    w[blocks] = pi[j];
-    s[blocks] = sum[j];
+    const double sum = j == k ? lower * pi : lower * pi - (thr[j] - lower) * next;
+    if (prob) prob[j] = pi;
+    at_least = next;
+    if (!(pi > 0.0)) continue;
+    start[blocks] = static_cast<unsigned char>(j);
+    w[blocks] = pi;
+    s[blocks] = sum;
     ++blocks;
     while (blocks > 1 && s[blocks - 2] / w[blocks - 2] > s[blocks - 1] / w[blocks - 1]) {
       w[blocks - 2] += w[blocks - 1];
@@ -100,8 +100,9 @@ MCREV_HD MCREV_DEVICE_NOINLINE void quantized_cell_values(const Distribution& d,
     }
   }
   // Assign block means to the cells from each block's start to the next block's start; empty cells
-  // before the first non-empty one take the first block's value.
-  for (int bl = 0; bl < blocks; ++bl) {
+  // before the first non-empty one take the first block's value. Last block first: block bl writes
+  // cells >= start[bl] >= bl, above the sums of the blocks still to come.
+  for (int bl = blocks - 1; bl >= 0; --bl) {
     const double mean = s[bl] / w[bl];
     const int from = bl == 0 ? 0 : start[bl];
     const int to = bl + 1 < blocks ? start[bl + 1] : k + 1;

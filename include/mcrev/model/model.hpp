@@ -43,11 +43,6 @@ inline constexpr int kMaxItems = 12;
 /// Most identities one agent of a divisible market may split into (incentives.sybil.aliases;
 /// mcrev/mechanisms/divisible.hpp).
 inline constexpr int kMaxIdentities = 8;
-/// Bound of Model::scratch_doubles() for models of at most max_values values (and agents) per
-/// profile, outside the combinatorial market: 3 n_values + 4 n_bidders + 2 (+ n_values with
-/// `[values]`, single item only), or the divisible
-/// market's n_values + 7 n_bidders + 3 kMaxIdentities. The CUDA kernels size their scratch with it.
-MCREV_HD MCREV_INLINE constexpr int scratch_bound(int max_values) { return 8 * max_values + 3 * kMaxIdentities + 2; }
 /// Most agents of a combinatorial market.
 inline constexpr int kMaxCombinatorialBidders = 32;
 
@@ -220,8 +215,8 @@ struct Model {
   /// Every caller of the pipeline provides this much (mcrev/pipeline/).
   /// The combinatorial market adds 2^items doubles to the work space (winner determination's table);
   /// the divisible market's work space is at least 3 (n_bidders + kMaxIdentities) doubles (three
-  /// per-agent arrays of the clearing, mcrev/mechanisms/divisible.hpp). At most
-  /// scratch_bound(n_values) outside the combinatorial market.
+  /// per-agent arrays of the clearing, mcrev/mechanisms/divisible.hpp). The CUDA kernels give each
+  /// thread this much of a device workspace (ThreadWorkspace, mcrev/pipeline/kernel_body.hpp).
   MCREV_HD int scratch_doubles() const {
     int work = 2 * n_values + 2;
     if (market.kind == MarketKind::Combinatorial) work += 1 << market.items;

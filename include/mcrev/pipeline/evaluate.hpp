@@ -115,6 +115,21 @@ MCREV_HD MCREV_NOINLINE inline void dense_group_metrics(const Model& md, const O
   *allocated_out = allocated;
 }
 
+/// The first-best solvers of the divisible and combinatorial markets, out of line on the device: their
+/// fixed-size arrays then sit in a leaf's frame, not in every caller's (the kernel's stack is the sum
+/// of the frames along its deepest call chain; docs/gpu.md). The host inlines them.
+MCREV_HD MCREV_DEVICE_NOINLINE double divisible_first_best(const Model& md, const double* v, double r, double* work,
+                                                          double* allocated) {
+  return DivisibleMarket::first_best(md, v, r, work, allocated);
+}
+MCREV_HD MCREV_DEVICE_NOINLINE double combinatorial_first_best(const Model& md, const double* v, double* work) {
+  return CombinatorialAuction::first_best(md, v, work);
+}
+MCREV_HD MCREV_DEVICE_NOINLINE double combinatorial_outside_core(const Model& md, const double* v, const Outcome& o,
+                                                                double* work) {
+  return CombinatorialAuction::outside_core(md, v, o, work);
+}
+
 /// The budget block of markets other than single_item (metric::kBudget ...); returns the outcome's
 /// cost (subtracted from welfare). A dense outcome's IR violations and activity are already written
 /// (dense_group_metrics).
@@ -140,7 +155,7 @@ MCREV_HD MCREV_NOINLINE inline double budget_metrics(const Model& md, const Outc
   x[metric::kDeficit] = budget < 0.0 ? 1.0 : 0.0;
   if (md.market.kind == MarketKind::Divisible) x[metric::budget_block(md.n_groups)] = o.market_stat;
   if (md.market.kind == MarketKind::Combinatorial)
-    x[metric::budget_block(md.n_groups)] = CombinatorialAuction::outside_core(md, v, o, work);
+    x[metric::budget_block(md.n_groups)] = combinatorial_outside_core(md, v, o, work);
   return o.cost;
 }
 
@@ -219,11 +234,11 @@ MCREV_HD inline void write_metrics(const Model& md, int m, const Outcome& o, con
     for (int g = 0; same && g < md.n_groups; ++g)
       same = mech.reports_values != 0 || md.strategies[mech.strategies + g].kind == StrategyKind::Truthful;
     double held = 0.0;
-    const double w = same ? gross : DivisibleMarket::first_best(md, v, mech.seller_value, work, &held);
+    const double w = same ? gross : divisible_first_best(md, v, mech.seller_value, work, &held);
     if (same) held = o.quantity;
     out[metric::kOptSurplus] = w + mech.seller_value * (md.supply() - held);
   } else if (mk == MarketKind::Combinatorial) {
-    out[metric::kOptSurplus] = CombinatorialAuction::first_best(md, v, work);
+    out[metric::kOptSurplus] = combinatorial_first_best(md, v, work);
   } else {
     out[metric::kOptSurplus] = mk == MarketKind::Units ? first_best_units(md, v, mech.seller_value)
                                : (mk == MarketKind::DoubleAuction || mk == MarketKind::PublicProject)
@@ -261,8 +276,21 @@ template <int kMarket>
 MCREV_HD MCREV_NOINLINE void evaluate_signals(const Model& md, std::uint64_t profile, int m_begin, int m_end,
                                               const double* signals, double* b, double* out) {
   double* w = md.values_storage(b);
-  values_from_signals(md.values, md.n_values, signals, w);
+  if (md.values.kind == ValuesKind::MineralRights) {  // one common value (values.hpp)
+    const double common = mineral_rights_value(md.correlation, md.arena, md.seed, profile);
+    for (int i = 0; i < md.n_values; ++i) w[i] = common;
+  } else {
+    values_from_signals(md.values, md.n_values, signals, w);
+  }
   evaluate_scored<kMarket>(md, profile, m_begin, m_end, signals, w, b, out);
+}
+
+/// evaluate_values of private values (out of line on the device, beside evaluate_signals: neither
+/// frame then holds the other's).
+template <int kMarket>
+MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_private(const Model& md, std::uint64_t profile, int m_begin, int m_end,
+                                                     const double* v, double* b, double* out) {
+  evaluate_scored<kMarket>(md, profile, m_begin, m_end, v, v, b, out);
 }
 
 /// Evaluates mechanisms [m_begin, m_end) on one profile whose values v are drawn; b is scratch
@@ -271,10 +299,10 @@ MCREV_HD MCREV_NOINLINE void evaluate_signals(const Model& md, std::uint64_t pro
 /// kMarket: -1 (any market), or the scenario's market (static_cast<int>(MarketKind)) to dispatch over
 /// that market's mechanism kinds only (the CPU backend's single-item and one-group divisible batch loops).
 template <int kMarket = -1>
-MCREV_HD MCREV_DEVICE_NOINLINE void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
+MCREV_HD inline void evaluate_values(const Model& md, std::uint64_t profile, int m_begin, int m_end, const double* v,
                                      double* b, double* out) {
   if (md.values.kind != ValuesKind::Private) return evaluate_signals<kMarket>(md, profile, m_begin, m_end, v, b, out);
-  evaluate_scored<kMarket>(md, profile, m_begin, m_end, v, v, b, out);
+  evaluate_private<kMarket>(md, profile, m_begin, m_end, v, b, out);
 }
 
 /// Draws profile's values into v and evaluates mechanisms [m_begin, m_end) (see evaluate_values).

@@ -30,13 +30,40 @@ MCREV_HD inline PartialShape pass_shape(const Model& md, int m_begin, int m_end)
   return s;
 }
 
+/// A thread's working arrays for thread_partial over one pass (shape sh), carved from one slice of
+/// thread_workspace_doubles(md, sh) doubles: v (n_values), b (Model::scratch_doubles()), x (sh.metrics),
+/// sums (3·sh.metrics + sh.pairs, leaf_view), part (sh.size(), the thread's leaf partial). The CUDA
+/// kernel gives every resident thread one such slice of a device buffer (no per-thread arrays in its
+/// stack frame); its contents need no initialization (thread_partial writes before it reads).
+struct ThreadWorkspace {
+  double *v, *b, *x, *sums, *part;
+};
+
+/// Doubles of one thread's slice for a pass of shape sh (rounded up to whole 32-byte sectors).
+MCREV_HD inline int thread_workspace_doubles(const Model& md, const PartialShape& sh) {
+  const int n = md.n_values + md.scratch_doubles() + sh.metrics + (3 * sh.metrics + sh.pairs) + sh.size();
+  return (n + 3) / 4 * 4;
+}
+
+/// The arrays of thread_partial in slice (thread_workspace_doubles(md, sh) doubles).
+MCREV_HD inline ThreadWorkspace thread_workspace(const Model& md, const PartialShape& sh, double* slice) {
+  ThreadWorkspace w;
+  w.v = slice;
+  w.b = w.v + md.n_values;
+  w.x = w.b + md.scratch_doubles();
+  w.sums = w.x + sh.metrics;
+  w.part = w.sums + 3 * sh.metrics + sh.pairs;
+  return w;
+}
+
 /// Per-profile hook that ignores the metric vector (see for_each_sketch_value in mcrev/expost.hpp).
 struct NoSketchSink {
   MCREV_HD void operator()(const double*) const {}
 };
 
 /// Accumulates profiles [r.begin, r.end) for mechanisms [m_begin, m_end) into the partial `out`
-/// (pass_shape layout). Scratch: v, b (n_bidders), x (metrics), sums (3·metrics + pairs).
+/// (pass_shape layout). Scratch: v (n_values), b (Model::scratch_doubles()), x (metrics), sums
+/// (3·metrics + pairs); out: sh.size() (ThreadWorkspace carves all five from one slice).
 /// `sink(x)` sees every profile's metric vector (the CUDA kernel fills its quantile sketches there).
 /// With a variance-reduction method the indices are units (evaluate_unit, mcrev/pipeline/
 /// variance_reduction.hpp); `out` serves as the antithetic partner's scratch until leaf_finish.

@@ -14,6 +14,13 @@
 #else
 #define MCREV_HOST_NOINLINE __attribute__((noinline))
 #endif
+// Inlined everywhere: the closed-form bids inside the CPU fast path's vectorized loops
+// (host/backends/cpu_fast.cpp) and int_pow with a constant exponent there (the squarings unroll).
+#ifdef __CUDACC__
+#define MCREV_BID_INLINE __forceinline__
+#else
+#define MCREV_BID_INLINE inline __attribute__((always_inline))
+#endif
 
 namespace mcrev {
 
@@ -47,7 +54,7 @@ enum class StrategyKind : int {
 
 /// x^k for an integer k >= 0 by repeated squaring: only multiplications, so host and device agree bit
 /// for bit (std::pow is not correctly rounded and differs between glibc and CUDA).
-MCREV_HD inline double int_pow(double x, int k) {
+MCREV_HD MCREV_BID_INLINE double int_pow(double x, int k) {
   double r = 1.0;
   while (k > 0) {
     if (k & 1) r *= x;
@@ -120,29 +127,42 @@ struct Strategy {
     return b > floor ? b : floor;
   }
 
+  /// β(v) of a closed-form strategy kind K known at compile time (Truthful, Shade, UniformFirstPrice,
+  /// UniformAllPay; K == kind required): bid()'s case for K, shared with the single-item fast paths
+  /// (mcrev/pipeline/fast_single_item.hpp), so both give the same bits.
+  template <StrategyKind K>
+  MCREV_HD MCREV_BID_INLINE double closed_form_bid(double v) const {
+    if constexpr (K == StrategyKind::Truthful) {
+      return v;
+    } else if constexpr (K == StrategyKind::Shade) {
+      return factor * v;
+    } else if constexpr (K == StrategyKind::UniformFirstPrice) {
+      // Every term computed, the result selected (no branch: loops over values vectorize); below
+      // entry no bid, at t <= 0 the value itself.
+      const double t = (v - low) / width;  // bitwise Distribution::cdf of the uniform
+      const double q = t_entry > 0.0 ? int_pow(t_entry / t, n) : 0.0;
+      const double b = v - width * t * (1.0 - q) / n;
+      return v < entry ? kNoBid : (!(t > 0.0) ? v : b);
+    } else {
+      static_assert(K == StrategyKind::UniformAllPay, "closed_form_bid: not a closed-form strategy");
+      const double t = (v - low) / width;
+      const double b = v * int_pow(t, n - 1) - width * (int_pow(t, n) - int_pow(t_entry, n)) / n;
+      return v < entry ? kNoBid : (b > floor ? b : floor);
+    }
+  }
+
   MCREV_HD double bid(double v, const Distribution& d, const double* arena) const {
     switch (kind) {
       case StrategyKind::DiscreteMixed: return mixed_bid(v, 0.5, arena);
-      case StrategyKind::Truthful: return v;
-      case StrategyKind::Shade: return factor * v;
+      case StrategyKind::Truthful: return closed_form_bid<StrategyKind::Truthful>(v);
+      case StrategyKind::Shade: return closed_form_bid<StrategyKind::Shade>(v);
       case StrategyKind::Table: {
         if (v < entry) return kNoBid;
         return table_bid(table_w(d.cdf(v, arena)), arena + table, slopes < 0 ? nullptr : arena + slopes);
       }
       case StrategyKind::ValueTable: return v < entry ? kNoBid : interpolate_knots(v, arena + table, table_n);
-      case StrategyKind::UniformFirstPrice: {
-        if (v < entry) return kNoBid;
-        const double t = (v - low) / width;  // bitwise Distribution::cdf of the uniform
-        if (!(t > 0.0)) return v;
-        const double q = t_entry > 0.0 ? int_pow(t_entry / t, n) : 0.0;
-        return v - width * t * (1.0 - q) / n;
-      }
-      case StrategyKind::UniformAllPay: {
-        if (v < entry) return kNoBid;
-        const double t = (v - low) / width;
-        const double b = v * int_pow(t, n - 1) - width * (int_pow(t, n) - int_pow(t_entry, n)) / n;
-        return b > floor ? b : floor;
-      }
+      case StrategyKind::UniformFirstPrice: return closed_form_bid<StrategyKind::UniformFirstPrice>(v);
+      case StrategyKind::UniformAllPay: return closed_form_bid<StrategyKind::UniformAllPay>(v);
     }
     return v;
   }

@@ -1,0 +1,18 @@
+// mcrev CUDA backend: the single-item fast path's chunk source (kernels/fast_paths.cu; docs/gpu.md,
+// "Fast path"). Chosen by run_cuda_range when the model's FastPlan is device_eligible.
+#pragma once
+
+#include "backends/chunk_driver.hpp"
+#include "mcrev/engine.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace mcrev {
+
+/// The fast kernel's chunks of md on the given devices, or null when the model is not eligible
+/// (fast::make_fast_plan(...).device_eligible false, or MCREV_FAST_PATH=off): the caller then uses the
+/// generic estimate_kernel. Chunk partials are bitwise the generic kernel's and the CPU backend's.
+std::unique_ptr<ChunkSource> make_fast_chunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices);
+
+}  // namespace mcrev

@@ -1,0 +1,177 @@
+// CUDA fast path for the standard single-item auctions (docs/gpu.md, "Fast path"): fast_kernel<N>
+// keeps a profile's N values and bids in registers and runs mcrev/pipeline/fast_single_item.hpp's
+// per-profile code (the CPU fast path's arithmetic, bitwise the generic pipeline's). A thread
+// accumulates one leaf of kLeafProfiles profiles in shared memory ([row][thread], no local memory),
+// and the block merges its 128 leaves with the canonical tree (tree_step_moment / comoment), so a
+// chunk partial is bitwise estimate_kernel's and the CPU backend's. One mechanism per pass (the
+// leaf sums of one block: 31 rows × 128 threads × 8 B in shared memory).
+#include "mcrev/pipeline/fast_single_item.hpp"
+#include "mcrev/pipeline/kernel_body.hpp"
+
+#include "backends/cpu_fast.hpp"
+#include "backends/fast_cuda.hpp"
+#include "cuda_check.cuh"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace mcrev {
+
+namespace {
+
+constexpr int kBlock = 128;                // as estimate_kernel: part of the reduction order
+constexpr std::uint64_t kPerThread = 256;  // one leaf per thread
+constexpr std::uint64_t kChunk = kBlock * kPerThread;
+constexpr int K = fast::kKernelMetrics;
+constexpr int kRows = 3 * K + 1;
+// Resident blocks per SM the register allocation is sized for: 5 (at most 96 registers per thread),
+// 4 for N >= 7 (at most 128). The block's 34,816 B of shared leaf sums allow 6 blocks per SM on sm_90
+// (228 KB); at 8 blocks (<= 64 registers, issue 12's target) ptxas spills 30–200 B per thread, at
+// these bounds nothing (kernels/resource_bounds.txt; docs/gpu.md, "Fast path").
+template <int N>
+constexpr int kMinBlocks = N >= 7 ? 4 : 5;
+
+template <int N>
+__global__ void __launch_bounds__(kBlock, kMinBlocks<N>) fast_kernel(fast::FastPass pass, std::uint64_t samples,
+                                                      std::uint64_t chunk_first, std::uint64_t chunk_count,
+                                                      double* partials) {
+  static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
+  __shared__ double acc[kRows * kBlock];
+  __shared__ double sn[kBlock], sa[kBlock], sb[kBlock];
+  const int t = threadIdx.x;
+  constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
+  for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
+    const ThreadRange r = thread_range(chunk_first + i, t, kBlock, kPerThread, samples);
+    double x[K];  // the profile's metric block, in registers (indices fixed after unrolling)
+    const double n = fast::kernel_leaf<N>(pass, r.begin, r.end, acc + t, kBlock, x);
+    fast::kernel_leaf_finish(n, acc + t, kBlock);
+    double* out = partials + i * (1 + 2 * K + 1);
+    // the pair (surplus, optimal surplus) first, on copies of the two means
+    sn[t] = n;
+    sa[t] = acc[I * kBlock + t];
+    sb[t] = acc[J * kBlock + t];
+    __syncthreads();
+    for (int s = 1; s < kBlock; s *= 2) {
+      if (t % (2 * s) == 0) tree_step_comoment(sn, sa, sb, acc + 3 * K * kBlock, t, s);
+      __syncthreads();
+    }
+    if (t == 0) out[1 + 2 * K] = acc[3 * K * kBlock];
+    __syncthreads();
+    for (int k = 0; k < K; ++k) {  // then every metric, in place (mean in row k, M2 in row 2K + k)
+      sn[t] = n;
+      __syncthreads();
+      for (int s = 1; s < kBlock; s *= 2) {
+        if (t % (2 * s) == 0) tree_step_moment(sn, acc + k * kBlock, acc + (2 * K + k) * kBlock, t, s);
+        __syncthreads();
+      }
+      if (t == 0) {
+        out[0] = sn[0];
+        out[1 + k] = acc[k * kBlock];
+        out[1 + K + k] = acc[(2 * K + k) * kBlock];
+      }
+      __syncthreads();
+    }
+  }
+}
+
+template <class T>
+struct DeviceBuffer {
+  T* ptr = nullptr;
+  explicit DeviceBuffer(size_t n) {
+    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
+  }
+  ~DeviceBuffer() { cudaFree(ptr); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+};
+
+// Full chunks through fast_kernel<N>, one launch per mechanism; each pass's chunk partials are placed
+// into the full-shape partials (as CudaChunks does for the generic kernel's passes).
+template <int N>
+class FastChunks final : public ChunkSource {
+ public:
+  FastChunks(const fast::FastPlan& plan, const ModelData& md, std::uint64_t samples, const std::vector<int>& devices)
+      : plan_(plan), samples_(samples), full_(md.shape()) {
+    std::uint64_t batch = 4096;
+    for (int d : devices) {
+      int sms = 0, per_sm = 0;
+      MCREV_CUDA(cudaSetDevice(d));
+      MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
+      MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fast_kernel<N>, kBlock, 0));
+      grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
+      batch = std::max(batch, grid_.back());
+    }
+    batch_ = batch;
+    for (int d : devices) {
+      MCREV_CUDA(cudaSetDevice(d));
+      dev_.push_back(d);
+      buf_.push_back(std::make_unique<DeviceBuffer<double>>(batch_ * kPass));
+      host_.emplace_back(batch_ * kPass);
+    }
+  }
+  ~FastChunks() override {
+    for (size_t d = 0; d < dev_.size(); ++d) {
+      cudaSetDevice(dev_[d]);
+      buf_[d].reset();
+    }
+  }
+  int devices() const override { return static_cast<int>(dev_.size()); }
+  std::uint64_t chunk_profiles() const override { return kChunk; }
+  std::uint64_t batch_chunks() const override { return batch_; }
+
+  void compute(int d, std::uint64_t c0, std::uint64_t count, double* out) override {
+    MCREV_CUDA(cudaSetDevice(dev_[d]));
+    const size_t F = static_cast<size_t>(full_.size());
+    const int M = plan_.n_mechanisms;
+    for (int m = 0; m < M; ++m) {
+      fast_kernel<N><<<static_cast<unsigned>(std::min(grid_[d], count)), kBlock>>>(
+          fast::make_fast_pass(plan_, m), samples_, c0, count, buf_[d]->ptr);
+      MCREV_CUDA(cudaGetLastError());
+      std::vector<double>& h = host_[d];
+      MCREV_CUDA(cudaMemcpy(h.data(), buf_[d]->ptr, count * kPass * sizeof(double), cudaMemcpyDeviceToHost));
+      for (std::uint64_t i = 0; i < count; ++i) {
+        const double* p = h.data() + i * kPass;
+        double* f = out + i * F;
+        f[0] = p[0];
+        for (int k = 0; k < K; ++k) {
+          f[1 + m * K + k] = p[1 + k];
+          f[1 + full_.metrics + m * K + k] = p[1 + K + k];
+        }
+        f[1 + 2 * full_.metrics + m] = p[1 + 2 * K];
+      }
+    }
+  }
+  void merge_sketches(int, double*) override {}  // eligible models have no sketches
+
+ private:
+  static constexpr size_t kPass = 1 + 2 * K + 1;  // pass_shape of one mechanism
+  fast::FastPlan plan_;
+  std::uint64_t samples_;
+  PartialShape full_;
+  std::uint64_t batch_ = 4096;
+  std::vector<std::uint64_t> grid_;
+  std::vector<int> dev_;
+  std::vector<std::unique_ptr<DeviceBuffer<double>>> buf_;
+  std::vector<std::vector<double>> host_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChunkSource> make_fast_chunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices) {
+  const fast::FastPlan plan = fast::make_fast_plan(md.view());
+  if (!plan.device_eligible || !cpu::fast_path_enabled()) return nullptr;
+  switch (plan.n) {
+    case 2: return std::make_unique<FastChunks<2>>(plan, md, samples, devices);
+    case 3: return std::make_unique<FastChunks<3>>(plan, md, samples, devices);
+    case 4: return std::make_unique<FastChunks<4>>(plan, md, samples, devices);
+    case 5: return std::make_unique<FastChunks<5>>(plan, md, samples, devices);
+    case 6: return std::make_unique<FastChunks<6>>(plan, md, samples, devices);
+    case 7: return std::make_unique<FastChunks<7>>(plan, md, samples, devices);
+    case 8: return std::make_unique<FastChunks<8>>(plan, md, samples, devices);
+    default: return nullptr;
+  }
+}
+
+}  // namespace mcrev
