@@ -16,7 +16,7 @@ namespace mcrev::cpu {
 namespace {
 
 constexpr int kMarketDivisible = static_cast<int>(MarketKind::Divisible);
-constexpr int kMaxTop = 64;      // most steps K* the network selects from (else the general path)
+constexpr int kMaxTop = 64;      // most values the network keeps (K*, + the vcg walk; else the general path)
 constexpr int kMaxSlots = 512;  // most padded values per profile the network holds
 constexpr int kMaxFastAgents = 64;  // most agents (else the general path)
 constexpr int kMaxWalk = kMaxDemand + 3;  // StepsPlan::walk's bound
@@ -30,7 +30,6 @@ struct StepsPlan {
   int list = 1;         // each agent's list padded to a power of two, at most L
   int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
-  double sums[kMaxDemand + 1] = {};  // sums[k] = q + q + ... (k terms, from 0.0): demand()'s sum
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -62,7 +61,6 @@ StepsPlan plan_of(const Model& md) {
   p.m = gr.demand;
   p.first_value = gr.first_value;
   p.q = q0;
-  for (int k = 1; k <= p.m; ++k) p.sums[k] = p.sums[k - 1] + q0;
   // clear_steps' sum: A > S first after K* steps, if ever.
   const int steps = p.agents * p.m;
   double A = 0.0;
