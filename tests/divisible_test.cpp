@@ -4,6 +4,8 @@
 // closed forms within 5 SE (quadratic utilities, LLG; docs/divisible.md), the reduction of unit
 // steps to the units market, exact ex-post regret of VCG, sybil and demand-reduction gains, the CPU
 // backend against the per-profile model, and scenario errors.
+#include "backends/cpu_batch.hpp"
+#include "backends/cpu_divisible.hpp"
 #include "mcrev/pipeline/kernel_body.hpp"
 #include "scenario/scenario.hpp"
 
@@ -11,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <random>
 
 using namespace mcrev;
@@ -570,6 +574,127 @@ strategy = "shade"
 factor = 0.8
 )"));
   expect_cpu_backend_is_per_profile_model(u.sc);
+}
+
+namespace {
+
+std::string one_step_group(int count, int steps, double width, double supply, const std::string& value,
+                           const std::string& extra, const std::string& mechanisms) {
+  return "samples = 3000\nseed = 5\n[market]\nkind = \"divisible\"\nsupply = " + std::to_string(supply) + "\n" + extra +
+         "\n[[bidders]]\ncount = " + std::to_string(count) + "\nvalue = " + value +
+         "\nutility = { kind = \"steps\", steps = " + std::to_string(steps) + ", width = " + std::to_string(width) +
+         " }\n" + mechanisms;
+}
+
+const char* kSixRules = R"(
+[[mechanisms]]
+kind = "uniform_price"
+[[mechanisms]]
+kind = "pay_as_bid"
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+name = "up_r"
+kind = "uniform_price"
+reserve = 0.5
+[[mechanisms]]
+name = "vcg_r"
+kind = "vcg"
+reserve = 0.3
+seller_value = 0.3
+[[mechanisms]]
+name = "pab_r"
+kind = "pay_as_bid"
+reserve = 0.7
+seller_value = 0.1
+)";
+
+const char* kUniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
+// Atoms at 0.4 (probability 0.2) and at 0 (0.5): ties at λ and among the rejected steps.
+const char* kAtoms = R"({ dist = "empirical", points = [[0.0, 0.0], [0.4, 0.3], [0.4, 0.5], [1.0, 1.0]] })";
+const char* kAtZero = R"({ dist = "empirical", points = [[0.0, 0.0], [0.0, 0.5], [0.5, 0.5], [1.0, 1.0]] })";
+
+// Metric rows of profiles [first, first + count) from the CPU backend's batch evaluation and from
+// evaluate_values one profile at a time, compared bit for bit.
+void expect_batch_is_per_profile(const Model& m, std::uint64_t first, int count) {
+  const int n = m.n_values, K = m.n_mechanisms * m.metrics_per_mechanism(), row = cpu::padded_metrics(K);
+  std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * count),
+      b(m.scratch_doubles()), xs(static_cast<size_t>(row) * count), x(K);
+  cpu::draw_values_batch(m, cpu::best_isa(), first, count, u.data(), v.data());
+  cpu::evaluate_batch(m, first, count, v.data(), b.data(), xs.data(), row);
+  for (int j = 0; j < count; ++j) {
+    evaluate_values(m, first + j, 0, m.n_mechanisms, v.data() + j * n, b.data(), x.data());
+    for (int k = 0; k < K; ++k)
+      ASSERT_EQ(std::memcmp(&xs[j * row + k], &x[k], sizeof(double)), 0)
+          << "profile " << first + j << " metric " << k << ": " << xs[j * row + k] << " vs " << x[k];
+  }
+}
+
+}  // namespace
+
+// The CPU backend's batched clearing of one-group step markets (host/backends/cpu_divisible.hpp):
+// the clearing price as the K*-th largest value, allocations, the three payment rules (with reserves
+// and seller values) and the metric block are bitwise the per-profile model, including profiles with
+// ties at λ or among the rejected steps (handed to the per-profile model or to vcg_fill), supply that
+// never binds (λ = r), K* = 1, one step and eight steps per agent, batches of any size.
+TEST(Divisible, BatchedStepClearingIsThePerProfileModelBitForBit) {
+  const std::string cases[] = {
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kSixRules),  // the benchmark's market
+      one_step_group(6, 3, 0.7, 4.1, kAtoms, "cap = 50.0", kSixRules),
+      one_step_group(6, 3, 1.0, 7.0, kAtZero, "", kSixRules),
+      one_step_group(8, 4, 1.0, 50.0, kUniform, "", kSixRules),  // supply never binds
+      one_step_group(7, 2, 1.0, 0.5, kUniform, "", kSixRules),   // K* = 1
+      one_step_group(13, 1, 1.0, 4.0, kUniform, "", kSixRules),
+      one_step_group(9, 8, 0.25, 5.0, R"({ dist = "exponential", rate = 2.0 })", "", kSixRules),
+  };
+  for (const std::string& text : cases) {
+    SCOPED_TRACE(text);
+    const Scenario sc = parse_scenario(text);
+    const ModelData md = build_model(sc);
+    const Model m = md.view();
+    const int K = m.n_mechanisms * m.metrics_per_mechanism(), row = cpu::padded_metrics(K);
+    std::vector<double> v(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), b(m.scratch_doubles()),
+        xs(static_cast<size_t>(row) * cpu::kMaxBatch);
+    ASSERT_TRUE(cpu::evaluate_divisible_steps(m, 0, 1, v.data(), b.data(), xs.data(), row)) << "not the batched path";
+    for (std::uint64_t first = 0; first < 1024; first += 64) expect_batch_is_per_profile(m, first, 64);
+    for (int count : {1, 3, 37}) expect_batch_is_per_profile(m, 5000 + count, count);
+    expect_cpu_backend_is_per_profile_model(sc);  // and the whole backend against the kernel body
+  }
+  // The tie cases are exercised: in the atoms market, profiles where λ's value is held by more than
+  // one step (the per-profile model's tie rules apply).
+  const ModelData md = build_model(parse_scenario(cases[1]));
+  const Model m = md.view();
+  std::vector<double> v(m.n_values);
+  int tied = 0;
+  for (std::uint64_t p = 0; p < 1000; ++p) {
+    draw_values(m, p, v.data());
+    std::vector<double> s = v;
+    std::sort(s.begin(), s.end(), std::greater<double>());
+    const int kstar = 6;  // 0.7 · 6 = 4.2 > 4.1 first after six steps
+    tied += (s[kstar - 1] == s[kstar] || s[kstar - 1] == s[kstar - 2]) ? 1 : 0;
+  }
+  EXPECT_GT(tied, 50);
+}
+
+// Everything else takes the general path (evaluate_divisible_steps declines and writes nothing).
+TEST(Divisible, BatchedStepClearingDeclinesOtherMarkets) {
+  const std::string declined[] = {
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\nstrategy = \"shade\"\nfactor = 0.8\n"),
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"vcg\"\nincentives = { expost_regret = true }\n"),
+      one_step_group(4, 3, 0.7, 5.0, kUniform, "cap = 1.9", kThreeRules),  // the cap cuts the last step
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", kThreeRules) +
+          "[[bidders]]\ncount = 1\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\nutility = { kind = \"linear\", demand = 1.0 }\n",
+      quadratic(1.0),
+  };
+  for (const std::string& text : declined) {
+    SCOPED_TRACE(text);
+    const ModelData md = build_model(parse_scenario(text));
+    const Model m = md.view();
+    const int row = cpu::padded_metrics(m.n_mechanisms * m.metrics_per_mechanism());
+    std::vector<double> v(m.n_values, 0.5), b(m.scratch_doubles()), xs(row, -7.0);
+    EXPECT_FALSE(cpu::evaluate_divisible_steps(m, 0, 1, v.data(), b.data(), xs.data(), row));
+    EXPECT_TRUE(std::all_of(xs.begin(), xs.end(), [](double x) { return x == -7.0; }));
+  }
 }
 
 TEST(Divisible, ScenarioErrorsNameTheKey) {

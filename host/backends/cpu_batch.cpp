@@ -3,6 +3,7 @@
 // Compiled with -ffp-contract=off (CMakeLists.txt): no multiply and add are ever fused, whatever the
 // instruction set of a function, so the AVX2, AVX-512 and portable paths give the same bits.
 #include "backends/cpu_batch.hpp"
+#include "backends/cpu_divisible.hpp"
 
 #include <algorithm>
 
@@ -494,6 +495,7 @@ __attribute__((flatten)) void evaluate_profiles(const Model& shared, std::uint64
 
 void evaluate_batch(const Model& md, std::uint64_t first, int count, const double* v, double* b, double* xs,
                     int row) {
+  if (md.market.kind == MarketKind::Divisible && evaluate_divisible_steps(md, first, count, v, b, xs, row)) return;
   if (md.market.kind == MarketKind::Divisible && md.n_groups == 1)
     return evaluate_profiles<true, false, false, true>(md, first, count, v, b, xs, row);
   if (md.market.kind != MarketKind::SingleItem)

@@ -1,0 +1,430 @@
+// Batched clearing of one-group step-curve divisible markets (see cpu_divisible.hpp).
+//
+// Compiled with -ffp-contract=off (CMakeLists.txt), like cpu_batch.cpp: no fused multiply-adds.
+#include "backends/cpu_divisible.hpp"
+
+#include "backends/cpu_batch.hpp"
+#include "mcrev/pipeline/evaluate.hpp"
+
+#include <cstring>
+
+// The 32-byte vectors below never cross a call (everything that takes one is inlined).
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace mcrev::cpu {
+
+namespace {
+
+constexpr int kMarketDivisible = static_cast<int>(MarketKind::Divisible);
+constexpr int kMaxTop = 64;      // most values the network keeps (K*, + the vcg walk; else the general path)
+constexpr int kMaxSlots = 512;  // most padded values per profile the network holds
+constexpr int kMaxFastAgents = 64;  // most agents (else the general path)
+constexpr int kMaxWalk = kMaxDemand + 3;  // StepsPlan::walk's bound
+
+// What the batch path needs of the model, or ok = false.
+struct StepsPlan {
+  bool ok = false;
+  int agents = 0, m = 0, first_value = 0;
+  int kstar = 0;        // A > S first after K* steps (0: never; λ = r)
+  int top = 1;          // L: the network keeps the top L values (a power of two >= K*)
+  int list = 1;         // each agent's list padded to a power of two, at most L
+  int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
+  double q = 0.0;       // every step's quantity
+};
+
+StepsPlan plan_of(const Model& md) {
+  StepsPlan p;
+  if (md.market.kind != MarketKind::Divisible || md.n_groups != 1 || md.extra_metrics != 0 ||
+      md.values.kind != ValuesKind::Private || md.vr.block_metrics() != 0)
+    return p;
+  const Group& gr = md.groups[0];
+  if (gr.utility != static_cast<int>(Utility::Steps) || gr.demand < 1 || gr.demand > kMaxDemand ||
+      gr.count != md.n_bidders || gr.count > kMaxFastAgents || gr.risk != 1.0)
+    return p;
+  for (int k = 0; k < md.n_mechanisms; ++k) {
+    const Mechanism& mech = md.mechanisms[k];
+    if (mech.kind != MechKind::DivUniformPrice && mech.kind != MechKind::DivPayAsBid && mech.kind != MechKind::DivVcg)
+      return p;
+    if (mech.reports_values == 0 && md.strategies[mech.strategies].kind != StrategyKind::Truthful) return p;
+  }
+  // The steps' quantities exactly as Clearing::breakpoint gives them: all m present and equal.
+  const double prices[kMaxDemand] = {};
+  DivisibleMarket::Curve c{prices, 1.0, gr.utility, gr.demand, gr.size, md.market.cap};
+  double price = 0.0, q = 0.0, q0 = 0.0;
+  int kind = 0;
+  for (int e = 0; e < gr.demand; ++e) {
+    if (!DivisibleMarket::Clearing::breakpoint(c, e, &price, &kind, &q)) return p;
+    if (e == 0) q0 = q;
+    if (!(q == q0)) return p;
+  }
+  p.agents = gr.count;
+  p.m = gr.demand;
+  p.first_value = gr.first_value;
+  p.q = q0;
+  // clear_steps' sum: A > S first after K* steps, if ever.
+  const int steps = p.agents * p.m;
+  double A = 0.0;
+  for (int k = 1; k <= steps; ++k) {
+    A += q0;
+    if (A > md.market.supply) {
+      p.kstar = k;
+      break;
+    }
+  }
+  // vcg: the walk over the rejected steps reads the sorted values K* − 1 ... K* + walk (StepsPlan::walk).
+  bool vcg = false;
+  for (int k = 0; k < md.n_mechanisms; ++k) vcg = vcg || md.mechanisms[k].kind == MechKind::DivVcg;
+  p.walk = p.m + 1;  // an agent fills its x_a from at most m + 1 steps (see profiles_of)
+  const int keep = p.kstar == 0 ? 0 : (vcg ? p.kstar + p.walk : p.kstar);
+  while (p.top < keep) p.top *= 2;
+  while (p.list < p.m) p.list *= 2;
+  if (p.list > p.top) p.list = p.top;
+  if (p.top > kMaxTop || p.agents * p.list > kMaxSlots) return p;
+  p.ok = true;
+  return p;
+}
+
+// Four profiles per vector (GCC vector extension; AVX2 where the caller is compiled for it, pairs
+// of SSE2 registers otherwise). Comparisons give 0 / −1 masks; `mask ? a : b` selects lane by lane.
+// The network's max/min select one of the operands: it moves values, it never computes any.
+typedef double V4 __attribute__((vector_size(32)));
+#define MCREV_AI __attribute__((always_inline)) inline
+
+// Through memory: a broadcast load (valgrind, used for the instruction counts, rejects the
+// register form of vmovq that GCC emits for V4{x, x, x, x}).
+template <class V>
+MCREV_AI V splat(double x) {
+  double lanes[sizeof(V) / sizeof(double)];
+  for (double& l : lanes) l = x;
+  V r;
+  std::memcpy(&r, lanes, sizeof r);
+  return r;
+}
+template <class V>
+MCREV_AI V vmax(V a, V b) { return a > b ? a : b; }
+template <class V>
+MCREV_AI V vmin(V a, V b) { return a > b ? b : a; }
+
+// Batcher's bitonic merge of c[0, P) (a bitonic sequence; P a power of two) into decreasing order.
+template <int P, class V>
+MCREV_AI void bitonic_merge(V* c) {
+  for (int s = P / 2; s >= 1; s /= 2)
+    for (int i = 0; i < P; ++i)
+      if ((i & s) == 0) {
+        const V a = c[i], b = c[i + s];
+        c[i] = vmax(a, b);
+        c[i + s] = vmin(a, b);
+      }
+}
+
+// `lists` sorted lists of LEN values at cur (each decreasing) merged pairwise, keeping the top TOP of
+// each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
+// of both), until one list remains; returns its element kidx. nxt: room for the next level.
+template <int LEN, int TOP, class V>
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
+  constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
+  const V ninf = splat<V>(-HUGE_VAL);
+  while (lists > 1) {
+    for (int i = 0; 2 * i < lists; ++i) {
+      V* o = nxt + i * OUT;
+      const V* A = cur + 2 * i * LEN;
+      if (2 * i + 1 == lists) {  // the odd list: padded
+        for (int e = 0; e < OUT; ++e) o[e] = e < LEN ? A[e] : ninf;
+        continue;
+      }
+      const V* B = A + LEN;
+      if constexpr (2 * LEN <= TOP) {
+        for (int e = 0; e < LEN; ++e) {
+          o[e] = A[e];
+          o[LEN + e] = B[LEN - 1 - e];
+        }
+      } else {
+        for (int e = 0; e < LEN; ++e) o[e] = vmax(A[e], B[LEN - 1 - e]);
+      }
+      bitonic_merge<OUT>(o);
+    }
+    lists = (lists + 1) / 2;
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists);
+    V* t = cur;
+    cur = nxt;
+    nxt = t;
+  }
+  return cur;
+}
+
+template <int LEN, class V>
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists) {
+  switch (top) {
+#define MCREV_TOP_CASE(T) \
+  case T:                 \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists); \
+    break;
+    MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
+    MCREV_TOP_CASE(64)
+#undef MCREV_TOP_CASE
+  }
+  return cur;
+}
+
+// The top p.top of each lane's values x[a * m + e] (agents' sorted lists), in decreasing order (−inf
+// past the values); entry K* − 1 is the clearing price candidate. buf_a, buf_b: kMaxSlots each.
+template <class V>
+MCREV_AI const V* top_of(const StepsPlan& p, const V* x, V* buf_a, V* buf_b) {
+  const V ninf = splat<V>(-HUGE_VAL);
+  for (int a = 0; a < p.agents; ++a)
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents);
+  }
+}
+
+// vcg_fill's payment of one agent over the walk: its want (X) is filled from the steps R[i] in order,
+// skipping its own steps (those equal to one of its values own[0, M)), each step giving
+// min(want, res[i]) at price R[i]; returns the payment and leaves in want what is still unfilled.
+// M = 0: m values read from memory. Branch-free: a lane whose want is spent takes nothing more
+// (stopping there instead costs more in mispredicted branches than it saves).
+template <int M, class V>
+MCREV_AI V walk_agent(int walk, const V* R, const V* res, const V* base, const V* own, V& want, V zero, V one,
+                      int m = M) {
+  V t = zero;
+  V o[M > 0 ? M : 1];
+  if constexpr (M > 0)
+    for (int e = 0; e < M; ++e) o[e] = own[e];
+  for (int i = 0; i < walk; ++i) {
+    const V y = R[i];
+    V ok = base[i];
+    if constexpr (M > 0) {
+      for (int e = 0; e < M; ++e) ok = y == o[e] ? zero : ok;
+    } else {
+      for (int e = 0; e < m; ++e) ok = y == own[e] ? zero : ok;
+    }
+    ok = want > zero ? ok : zero;
+    const V take = want < res[i] ? want : res[i];
+    t = ok == one ? t + y * take : t;
+    want = ok == one ? want - take : want;
+  }
+  return t;
+}
+
+// One vector of W = 4 profiles (lanes >= live are padding): every mechanism's outcome with
+// DivisibleMarket::run's arithmetic and its metric block with write_metrics' arithmetic, lane by
+// lane. Returns a bit per lane whose profile has a tie at λ for some mechanism (its rows are
+// rewritten by the caller).
+template <class V>
+MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b,
+                           double* xs, int row) {
+  const int N = p.agents, m = p.m, block = md.metrics_per_mechanism();
+  const double q = p.q, w = md.groups[0].size, S = md.market.supply, count = md.groups[0].count;
+  constexpr int W = sizeof(V) / sizeof(double);
+  const V zero = splat<V>(0.0), one = splat<V>(1.0);
+  V x[kMaxFastAgents * kMaxDemand];
+  for (int a = 0; a < N; ++a)
+    for (int e = 0; e < m; ++e) {
+      alignas(64) double lanes[W];
+      for (int l = 0; l < W; ++l) lanes[l] = l < live ? v[l * n + p.first_value + a * m + e] : -HUGE_VAL;
+      std::memcpy(&x[a * m + e], lanes, sizeof lanes);
+    }
+  V buf_a[kMaxSlots], buf_b[kMaxSlots];
+  const V* top = p.kstar > 0 ? top_of(p, x, buf_a, buf_b) : nullptr;
+  const V kth = top ? top[p.kstar - 1] : splat<V>(-HUGE_VAL);
+  V X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
+  V baseline = zero;
+  int bad = 0;
+  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi];
+    const V r = splat<V>(mech.reserve);
+    // Every select below tests a comparison directly (a mask kept in a variable is tested lane by
+    // lane by GCC's lowering of the vector extension).
+    const V lambda = kth > r ? kth : r;
+    const V qv = splat<V>(q);
+    // Counts of the steps above λ and at λ; strict demand as demand() sums it (q per step above λ,
+    // then + 0.0 for the rest: the same bits, as the steps are sorted and a sum of q's is never −0).
+    V strict = zero, ties = zero;
+    for (int a = 0; a < N; ++a) {
+      V c = zero, t = zero, s = zero;
+      for (int e = 0; e < m; ++e) {
+        const V y = x[a * m + e];
+        c += y > lambda ? one : zero;
+        t += y == lambda ? one : zero;
+        s += y > lambda ? qv : zero;
+      }
+      C[a] = c;
+      T[a] = t;  // this agent's steps priced λ (the tied quantity's owner), for now
+      X[a] = s;
+      strict += s;
+      ties += t;
+    }
+    const V want = kth > r ? one : zero;
+    for (int l = 0; l < live; ++l) bad |= ties[l] != want[l] ? 1 << l : 0;
+    const V tied = kth > r ? qv : zero;
+    const V left0 = splat<V>(S) - strict, left = left0 > zero ? left0 : zero;
+    const V share = tied > zero ? (left >= tied ? one : left / tied) : zero;
+    const V extra = share == one ? qv : qv * share;
+    for (int a = 0; a < N; ++a) X[a] += T[a] > zero ? extra : zero;  // X + 0.0 = X (X >= +0)
+    const V quantity = strict + (tied < left0 ? tied : (left0 > zero ? left0 : zero));
+    // Each agent's value of its allocation: utility_value of steps (vf = 1), the same terms.
+    V value[kMaxFastAgents];
+    const V wv = splat<V>(w);
+
+    for (int a = 0; a < N; ++a) {
+      V val = zero;
+      for (int k = 0; k < m; ++k) {
+        const V rest = X[a] - splat<V>(static_cast<double>(k) * w);
+        const V piece = (rest < wv ? rest : wv) * x[a * m + k];
+        val += rest > zero ? piece : zero;  // utility_value's break: + 0.0 leaves val (never −0)
+      }
+      value[a] = val;
+    }
+    if (mech.kind == MechKind::DivUniformPrice) {
+      for (int a = 0; a < N; ++a) T[a] = lambda * X[a];
+    } else if (mech.kind == MechKind::DivPayAsBid) {
+      for (int a = 0; a < N; ++a) T[a] = value[a];  // u_a(x_a) of the report (= the value)
+    } else {
+      // vcg_fill: t_a is the value of the best X_a units of the others' rejected steps priced >= r
+      // (the step priced λ for q − q·share, then the steps below λ), taken in decreasing price
+      // order: the sorted values from K* − 1 on (R). A step is a's own when it equals one of a's
+      // values; ties among R (where the merge's agent order would matter) and agents still wanting
+      // after the walk go to vcg_fill itself, lane by lane (need). The walk is m + 1 steps: agent a
+      // holds C_a steps above λ (the owner of the step priced λ also a part of it), so it takes from
+      // at most C_a + 1 others' steps (the first one may be the partly filled step priced λ) and
+      // skips at most its m − C_a own rejected steps; rounding in want − take (widths that are not
+      // sums of exact binary fractions) may ask for one more, which `need` catches.
+      int need = 0;
+      if (p.kstar == 0) {  // λ = r and every step above r allocated: none is left at or above r
+        for (int a = 0; a < N; ++a) T[a] = zero;
+      } else {
+        const V* R = top + (p.kstar - 1);
+        const V rq = qv - qv * share;
+        for (int i = 0; i < p.walk; ++i)
+          for (int l = 0; l < live; ++l) need |= R[i][l] == R[i + 1][l] && R[i][l] >= r[l] ? 1 << l : 0;
+        const V more = R[p.walk - 1] >= r ? one : zero;
+        // Per step of R: its quantity res and whether it can be taken at all (priced >= r, res > 0).
+        V res[kMaxWalk], base[kMaxWalk];
+        for (int i = 0; i < p.walk; ++i) {
+          res[i] = R[i] == lambda ? rq : qv;
+          base[i] = R[i] >= r ? one : zero;
+          base[i] = res[i] > zero ? base[i] : zero;
+        }
+        for (int a = 0; a < N; ++a) {
+          V want = X[a] > zero ? X[a] : zero;
+          switch (m) {  // the agent's own values in registers for the common step counts
+            case 1: T[a] = walk_agent<1>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 2: T[a] = walk_agent<2>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 3: T[a] = walk_agent<3>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            case 4: T[a] = walk_agent<4>(p.walk, R, res, base, x + a * m, want, zero, one); break;
+            default: T[a] = walk_agent<0>(p.walk, R, res, base, x + a * m, want, zero, one, m);
+          }
+          const V open = want > zero ? more : zero;
+          for (int l = 0; l < live; ++l) need |= open[l] != 0.0 ? 1 << l : 0;
+        }
+      }
+      // vcg_fill from the merge's state after clear_steps with the step priced λ put back: agent
+      // a has consumed its C[a] steps priced above λ. One profile at a time.
+      for (int l = 0; l < live; ++l) {
+        if ((bad >> l & 1) || !(need >> l & 1)) continue;
+        Outcome o = md.outcome_storage(b);
+        Identities none;
+        DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, v + l * n, none, md.work(b));
+        for (int a = 0; a < N; ++a) {
+          const int c = static_cast<int>(C[a][l]);
+          cl.cursor[a] = c;
+          cl.next[a] = c < m ? v[l * n + p.first_value + a * m + c] : -HUGE_VAL;
+          o.alloc[a] = X[a][l];
+        }
+        auto XA = [&](int a) -> double& { return o.alloc[a]; };
+        auto TA = [&](int a) -> double& { return o.transfer[a]; };
+        DivisibleMarket::vcg_fill(cl, mech.reserve, lambda[l], share[l], 0, -1, XA, TA);
+        for (int a = 0; a < N; ++a) T[a][l] = o.transfer[a];
+      }
+    }
+    // write_metrics of the dense outcome (with dense_group_metrics' step-curve loop and the budget
+    // block), every sum in agent order.
+    V revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
+    V active = zero;
+    for (int a = 0; a < N; ++a) revenue += T[a];
+    for (int a = 0; a < N; ++a) {
+      const V xa = X[a], ta = T[a], u = value[a] - ta;
+      welfare += value[a];
+      allocated += xa;
+      held += xa;
+      paid += ta;
+      util += u;
+      negative += u < zero ? one : zero;
+      active = xa != zero ? one : active;
+    }
+    if (mi == 0) baseline = revenue;
+    const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
+    const V gross = welfare;
+    const V budget = revenue - zero;  // revenue − o.cost
+    welfare -= zero;                  // − budget_metrics' o.cost
+    const V unsold = splat<V>(supply) - allocated;
+    const V kept = unsold == zero ? zero : splat<V>(v0) * unsold;
+    bool same = mech.reserve == mech.seller_value;  // reports are the values (truthful: plan_of)
+    const int per = metric::per_mechanism(1);
+    for (int l = 0; l < live; ++l) {
+      if (bad >> l & 1) continue;
+      double* out = xs + l * row + mi * block;
+      out[metric::kRevenue] = revenue[l];
+      out[metric::kWelfare] = welfare[l];
+      out[metric::kSellerUtility] = revenue[l] + kept[l];
+      out[metric::kNoSale] = unsold[l];
+      out[metric::kRevenueDiff] = revenue[l] - baseline[l];
+      out[metric::kSurplus] = welfare[l] + kept[l];
+      double w_opt = gross[l], held_opt = quantity[l];
+      if (!same) w_opt = DivisibleMarket::first_best(md, v + l * n, v0, md.work(b), &held_opt);
+      out[metric::kOptSurplus] = w_opt + v0 * (supply - held_opt);
+      out[metric::win(0)] = held[l] * inv;
+      out[metric::payment(0)] = paid[l] * inv;
+      out[metric::utility(0)] = util[l] * inv;
+      out[per + metric::ir_violation(0)] = negative[l] / count;
+      out[per + metric::kActive] = active[l];
+      out[per + metric::kBudget] = budget[l];
+      out[per + metric::kDeficit] = budget[l] < 0.0 ? 1.0 : 0.0;
+      out[per + metric::budget_block(1)] = lambda[l];
+    }
+  }
+  return bad;
+}
+
+void four_portable(const Model& md, const StepsPlan& p, const double* v, int n, int live, double* b, double* xs,
+                   int row, int* bad) {
+  *bad = profiles_of<V4>(md, p, v, n, live, b, xs, row);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan& p, const double* v, int n, int live,
+                                               double* b, double* xs, int row, int* bad) {
+  *bad = profiles_of<V4>(md, p, v, n, live, b, xs, row);
+}
+#endif
+
+}  // namespace
+
+bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
+                              double* xs, int row) {
+  const StepsPlan p = plan_of(md);
+  if (!p.ok) return false;
+  const int n = md.n_values;
+  // Four profiles per vector on every x86 instruction set with AVX2 (GCC's lowering of the
+  // 8-lane vector extension for AVX-512 tested masks lane by lane: slower, so not used).
+  const bool avx2 = best_isa() != Isa::Portable;
+  for (int j = 0; j < count; j += 4) {
+    const int live = count - j < 4 ? count - j : 4;
+    int bad = 0;
+#if defined(__x86_64__)
+    if (avx2) four_avx2(md, p, v + j * n, n, live, b, xs + j * row, row, &bad);
+    else
+#endif
+      four_portable(md, p, v + j * n, n, live, b, xs + j * row, row, &bad);
+    for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself
+      if (bad >> l & 1)
+        evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                          v + (j + l) * n, b, xs + (j + l) * row);
+  }
+  return true;
+}
+
+}  // namespace mcrev::cpu

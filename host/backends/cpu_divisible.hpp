@@ -1,0 +1,36 @@
+// mcrev CPU backend: the batched clearing of one-group step-curve divisible markets
+// (docs/divisible.md, "Performance"; docs/cpu_backend.md).
+//
+// With one group of step curves whose steps all have the same quantity q (steps of width w and no
+// cap below m·w), truthful reports and no incentive block, the merge of DivisibleMarket::clear_steps
+// (mcrev/mechanisms/divisible.hpp) adds q per consumed step, so its sum A depends only on the number
+// k of steps consumed: A > S first at a fixed k = K* (computed once per model). The clearing price
+// is then the K*-th largest reported value when that value is above the reserve r, else r. This path
+// finds that order statistic for four profiles at a time with a sorting network vectorized over
+// the profiles (sorted agent lists merged by bitonic top-L merges), counts each agent's steps above
+// λ, and builds the outcome with run()'s arithmetic (allocations from the same sequential sums of q;
+// uniform-price and pay-as-bid payments as run() computes them; vcg payments as vcg_fill's fill, a
+// walk over the sorted rejected steps, or vcg_fill itself where the walk cannot decide) and the
+// metric block with write_metrics' arithmetic, lane by lane.
+//
+// Exactness: the result is bitwise what evaluate_values gives. A profile where a value equals λ
+// other than the one step priced λ (ties, which the merge breaks by agent order, or ±0) is handed
+// to evaluate_values itself. Tests: Divisible.BatchedStepClearing* in tests/divisible_test.cpp.
+#pragma once
+
+#include "mcrev/model/model.hpp"
+
+#include <cstdint>
+
+namespace mcrev::cpu {
+
+/// Evaluates count (<= kMaxBatch) consecutive profiles from `first` with values v (evaluate_batch's
+/// layout and scratch) and returns true when the model is of the shape above; returns false and
+/// writes nothing otherwise (the caller then takes the general path): more than one group, curves
+/// other than steps, steps of unequal quantity (a cap that cuts one), a strategy other than
+/// truthful, incentive or variance-reduction blocks, `[values]`, risk aversion, more than 64
+/// agents, or more than 64 values to keep (K*, plus m + 1 with a vcg mechanism).
+bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
+                              double* xs, int row);
+
+}  // namespace mcrev::cpu
