@@ -79,29 +79,39 @@ mcrev::ModelData water_filling_model(int rule) {
 void BM_WaterFilling(benchmark::State& s) { run_model(s, water_filling_model(static_cast<int>(s.range(0))), 1u << 20); }
 
 /// Side by side: each iteration runs BM_WaterFilling/rule:R's model and BM_SecondPrice/n:10's model
-/// on 2^20 profiles each, back to back, so both see the same machine load. Counters: the two
-/// throughputs and `ratio` = water-filling time / second-price time (the issue's target: <= 3).
+/// on 2^20 profiles each, back to back, so all see the same machine load; second price runs twice,
+/// on the generic per-profile pipeline (RunOptions::fast_path = false: the CPU backend's second price
+/// when issue 11 set its target) and on the single-item fast path (docs/cpu_backend.md). Counters:
+/// the throughputs, `ratio` = water-filling time / generic second-price time (issue 11's target:
+/// <= 3) and `ratio_fast` = water-filling time / fast-path second-price time.
 void BM_WaterFillingVsSecondPrice(benchmark::State& s) {
   const mcrev::ModelData wf = water_filling_model(static_cast<int>(s.range(0)));
   const mcrev::ModelData sp = mcrev::bench::one_mechanism(10, mcrev::MechKind::SecondPrice);
   const std::uint64_t samples = 1u << 20;
   mcrev::RunOptions opt;
   opt.backend = mcrev::Backend::Cpu;
-  double sink = 0, t_wf = 0, t_sp = 0;
+  mcrev::RunOptions generic = opt;
+  generic.fast_path = false;
+  double sink = 0, t_wf = 0, t_sp = 0, t_fast = 0;
   for (auto _ : s) {
     const auto t0 = std::chrono::steady_clock::now();
     sink += mcrev::run_cpu(wf, samples, opt)[1];
     const auto t1 = std::chrono::steady_clock::now();
-    sink += mcrev::run_cpu(sp, samples, opt)[1];
+    sink += mcrev::run_cpu(sp, samples, generic)[1];
     const auto t2 = std::chrono::steady_clock::now();
+    sink += mcrev::run_cpu(sp, samples, opt)[1];
+    const auto t3 = std::chrono::steady_clock::now();
     t_wf += std::chrono::duration<double>(t1 - t0).count();
     t_sp += std::chrono::duration<double>(t2 - t1).count();
+    t_fast += std::chrono::duration<double>(t3 - t2).count();
   }
   benchmark::DoNotOptimize(sink);
   const double profiles = static_cast<double>(s.iterations()) * static_cast<double>(samples);
   s.counters["wf_profiles/s"] = profiles / t_wf;
   s.counters["sp10_profiles/s"] = profiles / t_sp;
+  s.counters["sp10_fast_profiles/s"] = profiles / t_fast;
   s.counters["ratio"] = t_wf / t_sp;
+  s.counters["ratio_fast"] = t_wf / t_fast;
 }
 
 /// The random-number roofline of BM_SecondPrice/n: the same Philox4x32-10 words (n uniforms of lane

@@ -802,7 +802,7 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
   res.samples = sc.samples;
   res.seed = sc.seed;
   res.backend = backend_name(b);
-  res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda);  // docs/cpu_backend.md, "Fast path"
+  res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda, options.fast_path);  // docs/cpu_backend.md, "Fast path"
   res.confidence = sc.confidence;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];

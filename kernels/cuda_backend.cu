@@ -417,7 +417,7 @@ RangeState run_cuda_range(const ModelData& md, std::uint64_t samples, std::uint6
     MCREV_EXPECTS(d >= 0 && d < count, "--devices",
                   "device " + std::to_string(d) + " does not exist (this machine has " + std::to_string(count) +
                       " CUDA device" + (count == 1 ? "" : "s") + ", numbered from 0)");
-  std::unique_ptr<ChunkSource> src = make_fast_chunks(md, samples, devices);  // kernels/fast_paths.cu, or null
+  std::unique_ptr<ChunkSource> src = options.fast_path ? make_fast_chunks(md, samples, devices) : nullptr;  // kernels/fast_paths.cu, or null
   if (!src) src = std::make_unique<CudaChunks>(md, samples, devices);
   return run_chunked_range(md, samples, first, end, options, resume, *src);
 }

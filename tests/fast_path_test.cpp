@@ -321,7 +321,13 @@ TEST(FastPath, BackendPartialEqualsProfileByProfileReference) {
     const std::vector<double> got = run_cpu(md, sc.samples, o);
     ASSERT_EQ(got.size(), want.size());
     for (size_t k = 0; k < want.size(); ++k) EXPECT_TRUE(same_bits(got[k], want[k])) << "entry " << k;
+    // RunOptions::fast_path = false: the generic batch loop, the same bits
+    o.fast_path = false;
+    const std::vector<double> generic = run_cpu(md, sc.samples, o);
+    ASSERT_EQ(generic.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) EXPECT_TRUE(same_bits(generic[k], want[k])) << "generic, entry " << k;
   }
+  EXPECT_EQ(cpu::evaluation_path(m, false, false), "generic path (RunOptions::fast_path = false)");
 }
 
 TEST(FastPath, IneligibleModelsAreRefusedWithTheReason) {

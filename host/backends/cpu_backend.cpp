@@ -51,13 +51,13 @@ struct ChunkWorker {
     return bsz;
   }
 
-  ChunkWorker(const Model& m, PartialShape s)
+  ChunkWorker(const Model& m, PartialShape s, bool allow_fast)
       : model(m), shape(s), pairs{m.metrics_per_mechanism()}, isa(cpu::best_isa()),
         row(cpu::padded_metrics(s.metrics)), batch(batch_size(m, row)),
         u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_values) * batch),
         b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa) {
     const fast::FastPlan plan = fast::make_fast_plan(m);
-    if (plan.eligible && cpu::fast_path_enabled()) fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
+    if (allow_fast && plan.eligible && cpu::fast_path_enabled()) fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
   }
 
   // Profiles [begin, end): begin is a multiple of kLeafProfiles.
@@ -158,7 +158,7 @@ RangeState run_cpu_range(const ModelData& md, std::uint64_t samples, std::uint64
 
   auto work = [&] {
     try {
-      ChunkWorker w(model, shape);
+      ChunkWorker w(model, shape, options.fast_path);
       for (;;) {
         const std::uint64_t c = next.fetch_add(1);
         if (c >= n_chunks || failed) break;

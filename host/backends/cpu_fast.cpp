@@ -321,10 +321,11 @@ std::string describe_fast_plan(const Model& md, const fast::FastPlan& plan, cons
   return "fast path: " + kinds + " (n = " + std::to_string(plan.n) + ")";
 }
 
-std::string evaluation_path(const Model& md, bool cuda) {
+std::string evaluation_path(const Model& md, bool cuda, bool allow_fast) {
   std::string why;
   const fast::FastPlan plan = fast::make_fast_plan(md, &why);
   if (plan.eligible && !fast_path_enabled()) return "generic path (MCREV_FAST_PATH=off)";
+  if (plan.eligible && !allow_fast) return "generic path (RunOptions::fast_path = false)";
   if (plan.eligible && cuda && !plan.device_eligible)
     return "generic path (the CUDA fast kernel takes one bidder group, n <= " +
            std::to_string(fast::kMaxDeviceBidders) + ", uniform, exponential or power values)";

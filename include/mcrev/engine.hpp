@@ -202,6 +202,10 @@ struct RunOptions {
   /// CUDA backend: the devices to spread the chunks over (CUDA device numbers); empty = the current
   /// device. The result does not depend on it (docs/gpu.md).
   std::vector<int> devices;
+  /// false: the generic per-profile pipeline even where a fast path applies (docs/cpu_backend.md,
+  /// "Fast path"); the bits are the same either way. For benchmarks and checks; the CLI's switch is
+  /// the environment variable MCREV_FAST_PATH=off, which overrides true.
+  bool fast_path = true;
 };
 
 /// The variance reduction measured on one metric of a run (docs/variance_reduction.md): plain_variance
