@@ -792,7 +792,7 @@ std::string cuda_device_label(const std::vector<int>& devices) {
 std::string cpu_device_name(int threads) {
   const unsigned hc = std::thread::hardware_concurrency();
   const int t = threads > 0 ? threads : static_cast<int>(hc ? hc : 1);
-  return cpu_name() + " (" + std::to_string(t) + " threads)";
+  return cpu_name() + " (" + std::to_string(t) + (t == 1 ? " thread)" : " threads)");
 }
 
 RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double> partial, Backend b,

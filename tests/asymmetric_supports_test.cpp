@@ -311,6 +311,15 @@ TEST(KaplanZamir, ScopeErrorsNameTheKey) {
   EXPECT_NE(error_of(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n")
                 .find("pool at the reserve"),
             std::string::npos);
+  // The hint offers only reserves that run: here none at or above 6 (above the weak group's top 5) ...
+  const std::string no_upper =
+      error_of(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n");
+  EXPECT_NE(no_upper.find("use reserve <= 3"), std::string::npos) << no_upper;
+  EXPECT_EQ(no_upper.find(" or in ["), std::string::npos) << no_upper;
+  // ... and for U[0,1] vs U[0.5,2] (b_L = 0.25) the common-lowest-type range [0.5, 1).
+  const std::string upper =
+      error_of(group("weak", 1, 0, 1) + group("strong", 1, 0.5, 2) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 0.4\n");
+  EXPECT_NE(upper.find("use reserve <= 0.25 or in [0.5, 1)"), std::string::npos) << upper;
   // Three groups with one bidder alone at the highest lowest value.
   EXPECT_NE(error_of(group("a", 1, 0, 5) + group("b", 1, 1, 4.5) + group("strong", 1, 6, 7) +
                      "[[mechanisms]]\nkind = \"first_price\"\n")

@@ -6,6 +6,8 @@
 // times (portable, AVX2, AVX-512F) and chosen at run time with the rest of the backend (best_isa).
 #include "backends/cpu_fast.hpp"
 
+#include <cctype>
+
 #include "mcrev/engine.hpp"
 
 #include <algorithm>
@@ -305,7 +307,10 @@ void run_batch(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& 
 bool fast_path_enabled() {
   static const bool on = [] {
     const char* e = std::getenv("MCREV_FAST_PATH");
-    return !(e && (std::string(e) == "0" || std::string(e) == "off"));
+    if (!e) return true;
+    std::string v(e);
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return !(v == "0" || v == "off" || v == "false" || v == "no");
   }();
   return on;
 }

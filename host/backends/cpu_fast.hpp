@@ -21,8 +21,9 @@ std::string describe_fast_plan(const Model& md, const fast::FastPlan& plan, cons
 /// The line RunResult::path reports for a run of md on the CPU (cuda = false) or the CUDA backend.
 std::string evaluation_path(const Model& md, bool cuda, bool allow_fast = true);
 
-/// False when the environment variable MCREV_FAST_PATH is "0" or "off" (every run then takes the
-/// generic path: a switch for comparisons and benchmarks; the results are the same bits).
+/// False when the environment variable MCREV_FAST_PATH is "0", "off", "false" or "no", in any case
+/// (every run then takes the generic path: a switch for comparisons and benchmarks; the results are
+/// the same bits).
 bool fast_path_enabled();
 
 /// Draws and evaluates batches of an eligible model (plan.eligible): one per worker thread.

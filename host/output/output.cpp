@@ -208,6 +208,9 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   }
   if (sc.correlation.kind == CorrelationKind::GaussianCopula)
     o << "\ncorrelation: gaussian copula, rho " << sc.correlation.rho;
+  else if (sc.correlation.kind == CorrelationKind::Affiliated && sc.values.kind == ValuesKind::MineralRights)
+    o << "\nvalues: mineral rights, common value V = " << sc.correlation.weight << " x C, signals V + noise (the"
+      << " groups' value laws), C = " << sc.correlation.common.describe;
   else if (sc.correlation.kind == CorrelationKind::Affiliated)
     o << "\ncorrelation: affiliated, value = " << sc.correlation.weight << " x common + private, common = "
       << sc.correlation.common.describe;

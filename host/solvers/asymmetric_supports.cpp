@@ -478,11 +478,20 @@ AsymmetricBneSolution first_price_bne_different_supports(const std::vector<Distr
     sol.bottom_t[H] = 0.0;
     return sol;
   }
-  MCREV_EXPECTS(!(reserve > bl), path,
-                "with different lowest values the strong bidder (group " + std::to_string(H) + ", lowest value " +
-                    fmt(dists[H].low) + ") would bid " + fmt(bl) + " at its lowest type; a reserve " + fmt(reserve) +
-                    " between that bid and its lowest value makes its low types pool at the reserve, which is not "
-                    "implemented: use reserve <= " + fmt(bl) + " or >= " + fmt(dists[H].low));
+  if (reserve > bl) {
+    // A reserve at or above H's lowest value is the common-lowest-type case, which runs only while
+    // every group can still bid above it; offer that range only when it exists.
+    double lowest_top = HUGE_VAL;
+    for (int g = 0; g < G; ++g) lowest_top = std::min(lowest_top, dists[g].high);
+    const std::string upper = dists[H].low < lowest_top
+                                  ? " or in [" + fmt(dists[H].low) + ", " + fmt(lowest_top) + ")"
+                                  : "";
+    MCREV_EXPECTS(false, path,
+                  "with different lowest values the strong bidder (group " + std::to_string(H) + ", lowest value " +
+                      fmt(dists[H].low) + ") would bid " + fmt(bl) + " at its lowest type; a reserve " + fmt(reserve) +
+                      " between that bid and its lowest value makes its low types pool at the reserve, which is not "
+                      "implemented: use reserve <= " + fmt(bl) + upper);
+  }
   // Groups that never win (all values at or below b_L) bid their value and leave the system. One
   // whose top value is b_L itself puts a kink into H's objective there (the other group's inverse
   // bid then leaves b_L with slope != 1 and H's bid function has a power-law bottom): not covered.

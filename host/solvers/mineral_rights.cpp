@@ -85,6 +85,10 @@ MineralRightsTable mineral_rights_table(const Distribution& common, double weigh
 }
 
 void validate_mineral_rights(const Scenario& sc) {
+  MCREV_EXPECTS(sc.correlation.kind == CorrelationKind::Affiliated || sc.correlation.kind == CorrelationKind::Independent,
+                "correlation.kind",
+                "must be \"affiliated\" with [values] kind = \"mineral_rights\" (the common value V = weight·C and "
+                "the signals V + ε_i come from it)");
   MCREV_EXPECTS(sc.correlation.kind == CorrelationKind::Affiliated, "values",
                 "kind = \"mineral_rights\" draws the common value V = weight·C and the signals V + ε_i from "
                 "[correlation] kind = \"affiliated\" (common = the law of C); add that table");

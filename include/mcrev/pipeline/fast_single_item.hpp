@@ -435,7 +435,7 @@ inline FastPlan make_fast_plan(const Model& md, std::string* why = nullptr) {
     return p;
   };
   if (md.market.kind != MarketKind::SingleItem) return no("market is not single_item");
-  if (md.values.kind != ValuesKind::Private) return no("[values] (interdependent or common values)");
+  if (md.values.kind != ValuesKind::Private) return no("[values] (interdependent, common or mineral-rights values)");
   if (md.correlation.kind != CorrelationKind::Independent) return no("correlated values");
   if (md.vr.method != 0) return no("variance reduction");
   if (md.extra_metrics != 0 || md.n_sketches != 0) return no("incentive statistics");
