@@ -622,11 +622,17 @@ void expect_batch_is_per_profile(const Model& m, std::uint64_t first, int count)
       b(m.scratch_doubles()), xs(static_cast<size_t>(row) * count), x(K);
   cpu::draw_values_batch(m, cpu::best_isa(), first, count, u.data(), v.data());
   cpu::evaluate_batch(m, first, count, v.data(), b.data(), xs.data(), row);
+  // The batched clearing's portable copy too (the backend takes the AVX2 copy on x86 machines).
+  std::vector<double> xp(xs.size());
+  ASSERT_TRUE(cpu::evaluate_divisible_steps(m, cpu::Isa::Portable, first, count, v.data(), b.data(), xp.data(), row));
   for (int j = 0; j < count; ++j) {
     evaluate_values(m, first + j, 0, m.n_mechanisms, v.data() + j * n, b.data(), x.data());
-    for (int k = 0; k < K; ++k)
+    for (int k = 0; k < K; ++k) {
       ASSERT_EQ(std::memcmp(&xs[j * row + k], &x[k], sizeof(double)), 0)
           << "profile " << first + j << " metric " << k << ": " << xs[j * row + k] << " vs " << x[k];
+      ASSERT_EQ(std::memcmp(&xp[j * row + k], &x[k], sizeof(double)), 0)
+          << "portable: profile " << first + j << " metric " << k << ": " << xp[j * row + k] << " vs " << x[k];
+    }
   }
 }
 

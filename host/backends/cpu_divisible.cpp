@@ -405,12 +405,17 @@ __attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan&
 
 bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
                               double* xs, int row) {
+  return evaluate_divisible_steps(md, best_isa(), first, count, v, b, xs, row);
+}
+
+bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, const double* v, double* b,
+                              double* xs, int row) {
   const StepsPlan p = plan_of(md);
   if (!p.ok) return false;
   const int n = md.n_values;
   // Four profiles per vector on every x86 instruction set with AVX2 (GCC's lowering of the
   // 8-lane vector extension for AVX-512 tested masks lane by lane: slower, so not used).
-  const bool avx2 = best_isa() != Isa::Portable;
+  const bool avx2 = isa != Isa::Portable && isa_supported(Isa::Avx2);
   for (int j = 0; j < count; j += 4) {
     const int live = count - j < 4 ? count - j : 4;
     int bad = 0;

@@ -18,6 +18,7 @@
 // to evaluate_values itself. Tests: Divisible.BatchedStepClearing* in tests/divisible_test.cpp.
 #pragma once
 
+#include "backends/cpu_batch.hpp"
 #include "mcrev/model/model.hpp"
 
 #include <cstdint>
@@ -31,6 +32,10 @@ namespace mcrev::cpu {
 /// truthful, incentive or variance-reduction blocks, `[values]`, risk aversion, more than 64
 /// agents, or more than 64 values to keep (K*, plus m + 1 with a vcg mechanism).
 bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
+                              double* xs, int row);
+/// The same with the vector code chosen by the caller: Isa::Portable runs the portable copy (GCC's
+/// generic vector extension), any other the AVX2 copy where the processor has it (tests run both).
+bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, const double* v, double* b,
                               double* xs, int row);
 
 }  // namespace mcrev::cpu
