@@ -167,7 +167,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
   double* __restrict flag = s.flag;
   for (int j = 0; j < count; ++j) {
     sale[j] = best[j] > kNoBid ? 1.0 : 0.0;
-    flag[j] = (best[j] > kNoBid) & (ties[j] > 1.0) ? 1.0 : flag[j];
+    flag[j] = ((best[j] > kNoBid) & (ties[j] > 1.0)) ? 1.0 : flag[j];
   }
   if (mk.rule == Rule::AllPay) {
     double* __restrict rev = s.rev;
