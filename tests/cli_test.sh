@@ -242,5 +242,12 @@ expect_err "crra rho 0" "bidders[0].risk.rho: must lie in (0, 1] (1: risk neutra
 printf '[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 1 }\n[[bidders]]\nvalue = { dist = "uniform", low = 0, high = 2 }\n[[mechanisms]]\nkind = "all_pay"\nreserve = 0.1\n' > "$tmp/k.toml"
 expect_err "asymmetric all-pay with a minimum bid" "mechanisms[0].strategy: the asymmetric all-pay equilibrium is implemented without a minimum bid (reserve = 0) only" run "$tmp/k.toml" -q
 
+# [values] is echoed: a `values` object in JSON and a header line in the table.
+"$bin" run "$src/examples/interdependent.toml" -n 2000 -q --backend cpu --format json > "$tmp/iv.json"
+check "[values] kind and gamma in JSON" python3 -c "
+import json, sys; v = json.load(open('$tmp/iv.json'))['values']; sys.exit(0 if v['kind'] == 'interdependent' and v['gamma'] == 0.5 else 1)"
+check "[values] in the table header" bash -c "'$bin' run '$src/examples/interdependent.toml' -n 2000 --backend cpu 2>/dev/null | grep -q '^values: interdependent, v_i = s_i + 0.5 x'"
+check "no values key for private values" bash -c "'$bin' run -n 2000 -q --backend cpu --format json | python3 -c 'import json,sys; sys.exit(1 if \"values\" in json.load(sys.stdin) else 0)'"
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

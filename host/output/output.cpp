@@ -127,6 +127,12 @@ std::string format_json(const Scenario& sc, const RunResult& r) {
       out["correlation"] = {{"kind", "affiliated"}, {"weight", sc.correlation.weight},
                             {"common", sc.correlation.common.describe}};
   }
+  if (sc.values.kind == ValuesKind::Interdependent)  // `[values]`, only when not private
+    out["values"] = {{"kind", "interdependent"}, {"gamma", sc.values.gamma}};
+  else if (sc.values.kind == ValuesKind::Common)
+    out["values"] = {{"kind", "common"}};
+  else if (sc.values.kind == ValuesKind::MineralRights)
+    out["values"] = {{"kind", "mineral_rights"}};
   if (!r.warnings.empty()) out["warnings"] = r.warnings;  // only when there is something to say
   return out.dump(2) + "\n";
 }
@@ -214,6 +220,11 @@ std::string format_table(const Scenario& sc, const RunResult& r) {
   else if (sc.correlation.kind == CorrelationKind::Affiliated)
     o << "\ncorrelation: affiliated, value = " << sc.correlation.weight << " x common + private, common = "
       << sc.correlation.common.describe;
+  if (sc.values.kind == ValuesKind::Interdependent)
+    o << "\nvalues: interdependent, v_i = s_i + " << sc.values.gamma << " x (sum of the other signals); the groups'"
+      << " value laws are the signals'";
+  else if (sc.values.kind == ValuesKind::Common)
+    o << "\nvalues: common, v = the mean of the signals; the groups' value laws are the signals'";
   o << "\nmean ± standard error; " << r.confidence * 100 << "% intervals in --format json/csv\n\n";
   size_t wn = 11;
   for (const MechanismResult& m : r.mechanisms) wn = std::max(wn, m.name.size() + 2);
