@@ -11,6 +11,34 @@
 
 namespace mcrev {
 
+/// The right side of (*) once each group's c_g = 1/(φ_g − b) and whether it bids at b are known:
+/// S = Σ_{active} n_h c_h / (N_active − 1), dropping groups at their top (s_g >= 0) whose top type
+/// does not want to bid b (S < c_g) until the set is stable; ds_g = x (S − c_g) for active groups,
+/// 0 otherwise. False when fewer than two bidders remain active. Shared with asymmetric_supports.cpp.
+bool asymmetric_slopes(int G, const double* n, const double* s, const double* c, bool* active, double x, double* ds) {
+    double sum = 0.0;
+    for (;;) {
+      double n_active = 0.0;
+      sum = 0.0;
+      for (int g = 0; g < G; ++g)
+        if (active[g]) {
+          n_active += n[g];
+          sum += n[g] * c[g];
+        }
+      if (!(n_active >= 2.0)) return false;
+      sum /= (n_active - 1.0);
+      bool changed = false;
+      for (int g = 0; g < G; ++g)
+        if (active[g] && s[g] >= 0.0 && !(sum >= c[g])) {
+          active[g] = false;
+          changed = true;
+        }
+      if (!changed) break;
+    }
+    for (int g = 0; g < G; ++g) ds[g] = active[g] ? x * (sum - c[g]) : 0.0;
+    return true;
+}
+
 namespace {
 
 // Checkpoints in τ = log(b − r*): spacing 1/256 over the first 2 units below the top bid (where the
@@ -59,27 +87,7 @@ struct Problem {
         active[g] = m > 0.0;
       }
     }
-    double sum = 0.0;
-    for (;;) {
-      double n_active = 0.0;
-      sum = 0.0;
-      for (int g = 0; g < G; ++g)
-        if (active[g]) {
-          n_active += n[g];
-          sum += n[g] * c[g];
-        }
-      if (!(n_active >= 2.0)) return false;
-      sum /= (n_active - 1.0);
-      bool changed = false;
-      for (int g = 0; g < G; ++g)
-        if (active[g] && s[g] >= 0.0 && !(sum >= c[g])) {
-          active[g] = false;
-          changed = true;
-        }
-      if (!changed) break;
-    }
-    for (int g = 0; g < G; ++g) ds[g] = active[g] ? x * (sum - c[g]) : 0.0;
-    return true;
+    return asymmetric_slopes(G, n.data(), s, c, active, x, ds);
   }
 
   bool at_bottom(const double* s) const {

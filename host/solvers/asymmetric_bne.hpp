@@ -84,6 +84,9 @@ AsymmetricBneSolution first_price_bne_asymmetric(const std::vector<Distribution>
 /// (knots appended to md.arena); reserve is the mechanism's anonymous reserve.
 /// info (if given) receives one BidTableInfo per group (knot count, measured error; group left empty).
 /// The model's groups as the asymmetric solvers take them: one distribution and count per group.
+/// The active-set right side of the inverse-bid equations (*) in τ (asymmetric_bne.cpp).
+bool asymmetric_slopes(int G, const double* n, const double* s, const double* c, bool* active, double x, double* ds);
+
 void group_distributions(const ModelData& md, std::vector<Distribution>* dists, std::vector<int>* counts);
 
 std::vector<Strategy> asymmetric_first_price_strategies(ModelData& md, double reserve, const std::string& path,

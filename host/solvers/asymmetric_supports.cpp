@@ -58,27 +58,7 @@ struct System {
         active[g] = m > 0.0;
       }
     }
-    double sum = 0.0;
-    for (;;) {
-      double n_active = 0.0;
-      sum = 0.0;
-      for (int g = 0; g < G; ++g)
-        if (active[g]) {
-          n_active += n[g];
-          sum += n[g] * c[g];
-        }
-      if (!(n_active >= 2.0)) return false;
-      sum /= (n_active - 1.0);
-      bool changed = false;
-      for (int g = 0; g < G; ++g)
-        if (active[g] && s[g] >= 0.0 && !(sum >= c[g])) {
-          active[g] = false;
-          changed = true;
-        }
-      if (!changed) break;
-    }
-    for (int g = 0; g < G; ++g) ds[g] = active[g] ? x * (sum - c[g]) : 0.0;
-    return true;
+    return asymmetric_slopes(G, n.data(), s, c, active, x, ds);
   }
 };
 
