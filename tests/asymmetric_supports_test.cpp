@@ -98,22 +98,6 @@ double bid_of(const ModelData& md, int m, int g, double v) {
   return view.strategies[view.mechanisms[m].strategies + g].bid(v, view.groups[g].dist, view.arena);
 }
 
-std::vector<double> metrics_on(ScenarioFixture& f, int m, const std::vector<double>& v) {
-  const int B = f.m.metrics_per_mechanism();
-  std::vector<double> out(B * f.m.n_mechanisms), b(f.m.scratch_doubles());
-  evaluate_values(f.m, 0, 0, f.m.n_mechanisms, v.data(), b.data(), out.data());
-  return std::vector<double>(out.begin() + m * B, out.begin() + (m + 1) * B);
-}
-
-std::string error_of(const std::string& toml) {
-  try {
-    build_model(parse_scenario(toml));
-  } catch (const ScenarioError& e) {
-    return e.path() + ": " + e.what();
-  }
-  return "no error";
-}
-
 const KaplanZamir kCases[] = {{0, 5, 6, 7}, {0, 1, 0.5, 2}, {0, 10, 6, 7}, {1, 3, 2, 2.5}};
 
 }  // namespace
@@ -305,28 +289,28 @@ TEST(KaplanZamir, DeterministicOnAnyThreadCount) {
 
 TEST(KaplanZamir, ScopeErrorsNameTheKey) {
   // A reserve between b_L = 3 and the strong bidder's lowest value 6 would pool its low types.
-  EXPECT_NE(error_of(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n")
+  EXPECT_NE(scenario_error(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n")
                 .find("mechanisms[0].strategy: "),
             std::string::npos);
-  EXPECT_NE(error_of(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n")
+  EXPECT_NE(scenario_error(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n")
                 .find("pool at the reserve"),
             std::string::npos);
   // The hint offers only reserves that run: here none at or above 6 (above the weak group's top 5) ...
   const std::string no_upper =
-      error_of(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n");
+      scenario_error(group("weak", 1, 0, 5) + group("strong", 1, 6, 7) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 4\n");
   EXPECT_NE(no_upper.find("use reserve <= 3"), std::string::npos) << no_upper;
   EXPECT_EQ(no_upper.find(" or in ["), std::string::npos) << no_upper;
   // ... and for U[0,1] vs U[0.5,2] (b_L = 0.25) the common-lowest-type range [0.5, 1).
   const std::string upper =
-      error_of(group("weak", 1, 0, 1) + group("strong", 1, 0.5, 2) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 0.4\n");
+      scenario_error(group("weak", 1, 0, 1) + group("strong", 1, 0.5, 2) + "[[mechanisms]]\nkind = \"first_price\"\nreserve = 0.4\n");
   EXPECT_NE(upper.find("use reserve <= 0.25 or in [0.5, 1)"), std::string::npos) << upper;
   // Three groups with one bidder alone at the highest lowest value.
-  EXPECT_NE(error_of(group("a", 1, 0, 5) + group("b", 1, 1, 4.5) + group("strong", 1, 6, 7) +
+  EXPECT_NE(scenario_error(group("a", 1, 0, 5) + group("b", 1, 1, 4.5) + group("strong", 1, 6, 7) +
                      "[[mechanisms]]\nkind = \"first_price\"\n")
                 .find("two bidder groups"),
             std::string::npos);
   // U[1,4] tops out exactly at the strong bidder's best lowest bid 4 (a kink): refused.
-  EXPECT_NE(error_of(group("a", 1, 0, 5) + group("b", 1, 1, 4) + group("strong", 1, 6, 7) +
+  EXPECT_NE(scenario_error(group("a", 1, 0, 5) + group("b", 1, 1, 4) + group("strong", 1, 6, 7) +
                      "[[mechanisms]]\nkind = \"first_price\"\n")
                 .find("kink"),
             std::string::npos);

@@ -35,13 +35,6 @@ std::string error_of(const std::string& toml) {
 }
 
 /// Metric block of mechanism m on hand-given signals s.
-std::vector<double> metrics_on(ScenarioFixture& f, int m, const std::vector<double>& s) {
-  const int B = f.m.metrics_per_mechanism();
-  std::vector<double> out(B * f.m.n_mechanisms), b(f.m.scratch_doubles());
-  evaluate_values(f.m, 0, 0, f.m.n_mechanisms, s.data(), b.data(), out.data());
-  return std::vector<double>(out.begin() + m * B, out.begin() + (m + 1) * B);
-}
-
 }  // namespace
 
 TEST(Interdependent, ClosedFormBidFunctions) {

@@ -47,22 +47,6 @@ double bid_of(const ModelData& md, int m, double s) {
   return view.strategies[view.mechanisms[m].strategies].bid(s, view.groups[0].dist, view.arena);
 }
 
-std::vector<double> metrics_on(ScenarioFixture& f, int m, const std::vector<double>& s) {
-  const int B = f.m.metrics_per_mechanism();
-  std::vector<double> out(B * f.m.n_mechanisms), b(f.m.scratch_doubles());
-  evaluate_values(f.m, 0, 0, f.m.n_mechanisms, s.data(), b.data(), out.data());
-  return std::vector<double>(out.begin() + m * B, out.begin() + (m + 1) * B);
-}
-
-std::string error_of(const std::string& toml) {
-  try {
-    build_model(parse_scenario(toml));
-  } catch (const ScenarioError& e) {
-    return e.path() + ": " + e.what();
-  }
-  return "no error";
-}
-
 }  // namespace
 
 TEST(MineralRights, BidTablesAgainstClosedForms) {
@@ -142,16 +126,16 @@ TEST(MineralRights, DeterministicOnAnyThreadCount) {
 TEST(MineralRights, ScopeErrorsNameTheKey) {
   const std::string no_corr = "[values]\nkind = \"mineral_rights\"\n[[bidders]]\ncount = 2\n"
                               "value = { dist = \"uniform\", low = -0.1, high = 0.1 }\n";
-  EXPECT_NE(error_of(no_corr + mechanism("second_price", "bne")).find("values: "), std::string::npos);
-  EXPECT_NE(error_of(uniform_model(2, 0.1) + mechanism("first_price", "bne")).find("mechanisms[0].strategy: "),
+  EXPECT_NE(scenario_error(no_corr + mechanism("second_price", "bne")).find("values: "), std::string::npos);
+  EXPECT_NE(scenario_error(uniform_model(2, 0.1) + mechanism("first_price", "bne")).find("mechanisms[0].strategy: "),
             std::string::npos);
-  EXPECT_NE(error_of(uniform_model(2, 0.1) + mechanism("second_price", "bne") + "reserve = 0.2\n").find("mechanisms[0].reserve: "),
+  EXPECT_NE(scenario_error(uniform_model(2, 0.1) + mechanism("second_price", "bne") + "reserve = 0.2\n").find("mechanisms[0].reserve: "),
             std::string::npos);
   std::string copula = uniform_model(2, 0.1);
   copula.replace(copula.find("kind = \"affiliated\""), 19, "kind = \"gaussian_copula\"\nrho = 0.3");
-  EXPECT_NE(error_of(copula + mechanism("second_price", "truthful")), "no error");  // `common` is unknown there
+  EXPECT_NE(scenario_error(copula + mechanism("second_price", "truthful")), "no error");  // `common` is unknown there
   copula.erase(copula.find("common = "), copula.find("[[bidders]]") - copula.find("common = "));
-  EXPECT_NE(error_of(copula + mechanism("second_price", "truthful")).find("correlation.kind: "), std::string::npos);
-  EXPECT_NE(error_of("[values]\nkind = \"wallet\"\n" + no_corr.substr(no_corr.find("[[bidders]]"))).find("mineral_rights"),
+  EXPECT_NE(scenario_error(copula + mechanism("second_price", "truthful")).find("correlation.kind: "), std::string::npos);
+  EXPECT_NE(scenario_error("[values]\nkind = \"wallet\"\n" + no_corr.substr(no_corr.find("[[bidders]]"))).find("mineral_rights"),
             std::string::npos);
 }

@@ -88,6 +88,24 @@ struct ScenarioFixture {
   }
 };
 
+/// Mechanism m's metric block on one profile whose values (signals with [values]) are v.
+inline std::vector<double> metrics_on(ScenarioFixture& f, int m, const std::vector<double>& v) {
+  const int B = f.m.metrics_per_mechanism();
+  std::vector<double> out(B * f.m.n_mechanisms), b(f.m.scratch_doubles());
+  evaluate_values(f.m, 0, 0, f.m.n_mechanisms, v.data(), b.data(), out.data());
+  return std::vector<double>(out.begin() + m * B, out.begin() + (m + 1) * B);
+}
+
+/// "key.path: message" of the ScenarioError that building the TOML's model throws, or "no error".
+inline std::string scenario_error(const std::string& toml) {
+  try {
+    build_model(parse_scenario(toml));
+  } catch (const ScenarioError& e) {
+    return e.path() + ": " + e.what();
+  }
+  return "no error";
+}
+
 /// The CPU backend's merged partial (1 and 2 threads, 1,024-profile chunks) is bitwise the canonical
 /// tree over the per-profile model (thread_partial on each 256-profile leaf): the batched draws and
 /// evaluation change nothing. Needs mcrev/pipeline/kernel_body.hpp.
