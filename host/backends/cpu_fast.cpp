@@ -85,23 +85,59 @@ MCREV_FAST_INLINE void bids_of(const Strategy& st, const double* __restrict v, d
   for (int j = 0; j < count; ++j) b[j] = st.closed_form_bid<K>(v[j]);
 }
 
-// The closed-form equilibria raise to the power n (int_pow): with n a constant the squarings unroll.
-template <StrategyKind K, int NB>
-MCREV_FAST_INLINE void bids_of_n(Strategy st, const double* __restrict v, double* __restrict b, int count) {
-  st.n = NB;
-  for (int j = 0; j < count; ++j) b[j] = st.closed_form_bid<K>(v[j]);
+// int_pow (mcrev/strategies/strategy.hpp) for a vector, the same multiplications in the same order.
+template <class T>
+MCREV_FAST_INLINE T int_pow_v(T x, int k) {
+  T r = x * 0.0 + 1.0;
+  bool first = true;
+  while (k > 0) {
+    if (k & 1) {
+      r = first ? x : r * x;  // 1.0 · x is x
+      first = false;
+    }
+    x *= x;
+    k >>= 1;
+  }
+  return r;
 }
 
-template <StrategyKind K>
+// Strategy::closed_form_bid<K> of the closed-form equilibria, W values at a time (the count rounded up
+// to W: the entries past it are computed and never read); n = NB a constant, so the squarings unroll.
+// Single selections only (see sparse_cols).
+template <StrategyKind K, int NB, int W>
+MCREV_FAST_INLINE void bids_of_n(const Strategy& st, const double* v, double* b, int count) {
+  using V = Vd<W>;
+  const V low = splat<W>(st.low), width = splat<W>(st.width), entry = splat<W>(st.entry), none = splat<W>(kNoBid),
+          n = splat<W>(static_cast<double>(NB)), zero = splat<W>(0.0), one = splat<W>(1.0);
+  const bool has_entry = st.t_entry > 0.0;
+  const V t_entry = splat<W>(st.t_entry), floor = splat<W>(st.floor);
+  const V entry_pow = splat<W>(int_pow(st.t_entry, NB));
+  for (int j = 0; j < count; j += W) {
+    const V x = loadv<W>(v + j);
+    const V t = (x - low) / width;
+    V r;
+    if constexpr (K == StrategyKind::UniformFirstPrice) {
+      const V q = has_entry ? int_pow_v(t_entry / t, NB) : zero;
+      const V bid = x - width * t * (one - q) / n;
+      r = t > zero ? bid : x;  // !(t > 0) ? v : b
+    } else {
+      const V bid = x * int_pow_v(t, NB - 1) - width * (int_pow_v(t, NB) - entry_pow) / n;
+      r = bid > floor ? bid : floor;
+    }
+    storev<W>(b + j, x < entry ? none : r);
+  }
+}
+
+template <StrategyKind K, int W>
 MCREV_FAST_INLINE void equilibrium_bids(const Strategy& st, const double* v, double* b, int count) {
   switch (st.n) {
-    case 2: return bids_of_n<K, 2>(st, v, b, count);
-    case 3: return bids_of_n<K, 3>(st, v, b, count);
-    case 4: return bids_of_n<K, 4>(st, v, b, count);
-    case 5: return bids_of_n<K, 5>(st, v, b, count);
-    case 6: return bids_of_n<K, 6>(st, v, b, count);
-    case 8: return bids_of_n<K, 8>(st, v, b, count);
-    case 10: return bids_of_n<K, 10>(st, v, b, count);
+    case 2: return bids_of_n<K, 2, W>(st, v, b, count);
+    case 3: return bids_of_n<K, 3, W>(st, v, b, count);
+    case 4: return bids_of_n<K, 4, W>(st, v, b, count);
+    case 5: return bids_of_n<K, 5, W>(st, v, b, count);
+    case 6: return bids_of_n<K, 6, W>(st, v, b, count);
+    case 8: return bids_of_n<K, 8, W>(st, v, b, count);
+    case 10: return bids_of_n<K, 10, W>(st, v, b, count);
     default: return bids_of<K>(st, v, b, count);
   }
 }
@@ -143,10 +179,15 @@ MCREV_FAST_INLINE void sparse_cols(const FastPlan& p, const FastMech& mk, FastBa
     for (int g = 0; g < G; ++g) {
       const V inv = splat<W>(p.group_inv[g]);
       const V gw = loadv<W>(s.gw + j);
-      const auto here = kG == 1 ? sale : sale & (gw >= splat<W>(p.group_first[g])) & (gw < splat<W>(p.group_first[g + 1]));
-      storev<W>(c + metric::win(g) * S + j, here ? one * inv : zero);
-      storev<W>(c + metric::payment(g) * S + j, here ? pr * inv : zero);
-      storev<W>(c + metric::utility(g) * S + j, here ? (value - pr) * inv : zero);
+      // the winner is in group g: a sale, and its index in [group_first[g], group_first[g + 1])
+      // (products of 0/1, not nested selections, which GCC lowers lane by lane)
+      const V lo = splat<W>(p.group_first[g]), hi = splat<W>(p.group_first[g + 1]);
+      const V above = gw >= lo ? gw : splat<W>(-1.0);  // -1: no agent index
+      const V in = kG == 1 ? one : (above < hi ? (above == splat<W>(-1.0) ? zero : one) : zero);
+      const V here = sale ? in : zero;
+      storev<W>(c + metric::win(g) * S + j, here == one ? one * inv : zero);
+      storev<W>(c + metric::payment(g) * S + j, here == one ? pr * inv : zero);
+      storev<W>(c + metric::utility(g) * S + j, here == one ? (value - pr) * inv : zero);
     }
   }
 }
@@ -228,8 +269,8 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
         const double* in = v + k * S;
         switch (st.kind) {
           case StrategyKind::Shade: bids_of<StrategyKind::Shade>(st, in, out, count); break;
-          case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice>(st, in, out, count); break;
-          case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay>(st, in, out, count); break;
+          case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice, W>(st, in, out, count); break;
+          case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay, W>(st, in, out, count); break;
           default: std::copy(in, in + count, out); break;
         }
       }
@@ -267,8 +308,12 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
       storev<W>(second + j0, sec);
       storev<W>(vw + j0, w);
       storev<W>(gw + j0, zero);
-      storev<W>(sale + j0, bst > none ? one : zero);
-      storev<W>(flag + j0, (bst > none) & (sec == bst) ? one : loadv<W>(flag + j0));
+      storev<W>(sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
+      // a tie at the top: second == best > kNoBid (single selections: GCC lowers a nested selection,
+      // or one on a combination of masks, lane by lane)
+      const V top = sec == bst ? bst : none, was = loadv<W>(flag + j0);
+      const V tie = top == none ? zero : one;
+      storev<W>(flag + j0, tie > was ? tie : was);
     }
   } else
   for (int j0 = 0; j0 < count; j0 += W) {
@@ -290,8 +335,10 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
     storev<W>(second + j0, sec);
     storev<W>(vw + j0, w);
     storev<W>(gw + j0, a);
-    storev<W>(sale + j0, bst > none ? one : zero);
-    storev<W>(flag + j0, (bst > none) & (sec == bst) ? one : loadv<W>(flag + j0));
+    storev<W>(sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
+    const V top = sec == bst ? bst : none, was = loadv<W>(flag + j0);
+    const V tie = top == none ? zero : one;
+    storev<W>(flag + j0, tie > was ? tie : was);
   }
   if (mk.rule == Rule::AllPay) {
     double* __restrict rev = s.rev;
@@ -500,10 +547,19 @@ __attribute__((target("avx2"))) void batch_avx2(const Model& md, const FastPlan&
   batch_body<kG, 4>(md, p, isa, s, first, count, xs, row);
 }
 template <int kG>
-__attribute__((target("avx512f"))) void batch_avx512(const Model& md, const FastPlan& p, Isa isa,
+__attribute__((target("avx512f,avx512dq"))) void batch_avx512(const Model& md, const FastPlan& p, Isa isa,
                                                      FastBatch::Scratch& s, std::uint64_t first, int count,
                                                      double* xs, int row) {
   batch_body<kG, 8>(md, p, isa, s, first, count, xs, row);
+}
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+// The AVX-512 loops also use AVX512DQ (a vector compare's mask as a vector: vpmovm2q), which every
+// AVX-512 processor but the Xeon Phi has; without it the AVX2 loops run (the same bits).
+bool avx512dq() {
+  static const bool has = __builtin_cpu_supports("avx512dq");
+  return has;
 }
 #endif
 
@@ -520,7 +576,7 @@ __attribute__((target("avx2"))) int leaves_avx2(const Model& md, const FastPlan&
   return leaves_body<kG, 4>(md, p, isa, s, first, b);
 }
 template <int kG>
-__attribute__((target("avx512f"))) int leaves_avx512(const Model& md, const FastPlan& p, Isa isa,
+__attribute__((target("avx512f,avx512dq"))) int leaves_avx512(const Model& md, const FastPlan& p, Isa isa,
                                                      FastBatch::Scratch& s, std::uint64_t first, double* b) {
   return leaves_body<kG, 8>(md, p, isa, s, first, b);
 }
@@ -529,7 +585,7 @@ __attribute__((target("avx512f"))) int leaves_avx512(const Model& md, const Fast
 template <int kG>
 int run_leaves_isa(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first, double* b) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::Avx512) return leaves_avx512<kG>(md, p, isa, s, first, b);
+  if (isa == Isa::Avx512 && avx512dq()) return leaves_avx512<kG>(md, p, isa, s, first, b);
   if (isa == Isa::Avx2) return leaves_avx2<kG>(md, p, isa, s, first, b);
 #endif
   return leaves_portable<kG>(md, p, isa, s, first, b);
@@ -539,7 +595,7 @@ template <int kG>
 void run_batch(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first, int count,
                double* xs, int row) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::Avx512) return batch_avx512<kG>(md, p, isa, s, first, count, xs, row);
+  if (isa == Isa::Avx512 && avx512dq()) return batch_avx512<kG>(md, p, isa, s, first, count, xs, row);
   if (isa == Isa::Avx2) return batch_avx2<kG>(md, p, isa, s, first, count, xs, row);
 #endif
   batch_portable<kG>(md, p, isa, s, first, count, xs, row);
