@@ -20,7 +20,9 @@ namespace mcrev::cpu {
 
 namespace {
 
-constexpr int S = kMaxBatch;  // stride of the structure-of-arrays rows
+// Columns of the structure-of-arrays rows: a batch of FastBatch::run (at most kMaxBatch profiles) or of
+// run_leaves (16 profiles of each of the 8 leaves).
+constexpr int S = 2 * kMaxBatch;
 
 // W doubles as one value (GCC's vector extension), W the instruction set's width: 8 (AVX-512), 4
 // (AVX2), 2 (SSE2, the portable build). Its operations are lane by lane the IEEE operations of the
@@ -417,25 +419,31 @@ MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, 
     stream_uniforms_interleaved(isa, p.seed, kValueLane, first, leaf, count, n, s.u, S);
   else
     stream_uniforms(isa, p.seed, kValueLane, first, count, n, s.u, S);
-  for (int g = 0; g < p.n_groups; ++g) {  // values in place of their uniforms
+  // Values in place of their uniforms, and their maximum (max_value's order) in the same pass.
+  double* __restrict vmax = s.vmax;
+  for (int g = 0; g < p.n_groups; ++g) {
     const Distribution& d = p.dist[g];
     for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
       double* __restrict uk = s.u + k * S;
-      if (d.kind == DistKind::Uniform)  // inline: vectorized for this instruction set
-        for (int j = 0; j < count; ++j) uk[j] = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+      if (d.kind == DistKind::Uniform) {  // inline: vectorized for this instruction set
+        if (k == 0)
+          for (int j = 0; j < count; ++j) vmax[j] = uk[j] = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+        else
+          for (int j = 0; j < count; ++j) {
+            const double x = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+            uk[j] = x;
+            vmax[j] = x > vmax[j] ? x : vmax[j];
+          }
+        continue;
+      }
+      quantiles_batch(d, md.arena, uk, count, uk, 1);
+      if (k == 0)
+        std::copy(uk, uk + count, vmax);
       else
-        quantiles_batch(d, md.arena, uk, count, uk, 1);
+        for (int j = 0; j < count; ++j) vmax[j] = uk[j] > vmax[j] ? uk[j] : vmax[j];
     }
   }
-  for (int j = 0; j < count; ++j) {
-    s.vmax[j] = s.u[j];
-    s.flag[j] = 0.0;
-  }
-  for (int k = 1; k < n; ++k) {
-    const double* __restrict vk = s.u + k * S;
-    double* __restrict vmax = s.vmax;
-    for (int j = 0; j < count; ++j) vmax[j] = vk[j] > vmax[j] ? vk[j] : vmax[j];
-  }
+  std::fill(s.flag, s.flag + count, 0.0);
   const int B = p.block();
   for (int m = 0; m < p.n_mechanisms; ++m) {
     mechanism_rows<kG, kCols, W>(p, p.mech[m], s, count, xs, row, m * B, m == 0, isa, first, leaf);
@@ -454,34 +462,45 @@ MCREV_FAST_INLINE void batch_body(const Model& md, const FastPlan& p, Isa isa, F
     batch_loops<kG, false, W>(md, p, isa, s, first, 0, count, xs, row);
 }
 
-// leaf_add for the batch's eight interleaved leaves: lane l of every accumulator is leaf l, and the
-// profiles of a leaf (columns l, 8 + l, ..., 56 + l) are added in order, so each leaf's sums are
-// bitwise what leaf_add gives profile after profile (LeafAccumulator); the lanes vectorize instead of
-// the metrics. first_batch: the leaves' first profiles set the shifts (leaf_add with n = 0).
-template <int W>
-MCREV_FAST_INLINE void accumulate_lanes(FastBatch::Scratch& s, int K, int P, MechanismPairs pairs, bool first_batch) {
+// The rows [J0, 8) of the batch's columns into the sums. Pair q (MechanismPairs: mechanism q's surplus
+// and optimal surplus, adjacent metrics) rides along its two metrics, from the same differences.
+template <int W, int J0>
+MCREV_FAST_INLINE void accumulate_rows(const double* __restrict c, const double* __restrict shift,
+                                       double* __restrict s1, double* __restrict s2, double* __restrict sxy, int K,
+                                       int B) {
+  static_assert(metric::kOptSurplus == metric::kSurplus + 1, "a pair is two adjacent metrics");
   constexpr int L = FastBatch::kLeaves;
-  const double* __restrict c = s.cols.data();
-  double* __restrict shift = s.shift.data();
-  double* __restrict s1 = s.s1.data();
-  double* __restrict s2 = s.s2.data();
-  double* __restrict sxy = s.sxy.data();
-  int jj0 = 0;
-  if (first_batch) {
-    for (int k = 0; k < K; ++k)
-      for (int l = 0; l < L; ++l) {
-        shift[k * L + l] = c[k * S + l];
-        s1[k * L + l] = s2[k * L + l] = 0.0;
-      }
-    for (int q = 0; q < P * L; ++q) sxy[q] = 0.0;
-    jj0 = 1;
-  }
   using V = Vd<W>;
-  for (int k = 0; k < K; ++k)
+  for (int k = 0; k < K; ++k) {
+    if (k % B == metric::kSurplus) {
+      const int q = k / B;
+      for (int h = 0; h < L; h += W) {
+        const V shi = loadv<W>(shift + k * L + h), shj = loadv<W>(shift + (k + 1) * L + h);
+        V a1i = loadv<W>(s1 + k * L + h), a2i = loadv<W>(s2 + k * L + h);
+        V a1j = loadv<W>(s1 + (k + 1) * L + h), a2j = loadv<W>(s2 + (k + 1) * L + h);
+        V axy = loadv<W>(sxy + q * L + h);
+        for (int jj = J0; jj < S / L; ++jj) {
+          const V di = loadv<W>(c + k * S + jj * L + h) - shi;
+          const V dj = loadv<W>(c + (k + 1) * S + jj * L + h) - shj;
+          a1i += di;
+          a2i += di * di;
+          a1j += dj;
+          a2j += dj * dj;
+          axy += di * dj;
+        }
+        storev<W>(s1 + k * L + h, a1i);
+        storev<W>(s2 + k * L + h, a2i);
+        storev<W>(s1 + (k + 1) * L + h, a1j);
+        storev<W>(s2 + (k + 1) * L + h, a2j);
+        storev<W>(sxy + q * L + h, axy);
+      }
+      ++k;  // the optimal surplus is done
+      continue;
+    }
     for (int h = 0; h < L; h += W) {
       const V sh = loadv<W>(shift + k * L + h);
       V a1 = loadv<W>(s1 + k * L + h), a2 = loadv<W>(s2 + k * L + h);
-      for (int jj = jj0; jj < S / L; ++jj) {
+      for (int jj = J0; jj < S / L; ++jj) {
         const V d = loadv<W>(c + k * S + jj * L + h) - sh;
         a1 += d;
         a2 += d * d;
@@ -489,17 +508,31 @@ MCREV_FAST_INLINE void accumulate_lanes(FastBatch::Scratch& s, int K, int P, Mec
       storev<W>(s1 + k * L + h, a1);
       storev<W>(s2 + k * L + h, a2);
     }
-  for (int q = 0; q < P; ++q) {
-    int i, j;
-    pairs(q, &i, &j);
-    for (int h = 0; h < L; h += W) {
-      const V si = loadv<W>(shift + i * L + h), sj = loadv<W>(shift + j * L + h);
-      V a = loadv<W>(sxy + q * L + h);
-      for (int jj = jj0; jj < S / L; ++jj)
-        a += (loadv<W>(c + i * S + jj * L + h) - si) * (loadv<W>(c + j * S + jj * L + h) - sj);
-      storev<W>(sxy + q * L + h, a);
-    }
   }
+}
+
+// leaf_add for the batch's eight interleaved leaves: lane l of every accumulator is leaf l, and the
+// profiles of a leaf (columns l, 8 + l, ..., 56 + l) are added in order, so each leaf's sums are
+// bitwise what leaf_add gives profile after profile (LeafAccumulator); the lanes vectorize instead of
+// the metrics. first_batch: the leaves' first profiles set the shifts (leaf_add with n = 0).
+template <int W>
+MCREV_FAST_INLINE void accumulate_lanes(FastBatch::Scratch& s, int K, int P, int B, bool first_batch) {
+  constexpr int L = FastBatch::kLeaves;
+  const double* __restrict c = s.cols.data();
+  double* __restrict shift = s.shift.data();
+  double* __restrict s1 = s.s1.data();
+  double* __restrict s2 = s.s2.data();
+  double* __restrict sxy = s.sxy.data();
+  if (first_batch) {
+    for (int k = 0; k < K; ++k)
+      for (int l = 0; l < L; ++l) {
+        shift[k * L + l] = c[k * S + l];
+        s1[k * L + l] = s2[k * L + l] = 0.0;
+      }
+    for (int q = 0; q < P * L; ++q) sxy[q] = 0.0;
+    return accumulate_rows<W, 1>(c, shift, s1, s2, sxy, K, B);
+  }
+  accumulate_rows<W, 0>(c, shift, s1, s2, sxy, K, B);
 }
 
 // A tie at the top of some auction: the generic evaluate_values on that profile, into its column.
@@ -524,12 +557,11 @@ template <int kG, int W>
 MCREV_FAST_INLINE int leaves_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
                                   std::uint64_t first, double* b) {
   const int K = p.block() * p.n_mechanisms, P = p.n_mechanisms;
-  const MechanismPairs pairs{p.block()};
   int generic = 0;
   for (std::uint64_t jj0 = 0; jj0 < kLeafProfiles; jj0 += S / FastBatch::kLeaves) {
     batch_loops<kG, true, W>(md, p, isa, s, first + jj0, kLeafProfiles, S, s.cols.data(), 0);
     patch_ties(md, s, first + jj0, kLeafProfiles, K, b, &generic);
-    accumulate_lanes<W>(s, K, P, pairs, jj0 == 0);
+    accumulate_lanes<W>(s, K, P, p.block(), jj0 == 0);
   }
   return generic;
 }
@@ -648,7 +680,7 @@ FastBatch::FastBatch(const Model& md, const fast::FastPlan& plan, Isa isa)
 }
 
 int FastBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
-  static_assert(kLeaves * kLeaves == S && kLeafProfiles % kLeaves == 0, "a batch is 8 profiles of 8 leaves");
+  static_assert(S % kLeaves == 0 && kLeafProfiles % (S / kLeaves) == 0, "a batch is S / 8 profiles of 8 leaves");
   Scratch& s = *s_;
   const int generic = plan_.n_groups == 1 ? run_leaves_isa<1>(md_, plan_, isa_, s, first, b)
                                           : run_leaves_isa<0>(md_, plan_, isa_, s, first, b);
