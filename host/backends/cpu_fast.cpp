@@ -536,11 +536,17 @@ MCREV_FAST_INLINE void accumulate_lanes(FastBatch::Scratch& s, int K, int P, int
 }
 
 // A tie at the top of some auction: the generic evaluate_values on that profile, into its column.
+template <int W>
+MCREV_FAST_INLINE bool any_flag(const double* flag) {
+  Vd<W> any = splat<W>(0.0);
+  for (int j = 0; j < S; j += W) any += loadv<W>(flag + j);  // flags are 0 or 1: the sum is exact
+  for (int l = 0; l < W; ++l)
+    if (any[l] != 0.0) return true;
+  return false;
+}
+
 void patch_ties(const Model& md, FastBatch::Scratch& s, std::uint64_t first, std::uint64_t leaf, int K, double* b,
                 int* generic) {
-  double any = 0.0;
-  for (int j = 0; j < S; ++j) any += s.flag[j];
-  if (any == 0.0) return;
   for (int j = 0; j < S; ++j) {
     if (s.flag[j] == 0.0) continue;
     for (int k = 0; k < md.n_bidders; ++k) s.agent_values[k] = s.u[k * S + j];
@@ -560,7 +566,7 @@ MCREV_FAST_INLINE int leaves_body(const Model& md, const FastPlan& p, Isa isa, F
   int generic = 0;
   for (std::uint64_t jj0 = 0; jj0 < kLeafProfiles; jj0 += S / FastBatch::kLeaves) {
     batch_loops<kG, true, W>(md, p, isa, s, first + jj0, kLeafProfiles, S, s.cols.data(), 0);
-    patch_ties(md, s, first + jj0, kLeafProfiles, K, b, &generic);
+    if (any_flag<W>(s.flag)) patch_ties(md, s, first + jj0, kLeafProfiles, K, b, &generic);
     accumulate_lanes<W>(s, K, P, p.block(), jj0 == 0);
   }
   return generic;
@@ -676,7 +682,7 @@ FastBatch::FastBatch(const Model& md, const fast::FastPlan& plan, Isa isa)
   s_->s1.assign(K * kLeaves, 0.0);
   s_->s2.assign(K * kLeaves, 0.0);
   s_->sxy.assign(static_cast<size_t>(plan.n_mechanisms) * kLeaves, 0.0);
-  s_->row.assign(K, 0.0);
+  s_->row.assign(3 * K + static_cast<size_t>(plan.n_mechanisms), 0.0);  // a metric row, or a leaf's sums
 }
 
 int FastBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
@@ -686,7 +692,10 @@ int FastBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
                                           : run_leaves_isa<0>(md_, plan_, isa_, s, first, b);
   const int K = plan_.block() * plan_.n_mechanisms, P = plan_.n_mechanisms;
   const PartialShape shape{K, P};
-  std::vector<double> sh(K), a1(K), a2(K), xy(P);
+  double* sh = s.row.data();  // the leaf's sums, gathered from the lanes: K + K + K + P doubles
+  double* a1 = sh + K;
+  double* a2 = a1 + K;
+  double* xy = a2 + K;
   for (int l = 0; l < kLeaves; ++l) {
     for (int k = 0; k < K; ++k) {
       sh[k] = s.shift[k * kLeaves + l];
@@ -694,7 +703,7 @@ int FastBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
       a2[k] = s.s2[k * kLeaves + l];
     }
     for (int q = 0; q < P; ++q) xy[q] = s.sxy[q * kLeaves + l];
-    const LeafSums sums{sh.data(), a1.data(), a2.data(), xy.data(), static_cast<double>(kLeafProfiles)};
+    const LeafSums sums{sh, a1, a2, xy, static_cast<double>(kLeafProfiles)};
     leaf_finish(sums, shape, MechanismPairs{plan_.block()}, partials + static_cast<size_t>(l) * shape.size());
   }
   return generic;
