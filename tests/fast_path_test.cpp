@@ -45,6 +45,48 @@ name = "fp_truthful"
 strategy = "truthful"
 )";
 
+// Every kind with per-group reserves, for three bidder groups.
+const char* kThreeGroupMechanisms = R"(
+[[mechanisms]]
+kind = "second_price"
+reserve = [0.3, 0.6, 0.5]
+[[mechanisms]]
+kind = "first_price"
+strategy = "shade"
+factor = 0.7
+reserve = [0.1, 0.2, 0.0]
+[[mechanisms]]
+kind = "all_pay"
+strategy = "shade"
+factor = 0.4
+reserve = [0.05, 0.0, 0.1]
+[[mechanisms]]
+kind = "posted_price"
+price = 0.6
+seller_value = 0.2
+)";
+
+// Five equally likely values: ties at the top in most profiles, bids equal to reserves and to the
+// posted price (with kTieMechanisms).
+const char* kFiveDiscrete = R"({ dist = "discrete", values = [0.0, 0.25, 0.5, 0.75, 1.0], probs = [0.2, 0.2, 0.2, 0.2, 0.2] })";
+const char* kTieMechanisms = R"(
+[[mechanisms]]
+kind = "second_price"
+reserve = 0.5
+[[mechanisms]]
+kind = "first_price"
+strategy = "shade"
+factor = 0.9
+reserve = 0.25
+[[mechanisms]]
+kind = "all_pay"
+strategy = "truthful"
+reserve = 0.5
+[[mechanisms]]
+kind = "posted_price"
+price = 0.75
+)";
+
 std::string scenario_text(int n, const std::string& value, const std::string& mechanisms, int seed = 11) {
   return "samples = 1000\nseed = " + std::to_string(seed) + "\n[[bidders]]\ncount = " + std::to_string(n) +
          "\nvalue = " + value + "\n" + mechanisms;
@@ -222,26 +264,9 @@ name = "fp0"
 
 TEST(FastPath, TiesGoToTheGenericPathAndStillMatch) {
   // Discrete values: ties at the top in most profiles, bids equal to reserves and to the posted price.
-  const std::string value = R"({ dist = "discrete", values = [0.0, 0.25, 0.5, 0.75, 1.0], probs = [0.2, 0.2, 0.2, 0.2, 0.2] })";
   for (int n : {2, 5, 16}) {
     SCOPED_TRACE("n = " + std::to_string(n));
-    const ModelData md = model_of(scenario_text(n, value, R"(
-[[mechanisms]]
-kind = "second_price"
-reserve = 0.5
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.9
-reserve = 0.25
-[[mechanisms]]
-kind = "all_pay"
-strategy = "truthful"
-reserve = 0.5
-[[mechanisms]]
-kind = "posted_price"
-price = 0.75
-)"));
+    const ModelData md = model_of(scenario_text(n, kFiveDiscrete, kTieMechanisms));
     const Counts c = compare_profiles(md, 100000);
     EXPECT_GT(c.ties, 1000u);  // the fallback is exercised...
     EXPECT_GT(c.fast, 1000u);  // ...and so is the fast path (no-sales, unique winners)
@@ -275,24 +300,7 @@ value = { dist = "power", low = 0.0, high = 1.0, k = 3.0 }
 name = "exp"
 count = 2
 value = { dist = "exponential", rate = 2.0 }
-[[mechanisms]]
-kind = "second_price"
-reserve = [0.3, 0.6, 0.5]
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.7
-reserve = [0.1, 0.2, 0.0]
-[[mechanisms]]
-kind = "all_pay"
-strategy = "shade"
-factor = 0.4
-reserve = [0.05, 0.0, 0.1]
-[[mechanisms]]
-kind = "posted_price"
-price = 0.6
-seller_value = 0.2
-)");
+)" + std::string(kThreeGroupMechanisms));
   const fast::FastPlan plan = fast::make_fast_plan(md.view());
   ASSERT_TRUE(plan.eligible);
   EXPECT_FALSE(plan.device_eligible);  // the CUDA fast kernel takes one group
@@ -383,25 +391,8 @@ reserve = 0.2
 kind = "second_price"
 reserve = 0.7
 )")), 2048);
-  const std::string discrete = R"({ dist = "discrete", values = [0.0, 0.25, 0.5, 0.75, 1.0], probs = [0.2, 0.2, 0.2, 0.2, 0.2] })";
   for (int n : {2, 5, 16})
-    EXPECT_GT(compare_leaves(model_of(scenario_text(n, discrete, R"(
-[[mechanisms]]
-kind = "second_price"
-reserve = 0.5
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.9
-reserve = 0.25
-[[mechanisms]]
-kind = "all_pay"
-strategy = "truthful"
-reserve = 0.5
-[[mechanisms]]
-kind = "posted_price"
-price = 0.75
-)")), 0), 100) << "n = " << n;  // ties: the patched columns are exercised
+    EXPECT_GT(compare_leaves(model_of(scenario_text(n, kFiveDiscrete, kTieMechanisms)), 0), 100) << "n = " << n;  // ties: the patched columns are exercised
   compare_leaves(model_of(R"(
 samples = 1000
 seed = 3
@@ -414,24 +405,7 @@ value = { dist = "power", low = 0.0, high = 1.0, k = 3.0 }
 [[bidders]]
 count = 2
 value = { dist = "discrete", values = [0.2, 0.6, 0.9], probs = [0.3, 0.3, 0.4] }
-[[mechanisms]]
-kind = "second_price"
-reserve = [0.3, 0.6, 0.5]
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.7
-reserve = [0.1, 0.2, 0.0]
-[[mechanisms]]
-kind = "all_pay"
-strategy = "shade"
-factor = 0.4
-reserve = [0.05, 0.0, 0.1]
-[[mechanisms]]
-kind = "posted_price"
-price = 0.6
-seller_value = 0.2
-)"), 256 * 40);
+)" + std::string(kThreeGroupMechanisms)), 256 * 40);
 }
 
 TEST(FastPath, BackendEqualsGenericForEveryChunkingAndThreadCount) {

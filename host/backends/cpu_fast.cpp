@@ -215,6 +215,24 @@ MCREV_FAST_INLINE void sparse_rows(const FastPlan& p, const FastMech& mk, FastBa
 // The per-batch work of one mechanism: its bids, its outcome per profile, its metric rows (block at
 // xs + j * row + off). The loops run over the profiles j of the batch (vectorizable); the arithmetic
 // is the fast header's per-profile building blocks. kG as in sparse_rows.
+// The top pass's results for columns [j0, j0 + W): the best and second-best eligible bids, the
+// winner's value and agent index, the sale, and the tie flag (second == best > kNoBid, ORed into the
+// flags of the earlier mechanisms; single selections: GCC lowers a nested selection, or one on a
+// combination of masks, lane by lane).
+template <int W>
+MCREV_FAST_INLINE void store_top(FastBatch::Scratch& s, int j0, Vd<W> bst, Vd<W> sec, Vd<W> w, Vd<W> a) {
+  using V = Vd<W>;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0);
+  storev<W>(s.best + j0, bst);
+  storev<W>(s.second + j0, sec);
+  storev<W>(s.vw + j0, w);
+  storev<W>(s.gw + j0, a);
+  storev<W>(s.sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
+  const V top = sec == bst ? bst : none, was = loadv<W>(s.flag + j0);
+  const V tie = top == none ? zero : one;
+  storev<W>(s.flag + j0, tie > was ? tie : was);
+}
+
 template <int kG, bool kCols, int W>
 MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, int count,
                                       double* xs, int row, int off, bool is_base, Isa isa, std::uint64_t first,
@@ -278,16 +296,15 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
       }
     b = s.bids;
   }
-  // argmax_bid's two passes in one: top_step, and the agent that raised the highest eligible bid last
-  // (its value, its index). Without a tie at the top it is argmax_bid's winner; a tie (two eligible
-  // agents at the highest bid) is exactly second == best > kNoBid, and the generic path takes it.
-  // Eight profiles at a time, their running top two and winner in registers (columns past count, up
-  // to the next multiple of 8, are computed and never read).
+  // argmax_bid's two passes in one: top_step, and the first agent at the highest eligible bid (its
+  // value, its index). Without a tie at the top it is argmax_bid's winner; a tie (two eligible agents
+  // at the highest bid) is exactly second == best > kNoBid, and the generic path takes it. W profiles
+  // at a time, their running top two and winner in registers (columns past count, up to the next
+  // multiple of W, are computed and never read).
   double* __restrict best = s.best;
   double* __restrict second = s.second;
-  double* __restrict flag = s.flag;
   using V = Vd<W>;
-  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0);
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0);
   if (kG == 1) {
     // One group, one reserve r: top_step's eligibility x = b >= r ? b : kNoBid is a non-decreasing map
     // of the bid, and top_step's selections pick input values, so the top two of the eligible bids are
@@ -306,16 +323,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
       if (truthful) w = bst;
       bst = bst >= r ? bst : none;
       sec = sec >= r ? sec : none;
-      storev<W>(best + j0, bst);
-      storev<W>(second + j0, sec);
-      storev<W>(vw + j0, w);
-      storev<W>(gw + j0, zero);
-      storev<W>(sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
-      // a tie at the top: second == best > kNoBid (single selections: GCC lowers a nested selection,
-      // or one on a combination of masks, lane by lane)
-      const V top = sec == bst ? bst : none, was = loadv<W>(flag + j0);
-      const V tie = top == none ? zero : one;
-      storev<W>(flag + j0, tie > was ? tie : was);
+      store_top<W>(s, j0, bst, sec, w, zero);
     }
   } else
   for (int j0 = 0; j0 < count; j0 += W) {
@@ -333,14 +341,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
         bst = x > bst ? x : bst;
       }
     }
-    storev<W>(best + j0, bst);
-    storev<W>(second + j0, sec);
-    storev<W>(vw + j0, w);
-    storev<W>(gw + j0, a);
-    storev<W>(sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
-    const V top = sec == bst ? bst : none, was = loadv<W>(flag + j0);
-    const V tie = top == none ? zero : one;
-    storev<W>(flag + j0, tie > was ? tie : was);
+    store_top<W>(s, j0, bst, sec, w, a);
   }
   if (mk.rule == Rule::AllPay) {
     double* __restrict rev = s.rev;
