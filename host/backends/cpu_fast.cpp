@@ -4,9 +4,6 @@
 // every instruction set gives the bits of mcrev/pipeline/fast_single_item.hpp's scalar arithmetic,
 // which are those of the generic pipeline. The loops over the profiles of a batch are compiled three
 // times (portable, AVX2, AVX-512F) and chosen at run time with the rest of the backend (best_isa).
-// The vector helpers below pass vectors by value between always-inline functions only: no ABI concern.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
 #include "backends/cpu_fast.hpp"
 
 #include <cctype>
