@@ -91,12 +91,12 @@ struct DeviceBuffer {
 
 using FastKernel = void (*)(fast::FastPass, std::uint64_t, std::uint64_t, std::uint64_t, double*);
 
-// fast_kernel<N, R> for the rule of a mechanism (one instantiation per bidder count and rule).
+// fast_kernel<N, R> for the rule of a mechanism (R = fast::kernel_form(rule): one instantiation per
+// bidder count for second_price and first_price, one for all_pay, one for posted_price).
 template <int N>
 FastKernel kernel_for(fast::Rule r) {
-  switch (r) {
+  switch (fast::kernel_form(r)) {
     case fast::Rule::SecondPrice: return fast_kernel<N, fast::Rule::SecondPrice>;
-    case fast::Rule::FirstPrice: return fast_kernel<N, fast::Rule::FirstPrice>;
     case fast::Rule::AllPay: return fast_kernel<N, fast::Rule::AllPay>;
     default: return fast_kernel<N, fast::Rule::PostedPrice>;
   }

@@ -94,17 +94,6 @@ void expect_fast_kernel_equals_cpu(const Scenario& sc) {
   }
 }
 
-// kernel_row for the rule of pass.mech (the kernel is instantiated per rule).
-template <int N>
-fast::KernelRow row_of(const fast::FastPass& pass, std::uint64_t p) {
-  switch (pass.mech.rule) {
-    case fast::Rule::SecondPrice: return fast::kernel_row<N, fast::Rule::SecondPrice>(pass, p);
-    case fast::Rule::FirstPrice: return fast::kernel_row<N, fast::Rule::FirstPrice>(pass, p);
-    case fast::Rule::AllPay: return fast::kernel_row<N, fast::Rule::AllPay>(pass, p);
-    default: return fast::kernel_row<N, fast::Rule::PostedPrice>(pass, p);
-  }
-}
-
 // What the profiles of a comparison exercised, per rule of the pass's mechanism.
 struct Cases {
   int profiles[4] = {}, several[4] = {}, nobody[4] = {};  // several candidates (a tie at the top, buyers); none
@@ -124,7 +113,7 @@ int candidates_of(const fast::FastMech& mk, const std::vector<double>& v) {
   return static_cast<int>(std::count_if(b.begin(), b.end(), [&](double x) { return x == best && x >= mk.reserve[0]; }));
 }
 
-// Every pass m of the plan, profiles [0, profiles): kernel_row<N, rule of m> (through kernel_block)
+// Every pass m of the plan, profiles [0, profiles): kernel_row<N, form of m> (through kernel_block)
 // against evaluate_values(m_begin = m, m_end = m + 1), every metric bit for bit.
 template <int N>
 void compare_rows(const ModelData& md, std::uint64_t profiles, Cases& cases) {
@@ -142,7 +131,7 @@ void compare_rows(const ModelData& md, std::uint64_t profiles, Cases& cases) {
     for (std::uint64_t p = 0; p < profiles && mismatches < 5; ++p) {
       draw_values(m, p, v.data());
       evaluate_values(m, p, mm, mm + 1, v.data(), b.data(), generic.data());
-      fast::kernel_block(pass, row_of<N>(pass, p), x.data());
+      fast::kernel_block(pass, fast::kernel_row_any<N>(pass, p), x.data());
       for (int k = 0; k < K; ++k)
         if (!same_bits(generic[k], x[k])) {
           ADD_FAILURE() << "n " << N << " mechanism " << mm << " profile " << p << " metric " << k << ": kernel "

@@ -116,6 +116,11 @@ MCREV_HD MCREV_FAST_INLINE int candidates(unsigned mask) {
 #endif
 }
 
+/// The instantiation (the template parameter R below, fast_kernel<N, R>) that serves a rule:
+/// second_price and first_price share one (the same streamed state; the price is chosen at run time
+/// from the mechanism's rule), all_pay and posted_price have their own.
+MCREV_HD constexpr Rule kernel_form(Rule r) { return r == Rule::FirstPrice ? Rule::SecondPrice : r; }
+
 /// The running state of one mechanism over bidders 0..k (one group). The fields a rule does not use
 /// are never touched (the rule is a template parameter of stream_step), so they take no registers.
 struct StreamState {
@@ -131,7 +136,7 @@ struct StreamState {
 /// sums are opposite, except that a zero sum begun at +0 is +0 in both.
 MCREV_HD MCREV_FAST_INLINE double lost_of(double paid) { return paid == 0.0 ? 0.0 : -paid; }
 
-/// Bidder k (value v) into the state of a mechanism with rule R: argmax_bid's first pass (top_step)
+/// Bidder k (value v) into the state of a mechanism of form R: argmax_bid's first pass (top_step)
 /// and the candidates of its second pass for the running top; PriceOffer's buyers for posted_price.
 /// kWrite = false: the revenue only (all_pay's utility sum is skipped).
 template <Rule R, bool kWrite>
@@ -221,7 +226,7 @@ struct KernelRow {
   double vmax = 0.0;       ///< max_k v_k as max_value forms it
 };
 
-/// The streamed outcome of a mechanism with rule R on `profile` (kWrite = false: the revenue only, in
+/// The streamed outcome of a mechanism of form R on `profile` (kWrite = false: the revenue only, in
 /// row.revenue). Several candidates: the j-th in agent order wins, j drawn from the mechanism's
 /// auxiliary stream as argmax_bid and PriceOffer draw it.
 template <int N, Rule R, bool kWrite>
@@ -233,7 +238,7 @@ MCREV_HD MCREV_FAST_INLINE KernelRow finish(const FastModel& md, const FastMech&
   }
   const int count = candidates(s.mask);
   double vw = s.vw, bw = s.best;
-  if (sale && count > 1 && (kWrite || R == Rule::FirstPrice)) {
+  if (sale && count > 1 && (kWrite || mk.rule == Rule::FirstPrice)) {
     const int j = below(Stream(md.seed, profile, mk.aux_lane).uniform(), count);
     const int kw = nth_candidate<N>(s.mask, j);
     vw = value_of(md, profile, kw);
@@ -248,11 +253,9 @@ MCREV_HD MCREV_FAST_INLINE KernelRow finish(const FastModel& md, const FastMech&
     row.utility = s.util;
   } else {
     double price = mk.price;  // posted price
-    if constexpr (R == Rule::SecondPrice) {
+    if constexpr (R == Rule::SecondPrice) {  // second_price or first_price
       const double r = mk.reserve[0];
-      price = s.second > r ? s.second : r;
-    } else if constexpr (R == Rule::FirstPrice) {
-      price = bw;  // the winner's bid
+      price = mk.rule == Rule::FirstPrice ? bw : (s.second > r ? s.second : r);  // first price: the winner's bid
     }
     row.revenue = sale ? price : 0.0;
     row.welfare = sale ? vw * 1.0 : 0.0;
@@ -283,8 +286,8 @@ MCREV_HD MCREV_FAST_INLINE void base_step(const FastMech& mk, int k, double v, B
   s.paid = b.second;
   s.mask = b.mask;
   switch (mk.rule) {
-    case Rule::SecondPrice: stream_step<Rule::SecondPrice, false>(mk, k, v, s); break;
-    case Rule::FirstPrice: stream_step<Rule::FirstPrice, false>(mk, k, v, s); break;
+    case Rule::SecondPrice:
+    case Rule::FirstPrice: stream_step<Rule::SecondPrice, false>(mk, k, v, s); break;
     case Rule::AllPay: stream_step<Rule::AllPay, false>(mk, k, v, s); break;
     default: stream_step<Rule::PostedPrice, false>(mk, k, v, s); break;
   }
@@ -302,17 +305,18 @@ MCREV_HD MCREV_FAST_INLINE double base_revenue(const FastModel& md, const FastMe
   s.paid = b.second;
   s.mask = b.mask;
   switch (mk.rule) {
-    case Rule::SecondPrice: return finish<N, Rule::SecondPrice, false>(md, mk, profile, s).revenue;
-    case Rule::FirstPrice: return finish<N, Rule::FirstPrice, false>(md, mk, profile, s).revenue;
+    case Rule::SecondPrice:
+    case Rule::FirstPrice: return finish<N, Rule::SecondPrice, false>(md, mk, profile, s).revenue;
     case Rule::AllPay: return finish<N, Rule::AllPay, false>(md, mk, profile, s).revenue;
     default: return finish<N, Rule::PostedPrice, false>(md, mk, profile, s).revenue;
   }
 }
 
-/// The pass's outcome on one profile (pass.mech.rule == R): the values streamed once through the
-/// mechanism (and mechanism 0 when m > 0, for the baseline).
+/// The pass's outcome on one profile (R = kernel_form(pass.mech.rule)): the values streamed once
+/// through the mechanism (and mechanism 0 when m > 0, for the baseline).
 template <int N, Rule R>
 MCREV_HD MCREV_FAST_INLINE KernelRow kernel_row(const FastPass& pass, std::uint64_t profile) {
+  static_assert(R != Rule::FirstPrice, "first_price streams as kernel_form: Rule::SecondPrice");
   StreamState mech;
   BaseState base = base_start(pass.base);
   double vmax = 0.0;
@@ -404,7 +408,7 @@ MCREV_FAST_UNROLL
   }
 }
 
-/// One thread's leaf of the fast kernel: profiles [begin, end) of the pass (pass.mech.rule == R),
+/// One thread's leaf of the fast kernel: profiles [begin, end) of the pass (R = kernel_form(pass.mech.rule)),
 /// each profile's outcome streamed (kernel_row) and added to the leaf sums (kernel_leaf_add). The leaf
 /// is one of thread_range's: begin a multiple of kLeafProfiles, at most kLeafProfiles profiles (so the
 /// leaf's first profile is the one with p % kLeafProfiles == 0). Its profile count, end − begin, is
@@ -416,15 +420,22 @@ MCREV_HD inline void kernel_leaf(const FastPass& pass, std::uint64_t begin, std:
                     acc, stride);
 }
 
-/// kernel_leaf for the rule of pass.mech known at run time (the tests' entry; the kernel is
-/// instantiated per rule).
+/// kernel_leaf and kernel_row for the rule of pass.mech known at run time (the tests' entries; the
+/// kernel is instantiated per form).
 template <int N>
 inline void kernel_leaf_any(const FastPass& pass, std::uint64_t begin, std::uint64_t end, double* acc, int stride) {
-  switch (pass.mech.rule) {
+  switch (kernel_form(pass.mech.rule)) {
     case Rule::SecondPrice: return kernel_leaf<N, Rule::SecondPrice>(pass, begin, end, acc, stride);
-    case Rule::FirstPrice: return kernel_leaf<N, Rule::FirstPrice>(pass, begin, end, acc, stride);
     case Rule::AllPay: return kernel_leaf<N, Rule::AllPay>(pass, begin, end, acc, stride);
     default: return kernel_leaf<N, Rule::PostedPrice>(pass, begin, end, acc, stride);
+  }
+}
+template <int N>
+inline KernelRow kernel_row_any(const FastPass& pass, std::uint64_t profile) {
+  switch (kernel_form(pass.mech.rule)) {
+    case Rule::SecondPrice: return kernel_row<N, Rule::SecondPrice>(pass, profile);
+    case Rule::AllPay: return kernel_row<N, Rule::AllPay>(pass, profile);
+    default: return kernel_row<N, Rule::PostedPrice>(pass, profile);
   }
 }
 
