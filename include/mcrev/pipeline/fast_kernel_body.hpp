@@ -1,24 +1,28 @@
-// mcrev: the CUDA fast kernel's per-thread body (kernels/fast_paths.cu, fast_kernel<N>; docs/gpu.md,
+// mcrev: the CUDA fast kernel's per-thread body (kernels/fast_paths.cu, fast_kernel<N, R>; docs/gpu.md,
 // "Fast path"), emulated on the CPU in tests/fast_kernel_test.cpp.
 //
-// One group of N <= kMaxDeviceBidders bidders (uniform, exponential or power values), one mechanism
-// per pass. The body streams over the bidders: bidder k's value is drawn (Stream(seed, profile,
-// kValueLane)'s k-th uniform, as draw_values draws it), its bid computed, and the running state of
-// argmax_bid updated (top_step's best and second bid, the number of eligible bidders at the top,
-// a bit mask of them, the value of the bidder that last raised the top) together with vmax and, for
-// all_pay, the running sums of the dense outcome. No per-profile array (values, bids, metric block)
-// is live across the profile, so the kernel fits in 64 registers (kernels/resource_bounds.txt).
+// Shapes: one group of N <= kMaxDeviceBidders bidders (uniform, exponential or power values), one
+// mechanism per pass; a profile's metric block is kKernelMetrics = metric::per_mechanism(1) doubles.
+// The body streams over the bidders: bidder k's value is drawn (Stream(seed, profile, kValueLane)'s
+// k-th uniform, as draw_values draws it), its bid computed, and the running state of argmax_bid
+// updated (top_step's best and second bid, a bit mask of the eligible bidders at the top, the value
+// of the bidder that last raised the top) together with vmax and, for all_pay, the running sums of
+// the dense outcome. No per-profile array (values, bids, metric block) is live across the profile, so
+// the kernel fits in 64 registers with no stack and no spills (kernels/resource_bounds.txt). The rule
+// is a template parameter (kernel_form: second and first price share one form).
 //
 // When several candidates remain (a tie at the top of an auction; several buyers at or above a
 // posted price), the winner is the j-th candidate in agent order, j drawn from the mechanism's
 // auxiliary stream as argmax_bid and PriceOffer draw it (Stream::below); its value is drawn again from
 // its own Philox block (counter-based: the same bits), its bid recomputed. all_pay's utility sum, whose
 // winner term sits at the winner's position in the sum, is re-summed over a replay of the stream in
-// that case (a tie at the top of all_pay: rare).
+// that case (a tie at the top of all_pay: rare with continuous values).
 //
-// Bits: every metric is computed with the IEEE operations of the generic path in the same order
-// (fast_single_item.hpp's mechanism_block<N, 1, true, true>, itself bitwise evaluate_values). The
-// sums of the dense outcome that the stream cannot form in agent order are derived exactly:
+// Bits (determinism): every metric is computed with the IEEE operations of the generic path in the
+// same order (fast_single_item.hpp's mechanism_block<N, 1, true, true>, itself bitwise
+// evaluate_values), so a profile's block depends only on (seed, profile, pass), not on the thread or
+// the grid. The sums of the dense outcome that the stream cannot form in agent order are derived
+// exactly:
 //   allocated = held = Σ_k x_k = 1 or 0 (sums of 0.0 and one 1.0);
 //   welfare = Σ_k v_k x_k = 0.0 + v_w (every other term is ±0, which never changes a sum begun at +0);
 //   utility = Σ_k (v_k x_k − t_k): the losers' terms are −t_k (±0 when t_k = 0, no change), so with
