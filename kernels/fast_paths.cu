@@ -117,7 +117,8 @@ class FastChunks final : public ChunkSource {
       MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
       for (int m = 0; m < M; ++m) {  // grid of mechanism m's kernel on device d
         int per_sm = 0;
-        MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel_for<N>(plan_.mech[m].rule), kBlock, 0));
+        const FastKernel kernel = kernel_for<N>(plan_.mech[m].rule);
+        MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kBlock, 0));
         grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
         batch = std::max(batch, grid_.back());
       }
@@ -146,8 +147,8 @@ class FastChunks final : public ChunkSource {
     const int M = plan_.n_mechanisms;
     for (int m = 0; m < M; ++m) {
       const std::uint64_t grid = std::min(grid_[static_cast<size_t>(d) * M + m], count);
-      kernel_for<N>(plan_.mech[m].rule)<<<static_cast<unsigned>(grid), kBlock>>>(fast::make_fast_pass(plan_, m), samples_,
-                                                                                 c0, count, buf_[d]->ptr);
+      const FastKernel kernel = kernel_for<N>(plan_.mech[m].rule);
+      kernel<<<static_cast<unsigned>(grid), kBlock>>>(fast::make_fast_pass(plan_, m), samples_, c0, count, buf_[d]->ptr);
       MCREV_CUDA(cudaGetLastError());
       std::vector<double>& h = host_[d];
       MCREV_CUDA(cudaMemcpy(h.data(), buf_[d]->ptr, count * kPass * sizeof(double), cudaMemcpyDeviceToHost));

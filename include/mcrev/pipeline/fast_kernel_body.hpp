@@ -412,11 +412,11 @@ MCREV_FAST_UNROLL
   }
 }
 
-/// One thread's leaf of the fast kernel: profiles [begin, end) of the pass (R = kernel_form(pass.mech.rule)),
-/// each profile's outcome streamed (kernel_row) and added to the leaf sums (kernel_leaf_add). The leaf
-/// is one of thread_range's: begin a multiple of kLeafProfiles, at most kLeafProfiles profiles (so the
-/// leaf's first profile is the one with p % kLeafProfiles == 0). Its profile count, end − begin, is
-/// the caller's (kernel_leaf_finish).
+/// One thread's leaf of the fast kernel: profiles [begin, end) of the pass (R =
+/// kernel_form(pass.mech.rule)), each profile's outcome streamed (kernel_row) and added to the leaf
+/// sums (kernel_leaf_add). The leaf is one of thread_range's: begin a multiple of kLeafProfiles, at
+/// most kLeafProfiles profiles (so the leaf's first profile is the one with p % kLeafProfiles == 0).
+/// Its profile count, end − begin, is the caller's (kernel_leaf_finish).
 template <int N, Rule R>
 MCREV_HD inline void kernel_leaf(const FastPass& pass, std::uint64_t begin, std::uint64_t end, double* acc, int stride) {
   for (std::uint64_t p = begin; p < end; ++p)
