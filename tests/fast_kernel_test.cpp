@@ -28,7 +28,7 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 
 constexpr int K = fast::kKernelMetrics;
 
-// Chunk c of pass m as fast_kernel<N> computes it ([n, mean[K], m2[K], cross]).
+// Chunk c of pass m as fast_kernel<N, R> computes it ([n, mean[K], m2[K], cross]).
 template <int N>
 std::vector<double> fast_chunk(const fast::FastPass& pass, std::uint64_t samples, std::uint64_t c) {
   constexpr int kRows = 3 * K + 1;

@@ -44,7 +44,7 @@
 
 namespace mcrev::fast {
 
-/// Most bidders of the CPU fast path, of the CUDA fast kernel (values in registers, fast_kernel<N>),
+/// Most bidders of the CPU fast path, of the CUDA fast kernel (values streamed, fast_kernel<N, R>),
 /// and most bidder groups.
 inline constexpr int kMaxBidders = 32;
 inline constexpr int kMaxDeviceBidders = 8;
