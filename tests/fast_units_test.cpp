@@ -66,7 +66,9 @@ struct Counts {
   std::uint64_t fast = 0, contested = 0;
 };
 
-// Profiles [0, profiles): units_profile<double> against evaluate_values, every metric bit for bit.
+// Profiles [0, profiles): units_profile<kK, kD, double> against evaluate_values, every metric bit
+// for bit (kK, kD: the plan's k and max demand as constants, or 0).
+template <int kK = 0, int kD = 0>
 Counts compare_profiles(const ModelData& md, std::uint64_t profiles) {
   const Model m = md.view();
   std::string why;
@@ -81,7 +83,7 @@ Counts compare_profiles(const ModelData& md, std::uint64_t profiles) {
     draw_values(m, p, v.data());
     evaluate_values(m, p, 0, M, v.data(), b.data(), generic.data());
     double contested = -1.0;
-    fast::units_profile<double>(plan, v.data(), quick.data(), &contested);
+    fast::units_profile<kK, kD, double>(plan, v.data(), quick.data(), &contested);
     EXPECT_TRUE(contested == 0.0 || contested == 1.0);
     if (contested != 0.0) {
       ++c.contested;
@@ -150,6 +152,7 @@ TEST(FastUnits, EveryRuleEqualsGenericForSeveralKnd) {
     const ModelData md = model_of(units_text(cs.k, cs.n, cs.d, kUniform, kAllRules));
     const Counts c = compare_profiles(md, cs.n * cs.d > 20 ? 40000 : 100000);
     EXPECT_EQ(c.contested, 0u);  // continuous values: no contested units
+    if (cs.k == 3 && cs.d == 2) compare_profiles<3, 2>(md, 50000);  // the unrolled instantiation
     compare_batches(md, 0, 3000);
   }
 }
@@ -324,7 +327,7 @@ kind = "pay_as_bid"
   const double v[4] = {0.9, 0.3, 0.8, 0.5};
   std::vector<double> out(3 * plan.block());
   double contested = -1.0;
-  fast::units_profile<double>(plan, v, out.data(), &contested);
+  fast::units_profile<0, 0, double>(plan, v, out.data(), &contested);
   EXPECT_EQ(contested, 0.0);
   const int B = plan.block();
   EXPECT_EQ(out[metric::kRevenue], 0.5 + 0.5);
@@ -339,7 +342,7 @@ kind = "pay_as_bid"
   EXPECT_EQ(out[2 * B + metric::kRevenueDiff], (0.9 + 0.8) - (0.5 + 0.5));
   // contested: 0.5 and 0.5 compete for the second unit
   const double t[4] = {0.9, 0.5, 0.5, 0.1};
-  fast::units_profile<double>(plan, t, out.data(), &contested);
+  fast::units_profile<0, 0, double>(plan, t, out.data(), &contested);
   EXPECT_EQ(contested, 1.0);
 }
 
@@ -371,4 +374,34 @@ incentives = { expost_regret = true, interim_loss = false, deviations = 8 }
   Scenario sc = parse_scenario(units_text(17, 10, 2, kUniform, "[[mechanisms]]\nkind = \"vcg\"\n"));
   sc.samples = 1000;
   EXPECT_EQ(run_cpu_scenario(sc, 1).path, "generic path (units outside 1..16)");
+}
+
+TEST(FastUnits, UnrolledBodiesWithTwoGroupsEqualGeneric) {
+  // Every (k, demand) the CPU batch unrolls (cpu_fast_units.cpp, pick_body), with two groups of the
+  // same demand and personal reserves, so the unrolled loops also run over groups.
+  for (int k : {1, 2, 3, 4})
+    for (int d : {1, 2}) {
+      SCOPED_TRACE("k = " + std::to_string(k) + ", d = " + std::to_string(d));
+      const ModelData md = model_of("samples = 10\nseed = 2\n[market]\nkind = \"units\"\nunits = " + std::to_string(k) +
+                                    "\n[[bidders]]\ncount = 3\ndemand = " + std::to_string(d) + "\nvalue = " + kUniform +
+                                    "\n[[bidders]]\ncount = 2\ndemand = " + std::to_string(d) +
+                                    "\nvalue = { dist = \"power\", low = 0.0, high = 1.0, k = 2.0 }\n" + R"(
+[[mechanisms]]
+kind = "vcg"
+reserve = [0.2, 0.4]
+[[mechanisms]]
+kind = "uniform_price"
+reserve = [0.2, 0.4]
+[[mechanisms]]
+kind = "pay_as_bid"
+[[mechanisms]]
+kind = "uniform_price"
+name = "la"
+price_rule = "last_accepted"
+seller_value = 0.3
+)");
+      const Counts c = compare_profiles(md, 30000);
+      EXPECT_EQ(c.contested, 0u);
+      compare_batches(md, 0, 3000);
+    }
 }

@@ -32,11 +32,15 @@ class UnitsBatch {
   /// fallback's scratch). Returns the number of profiles that took the generic path (contested units).
   int run(std::uint64_t first, int count, double* b, double* xs, int row);
 
+  /// The batch's loops for one instruction set and (k, max demand) (cpu_fast_units.cpp).
+  using Body = void (*)(const fast::UnitsPlan&, const double* vs, int count, double* xs, int row, double* flag);
+
  private:
   const Model md_;
   const fast::UnitsPlan plan_;
   const Isa isa_;
-  std::vector<double> u_, v_, cols_, flag_;  // uniforms, values [profile][slot], [slot][profile] + metrics [metric][profile], ties
+  const Body body_;
+  std::vector<double> vs_, v_, flag_;  // values [slot][profile]; one profile's values; contested flags
 };
 
 }  // namespace mcrev::cpu

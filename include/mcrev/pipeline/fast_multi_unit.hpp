@@ -119,16 +119,41 @@ MCREV_FAST_INLINE void top_insert(T* top, int K, T x) {
   }
 }
 
+/// Sorts each agent's marginal values v[first_value + j · d, + d) in decreasing order, bitwise what
+/// sort_decreasing (draw_values) gives for values that are not NaN: an odd-even transposition network
+/// whose compare-exchanges swap only strictly smaller entries, hence stable like the insertion sort.
+/// kD > 0: every group's demand is kD.
+template <int kD = 0, class T>
+MCREV_FAST_INLINE void sort_marginal_values(const UnitsPlan& p, T* v) {
+  for (int g = 0; g < p.n_groups; ++g) {
+    const int d = kD > 0 ? kD : p.group_demand[g];
+    if (d == 1) continue;
+    for (int i = p.group_first[g]; i < p.group_first[g + 1]; ++i) {
+      T* x = v + p.group_first_value[g] + (i - p.group_first[g]) * d;
+      for (int round = 0; round < d; ++round)
+        for (int a = round & 1; a + 1 < d; a += 2) {
+          const auto swap = x[a] < x[a + 1];
+          const T hi = swap ? x[a + 1] : x[a], lo = swap ? x[a] : x[a + 1];
+          x[a] = hi;
+          x[a + 1] = lo;
+        }
+    }
+  }
+}
+
 /// Every mechanism of the plan on one profile (T = double) or on W profiles (T = W lanes): values
 /// v[0..n_values) (value slot order of draw_values, each agent's marginal values decreasing); writes
 /// n_mechanisms blocks of p.block() to out (block m at out + m · p.block()), exactly what
 /// evaluate_values writes, in every lane whose *contested is 0. *contested: 1 in a lane where some
 /// mechanism's units at the threshold are contested (the generic rule draws; that lane's blocks are
 /// unspecified and the caller evaluates the profile with evaluate_values), else 0.
-template <class T>
+/// kK > 0: p.units == kK, and kD > 0: every group's demand is kD, known at compile time (the loops
+/// over the top list and the marginal values unroll, the list stays in registers); 0: read from the
+/// plan.
+template <int kK = 0, int kD = 0, class T>
 MCREV_FAST_INLINE void units_profile(const UnitsPlan& p, const T* v, T* out, T* contested) {
   const T none = lanes<T>(kNoBid), zero = lanes<T>(0.0), one = lanes<T>(1.0), minus = lanes<T>(-1.0);
-  const int k = p.units, K = p.top(), B = p.block(), G = p.n_groups;
+  const int k = kK > 0 ? kK : p.units, K = k + (kD > 0 ? kD : p.max_demand), B = p.block(), G = p.n_groups;
   const T kd = lanes<T>(static_cast<double>(k)), supply = kd;
   // The top k of all values (first_best_units).
   T best[kMaxUnits];
@@ -146,7 +171,7 @@ MCREV_FAST_INLINE void units_profile(const UnitsPlan& p, const T* v, T* out, T* 
       }
       for (int g = 0; g < G; ++g) {
         const T r = lanes<T>(mk.reserve[g]);
-        const int d = p.group_demand[g];
+        const int d = kD > 0 ? kD : p.group_demand[g];
         for (int i = p.group_first[g]; i < p.group_first[g + 1]; ++i) {
           const T who = lanes<T>(static_cast<double>(i));
           const int s0 = p.group_first_value[g] + (i - p.group_first[g]) * d;
@@ -166,7 +191,7 @@ MCREV_FAST_INLINE void units_profile(const UnitsPlan& p, const T* v, T* out, T* 
     T revenue = zero, welfare = zero, allocated = zero, active = zero;
     for (int g = 0; g < G; ++g) {
       const T r = lanes<T>(mk.reserve[g]);
-      const int d = p.group_demand[g];
+      const int d = kD > 0 ? kD : p.group_demand[g];
       T held = zero, paid = zero, util = zero, negative = zero;
       for (int i = p.group_first[g]; i < p.group_first[g + 1]; ++i) {
         const int s0 = p.group_first_value[g] + (i - p.group_first[g]) * d;
