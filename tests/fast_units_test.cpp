@@ -405,3 +405,37 @@ seller_value = 0.3
       compare_batches(md, 0, 3000);
     }
 }
+
+TEST(FastUnits, NegativeValuesAndZerosEqualGeneric) {
+  // Values below zero (ineligible at reserve 0: mv · 0 = −0.0 in the fast sums; in the first best),
+  // values and reserves equal to 0.0: still the generic bits; contested profiles fall back.
+  const std::string value = R"({ dist = "discrete", values = [-0.5, 0.0, 0.25, 0.5, 0.8], probs = [0.3, 0.2, 0.2, 0.2, 0.1] })";
+  const std::string mechs = R"(
+[[mechanisms]]
+kind = "vcg"
+reserve = 0.0
+[[mechanisms]]
+kind = "uniform_price"
+reserve = 0.0
+seller_value = 0.1
+[[mechanisms]]
+kind = "pay_as_bid"
+reserve = 0.0
+[[mechanisms]]
+kind = "vcg"
+name = "vcg0"
+reserve = 0.0
+[[mechanisms]]
+kind = "uniform_price"
+name = "la"
+price_rule = "last_accepted"
+reserve = 0.25
+)";
+  for (int d : {1, 2, 3}) {
+    SCOPED_TRACE("d = " + std::to_string(d));
+    const ModelData md = model_of(units_text(2, 4, d, value, mechs));
+    const Counts c = compare_profiles(md, 60000);
+    EXPECT_GT(c.fast, 1000u);
+    EXPECT_GT(compare_batches(md, 0, 10000), 0);
+  }
+}

@@ -137,7 +137,7 @@ __attribute__((target("avx2"))) void units_avx2(const fast::UnitsPlan& p, const 
   units_body<4, kK, kD>(p, vs, count, xs, row, flag);
 }
 template <int kK, int kD>
-__attribute__((target("avx512f"))) void units_avx512(const fast::UnitsPlan& p, const double* vs, int count,
+__attribute__((target("avx512f,avx512dq"))) void units_avx512(const fast::UnitsPlan& p, const double* vs, int count,
                                                      double* xs, int row, double* flag) {
   units_body<8, kK, kD>(p, vs, count, xs, row, flag);
 }
@@ -146,8 +146,9 @@ __attribute__((target("avx512f"))) void units_avx512(const fast::UnitsPlan& p, c
 template <int kK, int kD>
 UnitsBatch::Body body_for(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::Avx512) return units_avx512<kK, kD>;
-  if (isa == Isa::Avx2) return units_avx2<kK, kD>;
+  // AVX-512 with AVX512DQ (a compare's mask as a vector, as in cpu_fast.cpp); else the AVX2 loops
+  if (isa == Isa::Avx512 && __builtin_cpu_supports("avx512dq")) return units_avx512<kK, kD>;
+  if (isa == Isa::Avx512 || isa == Isa::Avx2) return units_avx2<kK, kD>;
 #endif
   (void)isa;
   return units_portable<kK, kD>;

@@ -42,6 +42,8 @@
 #include "mcrev/model/model.hpp"
 #include "mcrev/pipeline/fast_single_item.hpp"  // MCREV_FAST_INLINE, kMaxGroups
 
+#include <cfloat>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -86,11 +88,25 @@ template <class T>
 MCREV_FAST_INLINE T lanes(double a) {
   if constexpr (std::is_same_v<T, double>) {
     return a;
+  } else if constexpr (sizeof(T) == 2 * sizeof(double)) {
+    return T{a, a};
+  } else if constexpr (sizeof(T) == 4 * sizeof(double)) {
+    return T{a, a, a, a};
   } else {
-    T x;
-    for (int i = 0; i < static_cast<int>(sizeof(T) / sizeof(double)); ++i) x[i] = a;
-    return x;
+    static_assert(sizeof(T) == 8 * sizeof(double), "2, 4 or 8 lanes");
+    return T{a, a, a, a, a, a, a, a};
   }
+}
+
+/// Hides x's origin from the optimizer (vectors on the host): GCC would otherwise fold a comparison of
+/// a value made by a selection into a selection on combined conditions, which it lowers lane by lane
+/// for AVX-512. No instruction; no effect on the value.
+template <class T>
+MCREV_FAST_INLINE void opaque(T& x) {
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
+  if constexpr (!std::is_same_v<T, double>) asm("" : "+v"(x));
+#endif
+  (void)x;
 }
 
 /// Inserts x (owner o) into the decreasing list top[0..K): compare-exchanges down the list; an
@@ -182,28 +198,38 @@ MCREV_FAST_INLINE void units_profile(const UnitsPlan& p, const T* v, T* out, T* 
         }
       }
     }
+    // Single selections and exact 0/1 arithmetic below, no selection on a combination of conditions:
+    // GCC lowers those lane by lane for AVX-512 (docs/cpu_backend.md). A winning bid is eligible and
+    // >= c_(k): x >= lim_g = max(r_g, floor) with floor = c_(k), or the lowest double above kNoBid
+    // when fewer than k bids are eligible (every eligible bid wins).
     const T thr = top[k - 1], rejected = top[k];  // c_(k), c_(k+1) (kNoBid when missing)
-    const T at = rejected == thr ? rejected : none;  // contested: c_(k+1) == c_(k) > kNoBid
-    const T c = at == none ? zero : one;
+    const T floor = thr == none ? lanes<T>(-DBL_MAX) : thr;
+    const T c = rejected == floor ? one : zero;  // contested: c_(k+1) == c_(k) > kNoBid
     tie = c > tie ? c : tie;
     T tau = top[0];  // the lowest winning bid c_(min(k, E)) (last_accepted)
     for (int s = 1; s < k; ++s) tau = top[s] == none ? tau : top[s];
     T revenue = zero, welfare = zero, allocated = zero, active = zero;
     for (int g = 0; g < G; ++g) {
       const T r = lanes<T>(mk.reserve[g]);
+      const T lim = r > floor ? r : floor;
       const int d = kD > 0 ? kD : p.group_demand[g];
       T held = zero, paid = zero, util = zero, negative = zero;
       for (int i = p.group_first[g]; i < p.group_first[g + 1]; ++i) {
         const int s0 = p.group_first_value[g] + (i - p.group_first[g]) * d;
         const T* mv = v + s0;
-        T x = zero, bid_sum = zero;
+        // x: units won; bid_sum: pay_as_bid's sum of the winning bids; value: holding_value(mv, d, x)
+        // (the winning bids are the first x: mv decreases), mv · 0 = ±0 adds nothing to a sum that
+        // starts at +0.0
+        T x = zero, bid_sum = zero, value = zero;
         for (int q = 0; q < d; ++q) {
-          const T xe = mv[q] >= r ? mv[q] : none;
-          T w = xe >= thr ? one : zero;
-          w = xe == none ? zero : w;
+          const T w = mv[q] >= lim ? one : zero;
           x += w;  // units += 1.0 per winning bid
-          if (mk.rule == UnitsRule::PayAsBid) bid_sum = w == one ? bid_sum + mv[q] : bid_sum;
+          opaque(x);
+          const T won = mv[q] * w;
+          if (mk.rule == UnitsRule::PayAsBid) bid_sum += won;
+          if (d > 1) value += won;
         }
+        if (d == 1) value = mv[0] * x;
         T t;
         switch (mk.rule) {
           case UnitsRule::PayAsBid: t = bid_sum; break;
@@ -221,27 +247,21 @@ MCREV_FAST_INLINE void units_profile(const UnitsPlan& p, const T* v, T* out, T* 
           default: {  // vcg_payment over the top list
             const T who = lanes<T>(static_cast<double>(i));
             const T from = kd - x + one;  // k − q + 1 (exact: small whole numbers)
+            // the e-th entry counts when another agent's and of rank in [from, k] among the others:
+            // weight 1, else 0 (term · 0 = ±0: the reserve is finite)
             T rank = zero, total = zero;
             for (int e = 0; e < K; ++e) {
-              const auto mine = own[e] == who;
-              rank = mine ? rank : rank + one;
-              T term = top[e] > r ? top[e] : r;
-              term = rank >= from ? term : zero;
-              term = rank > kd ? zero : term;
-              term = mine ? zero : term;
-              total += term;
+              T other = own[e] == who ? zero : one;
+              opaque(other);
+              rank += other;
+              const T in = rank >= from ? one : zero;
+              const T upto = rank > kd ? zero : one;
+              const T term = top[e] > r ? top[e] : r;
+              total += term * (other * in * upto);
             }
             t = total;
             break;
           }
-        }
-        // holding_value(mv, d, x)
-        T value;
-        if (d == 1) {
-          value = mv[0] * x;
-        } else {
-          value = zero;
-          for (int q = 0; q < d; ++q) value = x >= lanes<T>(q + 1.0) ? value + mv[q] : value;
         }
         revenue += t;
         const T u = value - t;
@@ -335,6 +355,7 @@ inline UnitsPlan make_units_plan(const Model& md, std::string* why = nullptr) {
     bool same = m > 0;
     for (int g = 0; g < md.n_groups; ++g) {
       f.reserve[g] = md.reserve_of(mech, g);
+      if (!std::isfinite(f.reserve[g])) return no("mechanism " + std::to_string(m) + ": a reserve that is not finite");
       same = same && f.reserve[g] == p.mech[m - 1].reserve[g];
       const Strategy& st = md.strategies[mech.strategies + g];
       if (mech.reports_values == 0 && st.kind != StrategyKind::Truthful)
