@@ -10,7 +10,8 @@
 // path): market units with 1 <= k <= kMaxUnits, private values ([values] absent), independent draws,
 // no variance reduction, no incentive block or quantile sketches, 1 <= groups <= kMaxGroups,
 // n_values = Σ_g count_g · demand_g <= kMaxUnitsValues, every mechanism vcg, uniform_price (either
-// price rule) or pay_as_bid, every group bidding truthfully (reports = the marginal values).
+// price rule) or pay_as_bid with finite reserves, every group bidding truthfully (reports = the
+// marginal values). Refusals name their reason (*why), reported in run.path by the CPU backend.
 //
 // The rule (mcrev/mechanisms/multi_unit.hpp, MultiUnit::allocate) as computed here, per profile:
 //  * the top list: the K = k + max demand highest eligible bids c_(1) >= ... >= c_(K) (a bid x of
@@ -29,8 +30,11 @@
 //  * the metric block: write_metrics / dense_group_metrics / budget_metrics for the units market
 //    (per group allocation, payment, utility; the budget block with the IR violations and activity;
 //    first_best_units from the top k of all values) with the same IEEE operations in the same order,
-//    so a profile's block is bitwise what evaluate_values writes. Adding a zero term or a selection
-//    in place of a skipped addition keeps the bits: a sum that starts at +0.0 is never −0.0.
+//    so a profile's block is bitwise what evaluate_values writes. A skipped addition is done as the
+//    addition of (finite term) · 0 = ±0.0, which keeps the bits: the sums start at +0.0, and a sum
+//    that starts at +0.0 is never −0.0, so adding ±0.0 leaves it unchanged.
+// Determinism: a pure function of the values and the plan; every lane width gives the same bits
+// (compile with -ffp-contract=off: no fused multiply-add).
 // Checked profile by profile in tests/fast_units_test.cpp. Cost per profile: O(n_values · (k + d))
 // compare-exchanges per distinct reserve vector, O(n · (k + d)) per vcg mechanism.
 //
@@ -103,8 +107,8 @@ MCREV_FAST_INLINE T lanes(double a) {
 /// for AVX-512. No instruction; no effect on the value.
 template <class T>
 MCREV_FAST_INLINE void opaque(T& x) {
-#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
-  if constexpr (!std::is_same_v<T, double>) asm("" : "+v"(x));
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  if constexpr (!std::is_same_v<T, double>) asm("" : "+v"(x));  // an SSE/AVX register
 #endif
   (void)x;
 }
