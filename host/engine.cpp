@@ -16,6 +16,7 @@
 #include "solvers/two_sided.hpp"
 #include "vr/variance_reduction.hpp"
 #include "backends/cpu_fast.hpp"
+#include "backends/cpu_fast_units.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -803,6 +804,7 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
   res.seed = sc.seed;
   res.backend = backend_name(b);
   res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda, options.fast_path);  // docs/cpu_backend.md, "Fast path"
+  cpu::units_evaluation_path(md.view(), b == Backend::Cuda, options.fast_path, &res.path);  // units market
   res.confidence = sc.confidence;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];

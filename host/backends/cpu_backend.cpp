@@ -7,6 +7,7 @@
 
 #include "backends/cpu_batch.hpp"
 #include "backends/cpu_fast.hpp"
+#include "backends/cpu_fast_units.hpp"
 #include "mcrev/pipeline/variance_reduction.hpp"
 
 #include <algorithm>
@@ -42,6 +43,7 @@ struct ChunkWorker {
   std::vector<double> u, v, b, xs, leaf, partner, leaves;
   cpu::LeafAccumulator acc;
   std::unique_ptr<cpu::FastBatch> fast;  // the single-item fast path (cpu_fast.hpp), when eligible
+  std::unique_ptr<cpu::UnitsBatch> units;  // the multi-unit fast path (cpu_fast_units.hpp), when eligible
 
   static int batch_size(const Model& m, int row) {
     // keep the batch's values and metrics within ~32 KiB (L1)
@@ -61,6 +63,8 @@ struct ChunkWorker {
       fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
       leaves.resize(static_cast<size_t>(cpu::FastBatch::kLeaves) * s.size());
     }
+    const fast::UnitsPlan units_plan = cpu::units_plan_for_run(m, allow_fast);
+    if (units_plan.eligible) units = std::make_unique<cpu::UnitsBatch>(m, units_plan, isa);
   }
 
   // Profiles [begin, end): begin is a multiple of kLeafProfiles.
@@ -91,6 +95,8 @@ struct ChunkWorker {
                           xs.data() + static_cast<size_t>(j) * row, partner.data());
         } else if (fast) {
           fast->run(first, count, b.data(), xs.data(), row);
+        } else if (units) {
+          units->run(first, count, b.data(), xs.data(), row);
         } else {
           cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
           cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
