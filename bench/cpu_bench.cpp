@@ -146,7 +146,7 @@ void BM_PhiloxOnly(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->Arg(40)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFilling)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFillingVsSecondPrice)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DefaultScenario)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -6,6 +6,7 @@
 #include "mcrev/core/sketch.hpp"
 
 #include "backends/cpu_batch.hpp"
+#include "backends/cpu_divisible.hpp"
 #include "backends/cpu_fast.hpp"
 #include "mcrev/pipeline/variance_reduction.hpp"
 
@@ -78,7 +79,8 @@ struct ChunkWorker {
                           xs.data() + static_cast<size_t>(j) * row, partner.data());
         } else if (fast) {
           fast->run(first, count, b.data(), xs.data(), row);
-        } else {
+        } else if (!cpu::draw_evaluate_divisible_steps(model, isa, first, count, u.data(), v.data(), b.data(),
+                                                       xs.data(), row)) {  // (one-group step markets)
           cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
           cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
         }

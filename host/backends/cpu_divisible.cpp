@@ -8,6 +8,10 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 // The 32-byte vectors below never cross a call (everything that takes one is inlined).
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -401,6 +405,270 @@ __attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan&
 }
 #endif
 
+#if defined(__x86_64__)
+// ---- Eight profiles per vector with AVX-512 (the fused draw and clearing, draw_evaluate_divisible_steps) ----
+// profiles_of's arithmetic, operation for operation, with the selects as mask registers: `c ? a : b`
+// is a blend, `s += c ? y : 0.0` a masked add (s + 0.0 = s: none of these sums is ever −0), `a > b ?
+// a : b` is vmaxpd(a, b) and `a < b ? a : b` vminpd(a, b) (both return the second operand unless the
+// comparison holds, as the conditional does). The network (top_of) is the same template on 8-lane
+// vectors. Profile-major values are written only for the lanes the per-profile model takes over.
+typedef double V8 __attribute__((vector_size(64)));
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512dq,avx512vl,avx512bw")
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's AVX-512 intrinsics (bug 105593)
+#endif
+namespace z8 {
+typedef __m512d Z;
+typedef __mmask8 K;
+MCREV_AI K gt(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+MCREV_AI K ge(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+MCREV_AI K lt(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+MCREV_AI K eq(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+MCREV_AI K ne(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ); }  // !(a == b)
+MCREV_AI Z sel(K k, Z a, Z b) { return _mm512_mask_blend_pd(k, b, a); }  // k ? a : b
+MCREV_AI Z add_if(K k, Z s, Z y) { return _mm512_mask_add_pd(s, k, s, y); }  // s += k ? y : 0.0 (s != −0)
+MCREV_AI double lane(Z v, int l) {
+  alignas(64) double t[8];
+  _mm512_store_pd(t, v);
+  return t[l];
+}
+
+struct Lanes {
+  const Model& md;
+  const StepsPlan& p;
+  std::uint64_t first;  // the profile of v's row 0
+  int j0;               // this vector's first profile (row of v and xs)
+  double* v;            // profile-major values, written here for the lanes that need them
+  unsigned ready = 0;   // lanes whose values are in v
+  const Z* x;           // the agents' sorted values, x[a * m + e]
+  void values_of(int l) {
+    if (ready >> l & 1) return;
+    ready |= 1u << l;
+    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
+    for (int k = 0; k < p.agents * p.m; ++k) out[k] = lane(x[k], l);
+  }
+};
+
+// Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
+// (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
+// sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
+// with a tie at λ (their values are in v; the caller evaluates them per profile).
+int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live, double* v,
+                double* b, double* xs, int row) {
+  const int N = p.agents, m = p.m, block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
+  const K liveK = static_cast<K>((1u << live) - 1u);
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q), ninf = _mm512_set1_pd(-HUGE_VAL);
+  const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
+  Z x[kMaxFastAgents * kMaxDemand];
+  for (int a = 0; a < N; ++a) {
+    Z y[kMaxDemand];
+    for (int e = 0; e < m; ++e) {
+      const double* src = u + static_cast<size_t>(p.first_value + a * m + e) * kMaxBatch + j0;
+      Z t = _mm512_mask_loadu_pd(ninf, liveK, src);
+      if (uniform) t = _mm512_add_pd(lo, _mm512_mul_pd(span, t));  // low + (high − low) · u
+      y[e] = t;
+    }
+    // sort_columns' network: m rounds of odd-even transposition, swapping only strictly smaller entries
+    for (int r = 0; r < m; ++r)
+      for (int i = r & 1; i + 1 < m; i += 2) {
+        const Z a0 = y[i], b0 = y[i + 1];
+        y[i] = _mm512_max_pd(b0, a0);
+        y[i + 1] = _mm512_min_pd(a0, b0);
+      }
+    for (int e = 0; e < m; ++e) x[a * m + e] = y[e];
+  }
+  Lanes ln{md, p, 0, j0, v, 0, x};
+  V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  const V8* top = p.kstar > 0 ? top_of(p, reinterpret_cast<const V8*>(x), buf_a, buf_b) : nullptr;
+  const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
+  Z X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents], value[kMaxFastAgents];
+  Z baseline = zero;
+  K bad = 0;
+  const Z wv = _mm512_set1_pd(w);
+  Z kw[kMaxDemand];
+  for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
+  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi];
+    const Z r = _mm512_set1_pd(mech.reserve);
+    const K above = gt(kth, r);
+    const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
+    Z strict = zero, ties = zero;
+    for (int a = 0; a < N; ++a) {
+      Z c = zero, t = zero, s = zero;
+      for (int e = 0; e < m; ++e) {
+        const Z y = x[a * m + e];
+        const K g = gt(y, lambda);
+        c = add_if(g, c, one);
+        t = add_if(eq(y, lambda), t, one);
+        s = add_if(g, s, qv);
+      }
+      C[a] = c;
+      T[a] = t;
+      X[a] = s;
+      strict = _mm512_add_pd(strict, s);
+      ties = _mm512_add_pd(ties, t);
+    }
+    const Z want1 = _mm512_maskz_mov_pd(above, one);
+    bad |= ne(ties, want1) & liveK;
+    const Z tied = _mm512_maskz_mov_pd(above, qv);
+    const Z left0 = _mm512_sub_pd(_mm512_set1_pd(S), strict), left = _mm512_max_pd(left0, zero);
+    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, _mm512_div_pd(left, tied)));
+    const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
+    for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
+    const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
+    for (int a = 0; a < N; ++a) {
+      Z val = zero;
+      for (int k = 0; k < m; ++k) {
+        const Z rest = _mm512_sub_pd(X[a], kw[k]);
+        const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
+        val = add_if(gt(rest, zero), val, piece);
+      }
+      value[a] = val;
+    }
+    if (mech.kind == MechKind::DivUniformPrice) {
+      for (int a = 0; a < N; ++a) T[a] = _mm512_mul_pd(lambda, X[a]);
+    } else if (mech.kind == MechKind::DivPayAsBid) {
+      for (int a = 0; a < N; ++a) T[a] = value[a];
+    } else {  // vcg: profiles_of's walk (see there), the own-step tests as masks
+      K need = 0;
+      if (p.kstar == 0) {
+        for (int a = 0; a < N; ++a) T[a] = zero;
+      } else {
+        const V8* R8 = top + (p.kstar - 1);
+        Z R[kMaxWalk + 1], res[kMaxWalk];
+        K base[kMaxWalk];
+        for (int i = 0; i <= p.walk; ++i) R[i] = static_cast<Z>(R8[i]);
+        const Z rq = _mm512_sub_pd(qv, _mm512_mul_pd(qv, share));
+        for (int i = 0; i < p.walk; ++i) need |= eq(R[i], R[i + 1]) & ge(R[i], r);
+        const K more = ge(R[p.walk - 1], r);
+        for (int i = 0; i < p.walk; ++i) {
+          res[i] = sel(eq(R[i], lambda), rq, qv);
+          base[i] = ge(R[i], r) & gt(res[i], zero);
+        }
+        for (int a = 0; a < N; ++a) {
+          Z want = _mm512_max_pd(X[a], zero);  // X > 0 ? X : 0
+          Z t = zero;
+          const Z* own = x + a * m;
+          for (int i = 0; i < p.walk; ++i) {
+            const Z y = R[i];
+            K ok = base[i];
+            for (int e = 0; e < m; ++e) ok = _mm512_mask_cmp_pd_mask(ok, y, own[e], _CMP_NEQ_UQ);
+            ok &= gt(want, zero);
+            const Z take = _mm512_min_pd(want, res[i]);  // want < res ? want : res
+            t = add_if(ok, t, _mm512_mul_pd(y, take));
+            want = _mm512_mask_sub_pd(want, ok, want, take);
+          }
+          T[a] = t;
+          need |= gt(want, zero) & more;
+        }
+      }
+      need &= liveK & static_cast<K>(~bad);
+      for (int l = 0; l < live; ++l) {  // vcg_fill itself, from the merge's state the counts give
+        if (!(need >> l & 1)) continue;
+        ln.values_of(l);
+        const double* vl = v + static_cast<size_t>(j0 + l) * md.n_values;
+        Outcome o = md.outcome_storage(b);
+        Identities none;
+        DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, vl, none, md.work(b));
+        for (int a = 0; a < N; ++a) {
+          const int c = static_cast<int>(lane(C[a], l));
+          cl.cursor[a] = c;
+          cl.next[a] = c < m ? vl[p.first_value + a * m + c] : -HUGE_VAL;
+          o.alloc[a] = lane(X[a], l);
+        }
+        auto XA = [&](int a) -> double& { return o.alloc[a]; };
+        auto TA = [&](int a) -> double& { return o.transfer[a]; };
+        DivisibleMarket::vcg_fill(cl, mech.reserve, lane(lambda, l), lane(share, l), 0, -1, XA, TA);
+        alignas(64) double t8[8];
+        for (int a = 0; a < N; ++a) {
+          _mm512_store_pd(t8, T[a]);
+          t8[l] = o.transfer[a];
+          T[a] = _mm512_load_pd(t8);
+        }
+      }
+    }
+    // write_metrics (see profiles_of)
+    Z revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
+    K act = 0;
+    for (int a = 0; a < N; ++a) revenue = _mm512_add_pd(revenue, T[a]);
+    for (int a = 0; a < N; ++a) {
+      const Z xa = X[a], ta = T[a], ua = _mm512_sub_pd(value[a], ta);
+      welfare = _mm512_add_pd(welfare, value[a]);
+      allocated = _mm512_add_pd(allocated, xa);
+      held = _mm512_add_pd(held, xa);
+      paid = _mm512_add_pd(paid, ta);
+      util = _mm512_add_pd(util, ua);
+      negative = add_if(lt(ua, zero), negative, one);
+      act |= ne(xa, zero);
+    }
+    if (mi == 0) baseline = revenue;
+    const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
+    const Z gross = welfare, v0v = _mm512_set1_pd(v0), sv = _mm512_set1_pd(supply), invv = _mm512_set1_pd(inv);
+    const Z budget = _mm512_sub_pd(revenue, zero);
+    welfare = _mm512_sub_pd(welfare, zero);
+    const Z unsold = _mm512_sub_pd(sv, allocated);
+    const Z kept = sel(eq(unsold, zero), zero, _mm512_mul_pd(v0v, unsold));
+    const bool same = mech.reserve == mech.seller_value;
+    alignas(64) double o[15][8];
+    _mm512_store_pd(o[0], revenue);
+    _mm512_store_pd(o[1], welfare);
+    _mm512_store_pd(o[2], _mm512_add_pd(revenue, kept));
+    _mm512_store_pd(o[3], unsold);
+    _mm512_store_pd(o[4], _mm512_sub_pd(revenue, baseline));
+    _mm512_store_pd(o[5], _mm512_add_pd(welfare, kept));
+    _mm512_store_pd(o[6], _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity))));
+    _mm512_store_pd(o[7], _mm512_mul_pd(held, invv));
+    _mm512_store_pd(o[8], _mm512_mul_pd(paid, invv));
+    _mm512_store_pd(o[9], _mm512_mul_pd(util, invv));
+    _mm512_store_pd(o[10], budget);
+    _mm512_store_pd(o[11], _mm512_maskz_mov_pd(lt(budget, zero), one));
+    _mm512_store_pd(o[12], _mm512_maskz_mov_pd(act, one));
+    _mm512_store_pd(o[13], _mm512_div_pd(negative, _mm512_set1_pd(count)));
+    _mm512_store_pd(o[14], lambda);
+    static_assert(metric::kRevenue == 0 && metric::kWelfare == 1 && metric::kSellerUtility == 2 &&
+                      metric::kNoSale == 3 && metric::kRevenueDiff == 4 && metric::kSurplus == 5 &&
+                      metric::kOptSurplus == 6 && metric::win(0) == 7 && metric::payment(0) == 8 &&
+                      metric::utility(0) == 9 && metric::per_mechanism(1) + metric::kBudget == 10 &&
+                      metric::per_mechanism(1) + metric::kDeficit == 11 &&
+                      metric::per_mechanism(1) + metric::kActive == 12 &&
+                      metric::per_mechanism(1) + metric::ir_violation(0) == 13 &&
+                      metric::per_mechanism(1) + metric::budget_block(1) == 14,
+                  "the metric block's layout (one group)");
+    for (int l = 0; l < live; ++l) {
+      if (bad >> l & 1) continue;
+      double* out = xs + static_cast<size_t>(j0 + l) * row + mi * block;
+      for (int k = 0; k < 15; ++k) out[k] = o[k][l];
+      if (!same) {
+        ln.values_of(l);
+        double held_opt = 0.0;
+        const double w_opt = DivisibleMarket::first_best(md, v + static_cast<size_t>(j0 + l) * md.n_values, v0,
+                                                         md.work(b), &held_opt);
+        out[metric::kOptSurplus] = w_opt + v0 * (supply - held_opt);
+      }
+    }
+  }
+  for (int l = 0; l < live; ++l)
+    if (bad >> l & 1) ln.values_of(l);
+  return bad;
+}
+}  // namespace z8
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic pop
+#endif
+#pragma GCC pop_options
+
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx512(
+    const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live, double* v, double* b,
+    double* xs, int row) {
+  return z8::eight_lanes(md, p, u, uniform, j0, live, v, b, xs, row);
+}
+#endif
+
 }  // namespace
 
 bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
@@ -430,6 +698,40 @@ bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int
                                           v + (j + l) * n, b, xs + (j + l) * row);
   }
   return true;
+}
+
+}  // namespace mcrev::cpu
+
+namespace mcrev::cpu {
+
+bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
+                                   double* b, double* xs, int row) {
+  if (md.market.kind != MarketKind::Divisible || md.vr.method != 0 ||
+      md.correlation.kind != CorrelationKind::Independent)
+    return false;
+  const StepsPlan p = plan_of(md);
+  if (!p.ok) return false;
+  const int n = md.n_values;
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m) {
+    const Group& gr = md.groups[0];
+    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
+    const bool uniform = gr.dist.kind == DistKind::Uniform;
+    if (!uniform)  // the inverse CDFs in place (draw_values_batch's quantiles), row by row
+      for (int k = 0; k < n; ++k) quantiles_batch(gr.dist, md.arena, u + k * kMaxBatch, count, u + k * kMaxBatch, 1);
+    for (int j = 0; j < count; j += 8) {
+      const int live = count - j < 8 ? count - j : 8;
+      const int bad = eight_avx512(md, p, u, uniform, j, live, v, b, xs, row);
+      for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself (values written to v)
+        if (bad >> l & 1)
+          evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                            v + (j + l) * n, b, xs + (j + l) * row);
+    }
+    return true;
+  }
+#endif
+  draw_values_batch(md, isa, first, count, u, v);
+  return evaluate_divisible_steps(md, isa, first, count, v, b, xs, row);
 }
 
 }  // namespace mcrev::cpu
