@@ -34,6 +34,7 @@ struct StepsPlan {
   int list = 1;         // each agent's list padded to a power of two, at most L
   int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
+  bool vcg = false;     // some mechanism is vcg (it reads the sorted values after λ)
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -78,6 +79,7 @@ StepsPlan plan_of(const Model& md) {
   // vcg: the walk over the rejected steps reads the sorted values K* − 1 ... K* + walk (StepsPlan::walk).
   bool vcg = false;
   for (int k = 0; k < md.n_mechanisms; ++k) vcg = vcg || md.mechanisms[k].kind == MechKind::DivVcg;
+  p.vcg = vcg;
   p.walk = p.m + 1;  // an agent fills its x_a from at most m + 1 steps (see profiles_of)
   const int keep = p.kstar == 0 ? 0 : (vcg ? p.kstar + p.walk : p.kstar);
   while (p.top < keep) p.top *= 2;
@@ -112,7 +114,9 @@ MCREV_AI V vmin(V a, V b) { return a > b ? b : a; }
 // Batcher's bitonic merge of c[0, P) (a bitonic sequence; P a power of two) into decreasing order.
 template <int P, class V>
 MCREV_AI void bitonic_merge(V* c) {
+#pragma GCC unroll 8
   for (int s = P / 2; s >= 1; s /= 2)
+#pragma GCC unroll 64
     for (int i = 0; i < P; ++i)
       if ((i & s) == 0) {
         const V a = c[i], b = c[i + s];
@@ -123,12 +127,24 @@ MCREV_AI void bitonic_merge(V* c) {
 
 // `lists` sorted lists of LEN values at cur (each decreasing) merged pairwise, keeping the top TOP of
 // each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
-// of both), until one list remains; returns its element kidx. nxt: room for the next level.
+// of both), until one list remains; returns it. nxt: room for the next level. kth > 0: only the
+// kth largest value is wanted (returned at index kth − 1): the last merge of two lists is then
+// max_i min(A[i − 1], B[kth − 1 − i]) (A[−1] = B[−1] = +inf), the kth largest of their union, one of
+// the values (with ties, the same value; ties at λ go to the per-profile model anyway).
 template <int LEN, int TOP, class V>
-MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
   const V ninf = splat<V>(-HUGE_VAL);
   while (lists > 1) {
+    if (lists == 2 && kth > 0 && kth <= LEN) {
+      const V* A = cur;
+      const V* B = cur + LEN;
+      V best = vmax(B[kth - 1], A[kth - 1]);
+      for (int i = 1; i < kth; ++i) best = vmax(best, vmin(A[i - 1], B[kth - 1 - i]));
+      cur[kth - 1] = best;
+      return cur;
+    }
+#pragma GCC unroll 4
     for (int i = 0; 2 * i < lists; ++i) {
       V* o = nxt + i * OUT;
       const V* A = cur + 2 * i * LEN;
@@ -148,7 +164,7 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
       bitonic_merge<OUT>(o);
     }
     lists = (lists + 1) / 2;
-    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists);
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth);
     V* t = cur;
     cur = nxt;
     nxt = t;
@@ -157,11 +173,11 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
 }
 
 template <int LEN, class V>
-MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists) {
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
-    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists); \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth); \
     break;
     MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
     MCREV_TOP_CASE(64)
@@ -439,7 +455,6 @@ MCREV_AI double lane(Z v, int l) {
 struct Lanes {
   const Model& md;
   const StepsPlan& p;
-  std::uint64_t first;  // the profile of v's row 0
   int j0;               // this vector's first profile (row of v and xs)
   double* v;            // profile-major values, written here for the lanes that need them
   unsigned ready = 0;   // lanes whose values are in v
@@ -452,19 +467,34 @@ struct Lanes {
   }
 };
 
+// top_of's network on the lists filled in buf_a (out of line: one copy for every M).
+__attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* buf_b) {
+  const int kth_only = p.vcg ? 0 : p.kstar;  // without vcg only λ's candidate is read
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, kth_only);
+  }
+}
+
 // Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
 // (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
 // sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
 // with a tie at λ (their values are in v; the caller evaluates them per profile).
-int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live, double* v,
-                double* b, double* xs, int row) {
-  const int N = p.agents, m = p.m, block = md.metrics_per_mechanism();
+// M: the steps per agent as a constant (0: p.m at run time).
+template <int M>
+MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
+                         double* v, double* b, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
   const Group& gr = md.groups[0];
   const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
   const K liveK = static_cast<K>((1u << live) - 1u);
   const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q), ninf = _mm512_set1_pd(-HUGE_VAL);
   const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
   Z x[kMaxFastAgents * kMaxDemand];
+  V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
   for (int a = 0; a < N; ++a) {
     Z y[kMaxDemand];
     for (int e = 0; e < m; ++e) {
@@ -481,12 +511,12 @@ int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool unifo
         y[i + 1] = _mm512_min_pd(a0, b0);
       }
     for (int e = 0; e < m; ++e) x[a * m + e] = y[e];
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = static_cast<V8>(e < m ? y[e] : ninf);  // top_of's lists
   }
-  Lanes ln{md, p, 0, j0, v, 0, x};
-  V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  const V8* top = p.kstar > 0 ? top_of(p, reinterpret_cast<const V8*>(x), buf_a, buf_b) : nullptr;
+  Lanes ln{md, p, j0, v, 0, x};
+  const V8* top = p.kstar > 0 ? network(p, buf_a, buf_b) : nullptr;
   const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
-  Z X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents], value[kMaxFastAgents];
+  Z X[kMaxFastAgents], T[kMaxFastAgents], value[kMaxFastAgents];
   Z baseline = zero;
   K bad = 0;
   const Z wv = _mm512_set1_pd(w);
@@ -499,15 +529,12 @@ int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool unifo
     const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
     Z strict = zero, ties = zero;
     for (int a = 0; a < N; ++a) {
-      Z c = zero, t = zero, s = zero;
+      Z t = zero, s = zero;
       for (int e = 0; e < m; ++e) {
         const Z y = x[a * m + e];
-        const K g = gt(y, lambda);
-        c = add_if(g, c, one);
         t = add_if(eq(y, lambda), t, one);
-        s = add_if(g, s, qv);
+        s = add_if(gt(y, lambda), s, qv);
       }
-      C[a] = c;
       T[a] = t;
       X[a] = s;
       strict = _mm512_add_pd(strict, s);
@@ -575,8 +602,10 @@ int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool unifo
         Outcome o = md.outcome_storage(b);
         Identities none;
         DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, vl, none, md.work(b));
+        const double lam = lane(lambda, l);
         for (int a = 0; a < N; ++a) {
-          const int c = static_cast<int>(lane(C[a], l));
+          int c = 0;  // the agent's steps priced above λ
+          while (c < m && vl[p.first_value + a * m + c] > lam) ++c;
           cl.cursor[a] = c;
           cl.next[a] = c < m ? vl[p.first_value + a * m + c] : -HUGE_VAL;
           o.alloc[a] = lane(X[a], l);
@@ -665,7 +694,13 @@ int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool unifo
 __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx512(
     const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live, double* v, double* b,
     double* xs, int row) {
-  return z8::eight_lanes(md, p, u, uniform, j0, live, v, b, xs, row);
+  switch (p.m) {
+    case 1: return z8::eight_lanes<1>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 2: return z8::eight_lanes<2>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 3: return z8::eight_lanes<3>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 4: return z8::eight_lanes<4>(md, p, u, uniform, j0, live, v, b, xs, row);
+    default: return z8::eight_lanes<0>(md, p, u, uniform, j0, live, v, b, xs, row);
+  }
 }
 #endif
 
