@@ -116,7 +116,7 @@ template <int P, class V>
 MCREV_AI void bitonic_merge(V* c) {
 #pragma GCC unroll 8
   for (int s = P / 2; s >= 1; s /= 2)
-#pragma GCC unroll 64
+#pragma GCC unroll 16
     for (int i = 0; i < P; ++i)
       if ((i & s) == 0) {
         const V a = c[i], b = c[i + s];
@@ -452,6 +452,31 @@ MCREV_AI double lane(Z v, int l) {
   return t[l];
 }
 
+// r[0..8): rows of 8 doubles, transposed in place (r[l][k] = the former r[k][l]); moves only.
+MCREV_AI void transpose8(Z* r) {
+  Z t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+  }
+  u[0] = _mm512_shuffle_f64x2(t[0], t[2], 0x88);
+  u[1] = _mm512_shuffle_f64x2(t[0], t[2], 0xDD);
+  u[2] = _mm512_shuffle_f64x2(t[1], t[3], 0x88);
+  u[3] = _mm512_shuffle_f64x2(t[1], t[3], 0xDD);
+  u[4] = _mm512_shuffle_f64x2(t[4], t[6], 0x88);
+  u[5] = _mm512_shuffle_f64x2(t[4], t[6], 0xDD);
+  u[6] = _mm512_shuffle_f64x2(t[5], t[7], 0x88);
+  u[7] = _mm512_shuffle_f64x2(t[5], t[7], 0xDD);
+  r[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+  r[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xDD);
+  r[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+  r[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xDD);
+  r[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+  r[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xDD);
+  r[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+  r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xDD);
+}
+
 struct Lanes {
   const Model& md;
   const StepsPlan& p;
@@ -577,22 +602,27 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
           res[i] = sel(eq(R[i], lambda), rq, qv);
           base[i] = ge(R[i], r) & gt(res[i], zero);
         }
+        // Step by step for all agents (each agent's operations in walk_agent's order; the agents'
+        // chains through `want` are independent, so they overlap).
+        Z want[kMaxFastAgents];
         for (int a = 0; a < N; ++a) {
-          Z want = _mm512_max_pd(X[a], zero);  // X > 0 ? X : 0
-          Z t = zero;
-          const Z* own = x + a * m;
-          for (int i = 0; i < p.walk; ++i) {
-            const Z y = R[i];
+          want[a] = _mm512_max_pd(X[a], zero);  // X > 0 ? X : 0
+          T[a] = zero;
+        }
+        for (int i = 0; i < p.walk; ++i) {
+          const Z y = R[i], ri = res[i];
+          for (int a = 0; a < N; ++a) {
+            const Z* own = x + a * m;
             K ok = base[i];
             for (int e = 0; e < m; ++e) ok = _mm512_mask_cmp_pd_mask(ok, y, own[e], _CMP_NEQ_UQ);
-            ok &= gt(want, zero);
-            const Z take = _mm512_min_pd(want, res[i]);  // want < res ? want : res
-            t = add_if(ok, t, _mm512_mul_pd(y, take));
-            want = _mm512_mask_sub_pd(want, ok, want, take);
+            const Z wa = want[a];
+            ok &= gt(wa, zero);
+            const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
+            T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
+            want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
           }
-          T[a] = t;
-          need |= gt(want, zero) & more;
         }
+        for (int a = 0; a < N; ++a) need |= gt(want[a], zero) & more;
       }
       need &= liveK & static_cast<K>(~bad);
       for (int l = 0; l < live; ++l) {  // vcg_fill itself, from the merge's state the counts give
@@ -643,22 +673,24 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     const Z unsold = _mm512_sub_pd(sv, allocated);
     const Z kept = sel(eq(unsold, zero), zero, _mm512_mul_pd(v0v, unsold));
     const bool same = mech.reserve == mech.seller_value;
-    alignas(64) double o[15][8];
-    _mm512_store_pd(o[0], revenue);
-    _mm512_store_pd(o[1], welfare);
-    _mm512_store_pd(o[2], _mm512_add_pd(revenue, kept));
-    _mm512_store_pd(o[3], unsold);
-    _mm512_store_pd(o[4], _mm512_sub_pd(revenue, baseline));
-    _mm512_store_pd(o[5], _mm512_add_pd(welfare, kept));
-    _mm512_store_pd(o[6], _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity))));
-    _mm512_store_pd(o[7], _mm512_mul_pd(held, invv));
-    _mm512_store_pd(o[8], _mm512_mul_pd(paid, invv));
-    _mm512_store_pd(o[9], _mm512_mul_pd(util, invv));
-    _mm512_store_pd(o[10], budget);
-    _mm512_store_pd(o[11], _mm512_maskz_mov_pd(lt(budget, zero), one));
-    _mm512_store_pd(o[12], _mm512_maskz_mov_pd(act, one));
-    _mm512_store_pd(o[13], _mm512_div_pd(negative, _mm512_set1_pd(count)));
-    _mm512_store_pd(o[14], lambda);
+    Z o[16] = {revenue,
+               welfare,
+               _mm512_add_pd(revenue, kept),
+               unsold,
+               _mm512_sub_pd(revenue, baseline),
+               _mm512_add_pd(welfare, kept),
+               _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity))),
+               _mm512_mul_pd(held, invv),
+               _mm512_mul_pd(paid, invv),
+               _mm512_mul_pd(util, invv),
+               budget,
+               _mm512_maskz_mov_pd(lt(budget, zero), one),
+               _mm512_maskz_mov_pd(act, one),
+               _mm512_div_pd(negative, _mm512_set1_pd(count)),
+               lambda,
+               zero};
+    transpose8(o);  // o[l]: lane l's metrics 0..7, o[8 + l]: its metrics 8..14
+    transpose8(o + 8);
     static_assert(metric::kRevenue == 0 && metric::kWelfare == 1 && metric::kSellerUtility == 2 &&
                       metric::kNoSale == 3 && metric::kRevenueDiff == 4 && metric::kSurplus == 5 &&
                       metric::kOptSurplus == 6 && metric::win(0) == 7 && metric::payment(0) == 8 &&
@@ -671,7 +703,8 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     for (int l = 0; l < live; ++l) {
       if (bad >> l & 1) continue;
       double* out = xs + static_cast<size_t>(j0 + l) * row + mi * block;
-      for (int k = 0; k < 15; ++k) out[k] = o[k][l];
+      _mm512_storeu_pd(out, o[l]);
+      _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
       if (!same) {
         ln.values_of(l);
         double held_opt = 0.0;
@@ -748,7 +781,8 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
   if (!p.ok) return false;
   const int n = md.n_values;
 #if defined(__x86_64__)
-  if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m) {
+  if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m &&
+      md.metrics_per_mechanism() == 15) {  // the block eight_lanes writes
     const Group& gr = md.groups[0];
     stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
     const bool uniform = gr.dist.kind == DistKind::Uniform;
