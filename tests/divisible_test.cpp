@@ -708,7 +708,8 @@ TEST(Divisible, BatchedStepClearingDeclinesOtherMarkets) {
 // bitwise what draw_values + evaluate_values give, one profile at a time, on the markets of the batched
 // clearing's test (ties at λ and among the rejected steps, atoms at 0, widths 0.7 and 0.25, reserves
 // and seller values, supply that never binds, K* = 1, one step) plus a vcg-only market (λ and the
-// sorted rejected steps) and one without vcg (λ alone), in batches of 64, 1, 3, 37 and 8 profiles;
+// sorted rejected steps) and markets without vcg (λ alone, by the max-min of the last merge), in
+// batches of 64, 1, 3, 37 and 8 profiles;
 // the instruction sets the processor has are each run. Markets of another shape are declined.
 TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
   const std::string cases[] = {
@@ -723,6 +724,13 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
                      "[[mechanisms]]\nkind = \"vcg\"\n"),
       one_step_group(11, 5, 0.5, 6.0, kAtoms, "", "[[mechanisms]]\nkind = \"uniform_price\"\n[[mechanisms]]\nkind = "
                                                   "\"pay_as_bid\"\nreserve = 0.4\nseller_value = 0.4\n"),
+      // Few agents, many steps, no vcg: λ is the K*-th largest of the last two lists' union, taken
+      // from every split between them (K* = 1, 4, 8, 12; two, three and five agents).
+      one_step_group(2, 8, 1.0, 0.5, kUniform, "", kThreeRules),
+      one_step_group(2, 8, 1.0, 3.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+      one_step_group(2, 8, 1.0, 7.5, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\n"),
+      one_step_group(3, 8, 1.0, 11.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+      one_step_group(5, 3, 1.0, 3.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
   };
   std::vector<cpu::Isa> isas;
   for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512})

@@ -188,17 +188,19 @@ MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0) {
 
 // The top p.top of each lane's values x[a * m + e] (agents' sorted lists), in decreasing order (−inf
 // past the values); entry K* − 1 is the clearing price candidate. buf_a, buf_b: kMaxSlots each.
+// Without a vcg mechanism only entry K* − 1 is read (reduce_lists' kth).
 template <class V>
 MCREV_AI const V* top_of(const StepsPlan& p, const V* x, V* buf_a, V* buf_b) {
   const V ninf = splat<V>(-HUGE_VAL);
   for (int a = 0; a < p.agents; ++a)
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
+  const int kth = p.vcg ? 0 : p.kstar;
   switch (p.list) {
-    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents);
-    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents);
-    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents);
-    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents);
-    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents);
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, kth);
   }
 }
 
