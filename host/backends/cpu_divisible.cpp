@@ -611,14 +611,23 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
           want[a] = _mm512_max_pd(X[a], zero);  // X > 0 ? X : 0
           T[a] = zero;
         }
+        // Two shortcuts, neither changing a bit of a profile that is not recomputed (by vcg_fill or
+        // the per-profile model): (1) "R[i] is one of a's values" as equal bit patterns, the
+        // smallest of the XORs with a's values being 0: a step of R that equals another agent's
+        // value numerically but not in bits (+0 and −0), or equals it at all, is a tie among the
+        // sorted values next to it, which `need` or `bad` flags; (2) no `want > 0` test: want >= +0
+        // throughout (min(want, res) <= want), and with want = +0 the step adds y · (+0) = +0 to
+        // t >= +0 (y >= r >= 0) and leaves want = +0 − +0 = +0, the bits the test would keep.
+        const __m512i zi = _mm512_setzero_si512();
         for (int i = 0; i < p.walk; ++i) {
           const Z y = R[i], ri = res[i];
+          const __m512i yb = _mm512_castpd_si512(y);
           for (int a = 0; a < N; ++a) {
             const Z* own = x + a * m;
-            K ok = base[i];
-            for (int e = 0; e < m; ++e) ok = _mm512_mask_cmp_pd_mask(ok, y, own[e], _CMP_NEQ_UQ);
+            __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
+            for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
+            const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
             const Z wa = want[a];
-            ok &= gt(wa, zero);
             const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
             T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
             want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
