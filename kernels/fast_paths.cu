@@ -1,11 +1,12 @@
-// CUDA fast path for the standard single-item auctions (docs/gpu.md, "Fast path"): fast_kernel<N>
-// keeps a profile's N values and bids in registers and runs mcrev/pipeline/fast_single_item.hpp's
-// per-profile code (the CPU fast path's arithmetic, bitwise the generic pipeline's). A thread
+// CUDA fast path for the standard single-item auctions (docs/gpu.md, "Fast path"): fast_kernel<N, R>
+// (N bidders, the pass's rule R) runs mcrev/pipeline/fast_kernel_body.hpp's per-thread body, which
+// streams a profile's N values through the mechanism (no per-profile arrays: the running top, the
+// candidates and the running sums in registers; bitwise the generic pipeline's arithmetic). A thread
 // accumulates one leaf of kLeafProfiles profiles in shared memory ([row][thread], no local memory),
 // and the block merges its 128 leaves with the canonical tree (tree_step_moment / comoment), so a
 // chunk partial is bitwise estimate_kernel's and the CPU backend's. One mechanism per pass (the
 // leaf sums of one block: 31 rows × 128 threads × 8 B in shared memory).
-#include "mcrev/pipeline/fast_single_item.hpp"
+#include "mcrev/pipeline/fast_kernel_body.hpp"
 #include "mcrev/pipeline/kernel_body.hpp"
 
 #include "backends/cpu_fast.hpp"
@@ -26,15 +27,14 @@ constexpr std::uint64_t kPerThread = 256;  // one leaf per thread
 constexpr std::uint64_t kChunk = kBlock * kPerThread;
 constexpr int K = fast::kKernelMetrics;
 constexpr int kRows = 3 * K + 1;
-// Resident blocks per SM the register allocation is sized for: 5 (at most 96 registers per thread),
-// 4 for N >= 7 (at most 128). The block's 34,816 B of shared leaf sums allow 6 blocks per SM on sm_90
-// (228 KB); at 8 blocks (<= 64 registers, issue 12's target) ptxas spills 30–200 B per thread, at
-// these bounds nothing (kernels/resource_bounds.txt; docs/gpu.md, "Fast path").
-template <int N>
-constexpr int kMinBlocks = N >= 7 ? 4 : 5;
+// Register allocation sized for 8 resident blocks per SM: at most 64 registers per thread, and ptxas
+// needs no stack and no spills at that bound for every N and rule (issue 12's target;
+// kernels/resource_bounds.txt lists the measured figures). Shared memory is then the limit on
+// sm_90: the block's 34,816 B of leaf sums let 6 blocks reside per SM (228 KB), 24 warps.
+constexpr int kMinBlocks = 8;
 
-template <int N>
-__global__ void __launch_bounds__(kBlock, kMinBlocks<N>) fast_kernel(fast::FastPass pass, std::uint64_t samples,
+template <int N, fast::Rule R>
+__global__ void __launch_bounds__(kBlock, kMinBlocks) fast_kernel(fast::FastPass pass, std::uint64_t samples,
                                                       std::uint64_t chunk_first, std::uint64_t chunk_count,
                                                       double* partials) {
   static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
@@ -44,8 +44,10 @@ __global__ void __launch_bounds__(kBlock, kMinBlocks<N>) fast_kernel(fast::FastP
   constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const ThreadRange r = thread_range(chunk_first + i, t, kBlock, kPerThread, samples);
-    double x[K];  // the profile's metric block, in registers (indices fixed after unrolling)
-    const double n = fast::kernel_leaf<N>(pass, r.begin, r.end, acc + t, kBlock, x);
+    // The leaf's profile count waits in shared memory while the leaf runs (a register fewer there).
+    sn[t] = static_cast<double>(r.end - r.begin);
+    fast::kernel_leaf<N, R>(pass, r.begin, r.end, acc + t, kBlock);
+    const double n = *static_cast<volatile double*>(sn + t);
     fast::kernel_leaf_finish(n, acc + t, kBlock);
     double* out = partials + i * (1 + 2 * K + 1);
     // the pair (surplus, optimal surplus) first, on copies of the two means
@@ -87,21 +89,39 @@ struct DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
-// Full chunks through fast_kernel<N>, one launch per mechanism; each pass's chunk partials are placed
-// into the full-shape partials (as CudaChunks does for the generic kernel's passes).
+using FastKernel = void (*)(fast::FastPass, std::uint64_t, std::uint64_t, std::uint64_t, double*);
+
+// fast_kernel<N, R> for the rule of a mechanism (R = fast::kernel_form(rule): one instantiation per
+// bidder count for second_price and first_price, one for all_pay, one for posted_price).
+template <int N>
+FastKernel kernel_for(fast::Rule r) {
+  switch (fast::kernel_form(r)) {
+    case fast::Rule::SecondPrice: return fast_kernel<N, fast::Rule::SecondPrice>;
+    case fast::Rule::AllPay: return fast_kernel<N, fast::Rule::AllPay>;
+    default: return fast_kernel<N, fast::Rule::PostedPrice>;
+  }
+}
+
+// Full chunks through fast_kernel<N, R>, one launch per mechanism; each pass's chunk partials are
+// placed into the full-shape partials (as CudaChunks does for the generic kernel's passes).
 template <int N>
 class FastChunks final : public ChunkSource {
  public:
   FastChunks(const fast::FastPlan& plan, const ModelData& md, std::uint64_t samples, const std::vector<int>& devices)
       : plan_(plan), samples_(samples), full_(md.shape()) {
     std::uint64_t batch = 4096;
+    const int M = plan_.n_mechanisms;
     for (int d : devices) {
-      int sms = 0, per_sm = 0;
+      int sms = 0;
       MCREV_CUDA(cudaSetDevice(d));
       MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
-      MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fast_kernel<N>, kBlock, 0));
-      grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
-      batch = std::max(batch, grid_.back());
+      for (int m = 0; m < M; ++m) {  // grid of mechanism m's kernel on device d
+        int per_sm = 0;
+        const FastKernel kernel = kernel_for<N>(plan_.mech[m].rule);
+        MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kBlock, 0));
+        grid_.push_back(static_cast<std::uint64_t>(std::max(1, sms * std::max(1, per_sm))));
+        batch = std::max(batch, grid_.back());
+      }
     }
     batch_ = batch;
     for (int d : devices) {
@@ -126,8 +146,9 @@ class FastChunks final : public ChunkSource {
     const size_t F = static_cast<size_t>(full_.size());
     const int M = plan_.n_mechanisms;
     for (int m = 0; m < M; ++m) {
-      fast_kernel<N><<<static_cast<unsigned>(std::min(grid_[d], count)), kBlock>>>(
-          fast::make_fast_pass(plan_, m), samples_, c0, count, buf_[d]->ptr);
+      const std::uint64_t grid = std::min(grid_[static_cast<size_t>(d) * M + m], count);
+      const FastKernel kernel = kernel_for<N>(plan_.mech[m].rule);
+      kernel<<<static_cast<unsigned>(grid), kBlock>>>(fast::make_fast_pass(plan_, m), samples_, c0, count, buf_[d]->ptr);
       MCREV_CUDA(cudaGetLastError());
       std::vector<double>& h = host_[d];
       MCREV_CUDA(cudaMemcpy(h.data(), buf_[d]->ptr, count * kPass * sizeof(double), cudaMemcpyDeviceToHost));
@@ -151,7 +172,7 @@ class FastChunks final : public ChunkSource {
   std::uint64_t samples_;
   PartialShape full_;
   std::uint64_t batch_ = 4096;
-  std::vector<std::uint64_t> grid_;
+  std::vector<std::uint64_t> grid_;  // [device][mechanism]
   std::vector<int> dev_;
   std::vector<std::unique_ptr<DeviceBuffer<double>>> buf_;
   std::vector<std::vector<double>> host_;

@@ -77,7 +77,7 @@ step compare_incentives compare incentives examples/incentives.toml 2000000
 step compare_multi_unit compare multi_unit examples/multi_unit.toml 10000000
 step resources python3 scripts/check_kernel_resources.py --arch "$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)" --json "$out/resources.json"
 step bench_cuda "$bin/mcrev_bench_cuda" --benchmark_format=json --benchmark_out="$out/bench_cuda.json" --benchmark_min_time=0.5
-step bench_cpu "$bin/mcrev_bench_cpu" --benchmark_filter='SecondPrice/n:5|FirstPriceBne/n:5|DefaultScenario|Philox' --benchmark_format=json --benchmark_out="$out/bench_cpu.json"
+step bench_cpu "$bin/mcrev_bench_cpu" --benchmark_filter='SecondPrice/n:5|FirstPriceBne/n:5|DefaultScenario|Philox|Roofline' --benchmark_format=json --benchmark_out="$out/bench_cpu.json"
 step torch_baseline sh -c "python3 bench/baseline/torch_second_price.py --n 5 > '$out/torch.json'"
 
 python3 - "$out" "$(( $(date +%s) - start ))" <<'EOF'

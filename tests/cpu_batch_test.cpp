@@ -163,6 +163,35 @@ TEST(CpuBatch, StreamUniformsAreBitwiseStreamUniforms) {
             }
 }
 
+TEST(CpuBatch, InterleavedUniformsAreBitwiseTheStreams) {
+  // Column j = profile first + (j % 8) · leaf + j / 8: eight leaves side by side (the fast path's
+  // FastBatch::run_leaves), the counter's high word crossing 2^32 between and inside the leaves.
+  const std::uint64_t firsts[] = {0, 256 * 1000, (std::uint64_t(1) << 32) - 700, (std::uint64_t(1) << 40) + 3};
+  const std::uint64_t leaves[] = {1, 256, 1000};
+  const double sentinel = -7.0;
+  for (cpu::Isa isa : isas())
+    for (std::uint64_t first : firsts)
+      for (std::uint64_t leaf : leaves)
+        for (int count : {8, 16, 56, 64})
+          for (int n : {1, 5, 9}) {
+            const int stride = 72;
+            std::vector<double> u(static_cast<size_t>(n) * stride, sentinel);
+            cpu::stream_uniforms_interleaved(isa, 99, kValueLane, first, leaf, count, n, u.data(), stride);
+            for (int j = 0; j < count; ++j) {
+              const std::uint64_t profile = first + static_cast<std::uint64_t>(j % 8) * leaf + static_cast<std::uint64_t>(j / 8);
+              Stream s(99, profile, kValueLane);
+              for (int i = 0; i < n; ++i) {
+                const double want = s.uniform();
+                ASSERT_TRUE(same_bits(u[i * stride + j], want))
+                    << cpu::isa_name(isa) << " leaf " << leaf << " column " << j << " (profile " << profile
+                    << ") uniform " << i << ": " << u[i * stride + j] << " vs " << want;
+              }
+            }
+            for (int i = 0; i < n; ++i)
+              for (int j = count; j < stride; ++j) ASSERT_EQ(u[i * stride + j], sentinel) << cpu::isa_name(isa);
+          }
+}
+
 TEST(CpuBatch, BatchValuesAreBitwiseDrawValues) {
   for (const Scenario& sc : {mixed_scenario(1, 11), default_with(1, 12), correlated_scenario(1, 13, ""),
                             correlated_scenario(1, 14, "[correlation]\nkind = \"gaussian_copula\"\nrho = 0.4\n")}) {

@@ -45,6 +45,48 @@ name = "fp_truthful"
 strategy = "truthful"
 )";
 
+// Every kind with per-group reserves, for three bidder groups.
+const char* kThreeGroupMechanisms = R"(
+[[mechanisms]]
+kind = "second_price"
+reserve = [0.3, 0.6, 0.5]
+[[mechanisms]]
+kind = "first_price"
+strategy = "shade"
+factor = 0.7
+reserve = [0.1, 0.2, 0.0]
+[[mechanisms]]
+kind = "all_pay"
+strategy = "shade"
+factor = 0.4
+reserve = [0.05, 0.0, 0.1]
+[[mechanisms]]
+kind = "posted_price"
+price = 0.6
+seller_value = 0.2
+)";
+
+// Five equally likely values: ties at the top in most profiles, bids equal to reserves and to the
+// posted price (with kTieMechanisms).
+const char* kFiveDiscrete = R"({ dist = "discrete", values = [0.0, 0.25, 0.5, 0.75, 1.0], probs = [0.2, 0.2, 0.2, 0.2, 0.2] })";
+const char* kTieMechanisms = R"(
+[[mechanisms]]
+kind = "second_price"
+reserve = 0.5
+[[mechanisms]]
+kind = "first_price"
+strategy = "shade"
+factor = 0.9
+reserve = 0.25
+[[mechanisms]]
+kind = "all_pay"
+strategy = "truthful"
+reserve = 0.5
+[[mechanisms]]
+kind = "posted_price"
+price = 0.75
+)";
+
 std::string scenario_text(int n, const std::string& value, const std::string& mechanisms, int seed = 11) {
   return "samples = 1000\nseed = " + std::to_string(seed) + "\n[[bidders]]\ncount = " + std::to_string(n) +
          "\nvalue = " + value + "\n" + mechanisms;
@@ -119,6 +161,43 @@ void compare_batches(const ModelData& md, std::uint64_t first, std::uint64_t pro
   }
 }
 
+// FastBatch::run_leaves (eight leaves side by side, metrics as columns, sums across the leaves) on
+// every instruction set against thread_partial (the generic per-profile pipeline and leaf_add), leaf
+// by leaf, for the leaves starting at `first` (a multiple of kLeafProfiles). Returns the number of
+// profiles that took the generic path (ties).
+int compare_leaves(const ModelData& md, std::uint64_t first) {
+  const Model m = md.view();
+  const fast::FastPlan plan = fast::make_fast_plan(m);
+  EXPECT_TRUE(plan.eligible);
+  const PartialShape sh = md.shape();
+  constexpr int L = cpu::FastBatch::kLeaves;
+  std::vector<double> v(m.n_values), b(m.scratch_doubles()), x(sh.metrics), sums(3 * sh.metrics + sh.pairs),
+      want(static_cast<size_t>(L) * sh.size()), got(want.size());
+  for (int l = 0; l < L; ++l) {
+    const std::uint64_t p = first + static_cast<std::uint64_t>(l) * kLeafProfiles;
+    thread_partial(m, ThreadRange{p, p + kLeafProfiles}, 0, m.n_mechanisms, v.data(), b.data(), x.data(), sums.data(),
+                   want.data() + static_cast<size_t>(l) * sh.size());
+  }
+  int generic = -1;
+  for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    cpu::FastBatch fb(m, plan, isa);
+    std::fill(got.begin(), got.end(), -1.0);
+    const int g = fb.run_leaves(first, b.data(), got.data());
+    if (generic >= 0) {
+      EXPECT_EQ(g, generic) << cpu::isa_name(isa);
+    }
+    generic = g;
+    for (size_t k = 0; k < want.size(); ++k)
+      if (!same_bits(want[k], got[k])) {
+        ADD_FAILURE() << cpu::isa_name(isa) << " leaf " << k / sh.size() << " entry " << k % sh.size() << ": fast "
+                      << got[k] << " vs reference " << want[k];
+        break;
+      }
+  }
+  return generic;
+}
+
 ModelData model_of(const std::string& text) { return build_model(parse_scenario(text)); }
 
 }  // namespace
@@ -185,26 +264,9 @@ name = "fp0"
 
 TEST(FastPath, TiesGoToTheGenericPathAndStillMatch) {
   // Discrete values: ties at the top in most profiles, bids equal to reserves and to the posted price.
-  const std::string value = R"({ dist = "discrete", values = [0.0, 0.25, 0.5, 0.75, 1.0], probs = [0.2, 0.2, 0.2, 0.2, 0.2] })";
   for (int n : {2, 5, 16}) {
     SCOPED_TRACE("n = " + std::to_string(n));
-    const ModelData md = model_of(scenario_text(n, value, R"(
-[[mechanisms]]
-kind = "second_price"
-reserve = 0.5
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.9
-reserve = 0.25
-[[mechanisms]]
-kind = "all_pay"
-strategy = "truthful"
-reserve = 0.5
-[[mechanisms]]
-kind = "posted_price"
-price = 0.75
-)"));
+    const ModelData md = model_of(scenario_text(n, kFiveDiscrete, kTieMechanisms));
     const Counts c = compare_profiles(md, 100000);
     EXPECT_GT(c.ties, 1000u);  // the fallback is exercised...
     EXPECT_GT(c.fast, 1000u);  // ...and so is the fast path (no-sales, unique winners)
@@ -238,24 +300,7 @@ value = { dist = "power", low = 0.0, high = 1.0, k = 3.0 }
 name = "exp"
 count = 2
 value = { dist = "exponential", rate = 2.0 }
-[[mechanisms]]
-kind = "second_price"
-reserve = [0.3, 0.6, 0.5]
-[[mechanisms]]
-kind = "first_price"
-strategy = "shade"
-factor = 0.7
-reserve = [0.1, 0.2, 0.0]
-[[mechanisms]]
-kind = "all_pay"
-strategy = "shade"
-factor = 0.4
-reserve = [0.05, 0.0, 0.1]
-[[mechanisms]]
-kind = "posted_price"
-price = 0.6
-seller_value = 0.2
-)");
+)" + std::string(kThreeGroupMechanisms));
   const fast::FastPlan plan = fast::make_fast_plan(md.view());
   ASSERT_TRUE(plan.eligible);
   EXPECT_FALSE(plan.device_eligible);  // the CUDA fast kernel takes one group
@@ -328,6 +373,65 @@ TEST(FastPath, BackendPartialEqualsProfileByProfileReference) {
     for (size_t k = 0; k < want.size(); ++k) EXPECT_TRUE(same_bits(generic[k], want[k])) << "generic, entry " << k;
   }
   EXPECT_EQ(cpu::evaluation_path(m, false, false), "generic path (RunOptions::fast_path = false)");
+}
+
+TEST(FastPath, InterleavedLeavesEqualLeafByLeafReferenceOnEveryInstructionSet) {
+  // Every kind with binding reserves, one and several groups, equilibria, ties (discrete values: the
+  // generic path patches the tied columns), leaves far from 0 (the counter's high word).
+  EXPECT_EQ(compare_leaves(build_model(default_scenario()), 0), 0);
+  compare_leaves(build_model(default_scenario()), (std::uint64_t(1) << 32) - 3 * kLeafProfiles);
+  compare_leaves(model_of(scenario_text(16, R"({ dist = "uniform", low = 0.0, high = 1.0 })", kAllKinds)), 256 * 17);
+  compare_leaves(model_of(scenario_text(2, R"({ dist = "power", low = 0.0, high = 1.0, k = 0.5 })", kAllKinds)), 0);
+  compare_leaves(model_of(scenario_text(5, R"({ dist = "uniform", low = 0.0, high = 2.0 })", R"(
+[[mechanisms]]
+kind = "first_price"
+strategy = "bne"
+reserve = 0.2
+[[mechanisms]]
+kind = "second_price"
+reserve = 0.7
+)")), 2048);
+  for (int n : {2, 5, 16})
+    EXPECT_GT(compare_leaves(model_of(scenario_text(n, kFiveDiscrete, kTieMechanisms)), 0), 100) << "n = " << n;  // ties: the patched columns are exercised
+  compare_leaves(model_of(R"(
+samples = 1000
+seed = 3
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+[[bidders]]
+count = 2
+value = { dist = "power", low = 0.0, high = 1.0, k = 3.0 }
+[[bidders]]
+count = 2
+value = { dist = "discrete", values = [0.2, 0.6, 0.9], probs = [0.3, 0.3, 0.4] }
+)" + std::string(kThreeGroupMechanisms)), 256 * 40);
+}
+
+TEST(FastPath, BackendEqualsGenericForEveryChunkingAndThreadCount) {
+  // Chunks of 1, 4, 8 and 64 leaves (run_leaves takes groups of eight whole leaves, the rest goes leaf
+  // by leaf), a partial last leaf, ties, 1 and 2 threads: the fast backend's bits are the generic one's.
+  const std::string discrete = R"({ dist = "discrete", values = [0.0, 0.5, 1.0], probs = [0.3, 0.3, 0.4] })";
+  for (const std::string& text : {scenario_text(5, R"({ dist = "uniform", low = 0.0, high = 1.0 })", kAllKinds),
+                                  scenario_text(3, discrete, kAllKinds)}) {
+    const ModelData md = model_of(text);
+    const std::uint64_t samples = 3 * 8 * 256 * 8 + 5 * 256 + 77;
+    RunOptions o;
+    o.backend = Backend::Cpu;
+    o.fast_path = false;
+    o.threads = 1;
+    const std::vector<double> want = run_cpu(md, samples, o);
+    o.fast_path = true;
+    for (std::uint64_t chunk : {256u, 1024u, 2048u, 16384u})
+      for (int threads : {1, 2}) {
+        o.chunk_profiles = chunk;
+        o.threads = threads;
+        const std::vector<double> got = run_cpu(md, samples, o);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k)
+          ASSERT_TRUE(same_bits(got[k], want[k])) << "chunk " << chunk << ", " << threads << " threads, entry " << k;
+      }
+  }
 }
 
 TEST(FastPath, IneligibleModelsAreRefusedWithTheReason) {

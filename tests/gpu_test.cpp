@@ -188,7 +188,7 @@ TEST_F(Gpu, VarianceReductionMatchesCpuBitForBit) {
   }
 }
 
-// The single-item fast path (kernels/fast_paths.cu, fast_kernel<N>) against the CPU backend (its
+// The single-item fast path (kernels/fast_paths.cu, fast_kernel<N, R>) against the CPU backend (its
 // fast path, bitwise the generic pipeline: tests/fast_path_test.cpp), every partial entry bit for bit.
 TEST_F(Gpu, FastKernelEqualsCpuBitForBit) {
   for (int n : {2, 5, 8}) {

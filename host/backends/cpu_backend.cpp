@@ -40,7 +40,7 @@ struct ChunkWorker {
   const cpu::Isa isa;
   const int row;    // doubles per profile in xs
   const int batch;  // profiles per batch
-  std::vector<double> u, v, b, xs, leaf, partner;
+  std::vector<double> u, v, b, xs, leaf, partner, leaves;
   cpu::LeafAccumulator acc;
   std::unique_ptr<cpu::FastBatch> fast;  // the single-item fast path (cpu_fast.hpp), when eligible
 
@@ -58,7 +58,10 @@ struct ChunkWorker {
         u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(static_cast<size_t>(m.n_values) * batch),
         b(m.scratch_doubles()), xs(static_cast<size_t>(row) * batch, 0.0), leaf(s.size()), acc(s, pairs, isa) {
     const fast::FastPlan plan = fast::make_fast_plan(m);
-    if (allow_fast && plan.eligible && cpu::fast_path_enabled()) fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
+    if (allow_fast && plan.eligible && cpu::fast_path_enabled()) {
+      fast = std::make_unique<cpu::FastBatch>(m, plan, isa);
+      leaves.resize(static_cast<size_t>(cpu::FastBatch::kLeaves) * s.size());
+    }
   }
 
   // Profiles [begin, end): begin is a multiple of kLeafProfiles.
@@ -67,7 +70,17 @@ struct ChunkWorker {
     out.sketches.resize(static_cast<size_t>(model.n_sketches) * sketch::kDoubles);
     for (int k = 0; k < model.n_sketches; ++k) sketch::init(out.sketches.data() + static_cast<size_t>(k) * sketch::kDoubles);
     TreeReducer local(shape, pairs, begin / kLeafProfiles);
-    for (std::uint64_t leaf_begin = begin; leaf_begin < end; leaf_begin += kLeafProfiles) {
+    std::uint64_t leaf_begin = begin;
+    // The fast path draws eight whole leaves side by side (cpu_fast.hpp); the rest leaf by leaf.
+    constexpr std::uint64_t kGroup = cpu::FastBatch::kLeaves * kLeafProfiles;
+    for (; fast && model.n_sketches == 0 && leaf_begin + kGroup <= end; leaf_begin += kGroup) {
+      fast->run_leaves(leaf_begin, b.data(), leaves.data());
+      for (int l = 0; l < cpu::FastBatch::kLeaves; ++l) {
+        const double* p = leaves.data() + static_cast<size_t>(l) * shape.size();
+        local.push(0, std::vector<double>(p, p + shape.size()));
+      }
+    }
+    for (; leaf_begin < end; leaf_begin += kLeafProfiles) {
       const std::uint64_t leaf_end = std::min(end, leaf_begin + kLeafProfiles);
       acc.reset();
       for (std::uint64_t first = leaf_begin; first < leaf_end; first += static_cast<std::uint64_t>(batch)) {

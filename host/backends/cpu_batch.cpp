@@ -38,12 +38,19 @@ struct RoundKeys {
   }
 };
 
-void uniforms_portable(std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
-                       double* u, int stride) {
+// Column j of a batch is profile first + (j / 8) · A + (j % 8) · B: consecutive profiles (A = 8,
+// B = 1) or eight interleaved leaves (A = 1, B = the leaf length).
+struct ColumnMap {
+  std::uint64_t first, A, B;
+  std::uint64_t operator()(int j) const { return first + static_cast<std::uint64_t>(j / 8) * A + static_cast<std::uint64_t>(j % 8) * B; }
+};
+
+void uniforms_portable(std::uint64_t seed, std::uint32_t lane, ColumnMap map, int count, int n_uniforms, double* u,
+                       int stride) {
   const int blocks = (n_uniforms + 3) / 4;
   for (int j = 0; j < count; ++j)
     for (int blk = 0; blk < blocks; ++blk) {
-      const uint4 w = philox_block(seed, first + j, lane, static_cast<std::uint32_t>(blk));
+      const uint4 w = philox_block(seed, map(j), lane, static_cast<std::uint32_t>(blk));
       for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q)
         u[(4 * blk + q) * stride + j] = u32_to_open01(block_word(w, q));
     }
@@ -57,20 +64,22 @@ void uniforms_portable(std::uint64_t seed, std::uint32_t lane, std::uint64_t fir
 constexpr std::uint64_t kLow32 = 0xFFFFFFFFull, kMagic = 0x4330000000000000ull;  // bits of 2^52
 constexpr double kMagicMinusHalf = 4503599627370495.5, kTwoM32 = 2.3283064365386962890625e-10;
 
-__attribute__((target("avx2"))) void uniforms_avx2(std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
-                                                   int count, int n_uniforms, double* u, int stride) {
+__attribute__((target("avx2"))) void uniforms_avx2(std::uint64_t seed, std::uint32_t lane, ColumnMap map, int count,
+                                                   int n_uniforms, double* u, int stride) {
   const RoundKeys rk(seed);
   const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
   const __m256i low = _mm256_set1_epi64x(static_cast<long long>(kLow32));
   const __m256i magic = _mm256_set1_epi64x(static_cast<long long>(kMagic));
   const __m256d off = _mm256_set1_pd(kMagicMinusHalf), scale = _mm256_set1_pd(kTwoM32);
   const __m256i ln = _mm256_set1_epi64x(lane);
-  const __m256i step = _mm256_set_epi64x(3, 2, 1, 0);
+  const long long B = static_cast<long long>(map.B);
+  const __m256i step = _mm256_set_epi64x(3 * B, 2 * B, B, 0);
+  const __m256i half = _mm256_set1_epi64x(4 * B);
   const int blocks = (n_uniforms + 3) / 4;
-  // Two groups of 4 profiles at a time: two independent multiply chains.
+  // Two groups of 4 profiles at a time (columns j..j+3 and j+4..j+7): two independent multiply chains.
   for (int j = 0; j < count; j += 8) {
-    const __m256i pa = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(first + j)), step);
-    const __m256i pb = _mm256_add_epi64(pa, _mm256_set1_epi64x(4));
+    const __m256i pa = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(map(j))), step);
+    const __m256i pb = _mm256_add_epi64(pa, half);
     const __m256i alo = _mm256_and_si256(pa, low), ahi = _mm256_srli_epi64(pa, 32);
     const __m256i blo = _mm256_and_si256(pb, low), bhi = _mm256_srli_epi64(pb, 32);
     for (int blk = 0; blk < blocks; ++blk) {
@@ -100,7 +109,7 @@ __attribute__((target("avx2"))) void uniforms_avx2(std::uint64_t seed, std::uint
   }
 }
 
-__attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+__attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std::uint32_t lane, ColumnMap map,
                                                         int count, int n_uniforms, double* u, int stride) {
   const RoundKeys rk(seed);
   const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
@@ -108,12 +117,14 @@ __attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std:
   const __m512i magic = _mm512_set1_epi64(static_cast<long long>(kMagic));
   const __m512d off = _mm512_set1_pd(kMagicMinusHalf), scale = _mm512_set1_pd(kTwoM32);
   const __m512i ln = _mm512_set1_epi64(lane);
-  const __m512i step = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  const long long B = static_cast<long long>(map.B);
+  const __m512i step = _mm512_set_epi64(7 * B, 6 * B, 5 * B, 4 * B, 3 * B, 2 * B, B, 0);
   const int blocks = (n_uniforms + 3) / 4;
-  // Two groups of 8 profiles at a time: two independent multiply chains keep the multipliers busy.
+  // Two groups of 8 profiles at a time (columns j..j+7 and j+8..j+15): two independent multiply chains
+  // keep the multipliers busy.
   for (int j = 0; j < count; j += 16) {
-    const __m512i pa = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + j)), step);
-    const __m512i pb = _mm512_add_epi64(pa, _mm512_set1_epi64(8));
+    const __m512i pa = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j))), step);
+    const __m512i pb = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j + 8))), step);
     const __m512i alo = _mm512_and_si512(pa, low), ahi = _mm512_srli_epi64(pa, 32);
     const __m512i blo = _mm512_and_si512(pb, low), bhi = _mm512_srli_epi64(pb, 32);
     for (int blk = 0; blk < blocks; ++blk) {
@@ -333,13 +344,27 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+namespace {
+
+void uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, ColumnMap map, int count, int n_uniforms, double* u,
+              int stride) {
+#if MCREV_X86
+  if (isa == Isa::Avx512) return uniforms_avx512(seed, lane, map, count, n_uniforms, u, stride);
+  if (isa == Isa::Avx2) return uniforms_avx2(seed, lane, map, count, n_uniforms, u, stride);
+#endif
+  uniforms_portable(seed, lane, map, count, n_uniforms, u, stride);
+}
+
+}  // namespace
+
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
                      double* u, int stride) {
-#if MCREV_X86
-  if (isa == Isa::Avx512) return uniforms_avx512(seed, lane, first, count, n_uniforms, u, stride);
-  if (isa == Isa::Avx2) return uniforms_avx2(seed, lane, first, count, n_uniforms, u, stride);
-#endif
-  uniforms_portable(seed, lane, first, count, n_uniforms, u, stride);
+  uniforms(isa, seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, u, stride);
+}
+
+void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                                 std::uint64_t leaf, int count, int n_uniforms, double* u, int stride) {
+  uniforms(isa, seed, lane, ColumnMap{first, 1, leaf}, count, n_uniforms, u, stride);
 }
 
 namespace {

@@ -41,6 +41,12 @@ const char* isa_name(Isa isa);
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count,
                      int n_uniforms, double* u, int stride);
 
+/// stream_uniforms for eight interleaved runs of profiles: column j is profile
+/// first + (j % 8) · leaf + j / 8 (the single-item fast path draws eight leaves of `leaf` profiles side
+/// by side, cpu_fast.hpp); count a multiple of 8. Same numbers per profile as stream_uniforms.
+void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                                 std::uint64_t leaf, int count, int n_uniforms, double* u, int stride);
+
 /// Values of count consecutive profiles starting at `first`, laid out for the model: v[j * n_values + k]
 /// is value slot k in profile first + j, bitwise equal to what draw_values (mcrev/model/model.hpp)
 /// writes. Scratch u holds n_values * kMaxBatch doubles.

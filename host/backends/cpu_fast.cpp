@@ -17,7 +17,45 @@ namespace mcrev::cpu {
 
 namespace {
 
-constexpr int S = kMaxBatch;  // stride of the structure-of-arrays rows
+// Columns of the structure-of-arrays rows: a batch of FastBatch::run (at most kMaxBatch profiles) or of
+// run_leaves (16 profiles of each of the 8 leaves).
+constexpr int S = 2 * kMaxBatch;
+
+// W doubles as one value (GCC's vector extension), W the instruction set's width: 8 (AVX-512), 4
+// (AVX2), 2 (SSE2, the portable build). Its operations are lane by lane the IEEE operations of the
+// scalar code (no multiply-add is fused: -ffp-contract=off), so every width gives the same bits.
+template <int W>
+struct VecOf;
+template <>
+struct VecOf<2> {
+  typedef double type __attribute__((vector_size(16)));
+};
+template <>
+struct VecOf<4> {
+  typedef double type __attribute__((vector_size(32)));
+};
+template <>
+struct VecOf<8> {
+  typedef double type __attribute__((vector_size(64)));
+};
+template <int W>
+using Vd = typename VecOf<W>::type;
+template <int W>
+MCREV_FAST_INLINE Vd<W> loadv(const double* p) {
+  Vd<W> x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return x;
+}
+template <int W>
+MCREV_FAST_INLINE void storev(double* p, Vd<W> x) {
+  __builtin_memcpy(p, &x, sizeof x);
+}
+template <int W>
+MCREV_FAST_INLINE Vd<W> splat(double a) {
+  Vd<W> x;
+  for (int i = 0; i < W; ++i) x[i] = a;
+  return x;
+}
 
 }  // namespace
 
@@ -30,6 +68,9 @@ struct FastBatch::Scratch {
   alignas(64) double wel[S], alloc[S], held[S], paid[S], util[S];
   alignas(64) double flag[S];  // 1: a tie at the top of some auction (the generic path evaluates it)
   double agent_values[fast::kMaxBidders];
+  // run_leaves: the batch's metric columns ([metric][column]), the eight leaves' sums ([metric][leaf],
+  // [pair][leaf]) and one row (a tie's generic evaluation).
+  std::vector<double> cols, shift, s1, s2, sxy, row;
 };
 
 namespace {
@@ -43,32 +84,119 @@ MCREV_FAST_INLINE void bids_of(const Strategy& st, const double* __restrict v, d
   for (int j = 0; j < count; ++j) b[j] = st.closed_form_bid<K>(v[j]);
 }
 
-// The closed-form equilibria raise to the power n (int_pow): with n a constant the squarings unroll.
-template <StrategyKind K, int NB>
-MCREV_FAST_INLINE void bids_of_n(Strategy st, const double* __restrict v, double* __restrict b, int count) {
-  st.n = NB;
-  for (int j = 0; j < count; ++j) b[j] = st.closed_form_bid<K>(v[j]);
+// int_pow (mcrev/strategies/strategy.hpp) for a vector, the same multiplications in the same order.
+template <class T>
+MCREV_FAST_INLINE T int_pow_v(T x, int k) {
+  T r = x * 0.0 + 1.0;
+  bool first = true;
+  while (k > 0) {
+    if (k & 1) {
+      r = first ? x : r * x;  // 1.0 · x is x
+      first = false;
+    }
+    x *= x;
+    k >>= 1;
+  }
+  return r;
 }
 
-template <StrategyKind K>
+// Strategy::closed_form_bid<K> of the closed-form equilibria, W values at a time (the count rounded up
+// to W: the entries past it are computed and never read); n = NB a constant, so the squarings unroll.
+// Single selections only (see sparse_cols).
+template <StrategyKind K, int NB, int W>
+MCREV_FAST_INLINE void bids_of_n(const Strategy& st, const double* v, double* b, int count) {
+  using V = Vd<W>;
+  const V low = splat<W>(st.low), width = splat<W>(st.width), entry = splat<W>(st.entry), none = splat<W>(kNoBid),
+          n = splat<W>(static_cast<double>(NB)), zero = splat<W>(0.0), one = splat<W>(1.0);
+  const bool has_entry = st.t_entry > 0.0;
+  const V t_entry = splat<W>(st.t_entry), floor = splat<W>(st.floor);
+  const V entry_pow = splat<W>(int_pow(st.t_entry, NB));
+  for (int j = 0; j < count; j += W) {
+    const V x = loadv<W>(v + j);
+    const V t = (x - low) / width;
+    V r;
+    if constexpr (K == StrategyKind::UniformFirstPrice) {
+      const V q = has_entry ? int_pow_v(t_entry / t, NB) : zero;
+      const V bid = x - width * t * (one - q) / n;
+      r = t > zero ? bid : x;  // !(t > 0) ? v : b
+    } else {
+      const V bid = x * int_pow_v(t, NB - 1) - width * (int_pow_v(t, NB) - entry_pow) / n;
+      r = bid > floor ? bid : floor;
+    }
+    storev<W>(b + j, x < entry ? none : r);
+  }
+}
+
+template <StrategyKind K, int W>
 MCREV_FAST_INLINE void equilibrium_bids(const Strategy& st, const double* v, double* b, int count) {
   switch (st.n) {
-    case 2: return bids_of_n<K, 2>(st, v, b, count);
-    case 3: return bids_of_n<K, 3>(st, v, b, count);
-    case 4: return bids_of_n<K, 4>(st, v, b, count);
-    case 5: return bids_of_n<K, 5>(st, v, b, count);
-    case 6: return bids_of_n<K, 6>(st, v, b, count);
-    case 8: return bids_of_n<K, 8>(st, v, b, count);
-    case 10: return bids_of_n<K, 10>(st, v, b, count);
+    case 2: return bids_of_n<K, 2, W>(st, v, b, count);
+    case 3: return bids_of_n<K, 3, W>(st, v, b, count);
+    case 4: return bids_of_n<K, 4, W>(st, v, b, count);
+    case 5: return bids_of_n<K, 5, W>(st, v, b, count);
+    case 6: return bids_of_n<K, 6, W>(st, v, b, count);
+    case 8: return bids_of_n<K, 8, W>(st, v, b, count);
+    case 10: return bids_of_n<K, 10, W>(st, v, b, count);
     default: return bids_of<K>(st, v, b, count);
+  }
+}
+
+// Where metric k of a mechanism's block (at offset off) of the j-th profile of the batch goes: row j of
+// xs (xs + j * row + off + k: FastBatch::run) or column j of row off + k (xs + (off + k) * S + j:
+// FastBatch::run_leaves).
+template <bool kCols>
+MCREV_FAST_INLINE double& at(double* xs, int row, int off, int j, int k) {
+  return kCols ? xs[(off + k) * S + j] : xs[j * row + off + k];
+}
+
+// The sparse outcome's metrics as columns: fast::sparse_metrics' arithmetic, one metric at a time
+// over the batch (vectorized).
+template <int kG, int W>
+MCREV_FAST_INLINE void sparse_cols(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, const double* price,
+                                   int count, double* xs, int off, bool is_base) {
+  const int G = kG > 0 ? kG : p.n_groups;
+  using V = Vd<W>;
+  const V v0 = splat<W>(mk.seller_value), zero = splat<W>(0.0), one = splat<W>(1.0);
+  double* __restrict c = xs + off * S;
+  for (int j = 0; j < count; j += W) {
+    const auto sale = loadv<W>(s.sale + j) != zero;
+    const V pr = loadv<W>(price + j), value = loadv<W>(s.vw + j) * one, vmax = loadv<W>(s.vmax + j);
+    const V revenue = sale ? pr : zero;
+    const V welfare = sale ? value : zero;
+    const V allocated = sale ? one : zero;
+    const V baseline = is_base ? revenue : loadv<W>(s.base + j);
+    const V unsold = one - allocated;  // fast::tail_metrics
+    const V kept = unsold == zero ? zero : v0 * unsold;
+    storev<W>(s.rev + j, revenue);
+    storev<W>(c + metric::kRevenue * S + j, revenue);
+    storev<W>(c + metric::kWelfare * S + j, welfare);
+    storev<W>(c + metric::kSellerUtility * S + j, revenue + kept);
+    storev<W>(c + metric::kNoSale * S + j, unsold);
+    storev<W>(c + metric::kRevenueDiff * S + j, revenue - baseline);
+    storev<W>(c + metric::kSurplus * S + j, welfare + kept);
+    storev<W>(c + metric::kOptSurplus * S + j, vmax > v0 ? vmax : v0);
+    for (int g = 0; g < G; ++g) {
+      const V inv = splat<W>(p.group_inv[g]);
+      const V gw = loadv<W>(s.gw + j);
+      // the winner is in group g: a sale, and its index in [group_first[g], group_first[g + 1])
+      // (products of 0/1, not nested selections, which GCC lowers lane by lane)
+      const V lo = splat<W>(p.group_first[g]), hi = splat<W>(p.group_first[g + 1]);
+      const V above = gw >= lo ? gw : splat<W>(-1.0);  // -1: no agent index
+      const V in = kG == 1 ? one : (above < hi ? (above == splat<W>(-1.0) ? zero : one) : zero);
+      const V here = sale ? in : zero;
+      storev<W>(c + metric::win(g) * S + j, here == one ? one * inv : zero);
+      storev<W>(c + metric::payment(g) * S + j, here == one ? pr * inv : zero);
+      storev<W>(c + metric::utility(g) * S + j, here == one ? (value - pr) * inv : zero);
+    }
   }
 }
 
 // The sparse outcome's metric rows from the columns sale, gw (agent index), vw, price; kG > 0: the
 // plan has kG groups (the group of the winner is then 0 for kG == 1).
-template <int kG>
+template <int kG, bool kCols, int W>
 MCREV_FAST_INLINE void sparse_rows(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, const double* price,
                                    int count, double* xs, int row, int off, bool is_base) {
+  if (kCols) return sparse_cols<kG, W>(p, mk, s, price, count, xs, off, is_base);
   const int G = kG > 0 ? kG : p.n_groups;
   for (int j = 0; j < count; ++j) {
     const bool sale = s.sale[j] != 0.0;
@@ -84,9 +212,28 @@ MCREV_FAST_INLINE void sparse_rows(const FastPlan& p, const FastMech& mk, FastBa
 // The per-batch work of one mechanism: its bids, its outcome per profile, its metric rows (block at
 // xs + j * row + off). The loops run over the profiles j of the batch (vectorizable); the arithmetic
 // is the fast header's per-profile building blocks. kG as in sparse_rows.
-template <int kG>
+// The top pass's results for columns [j0, j0 + W): the best and second-best eligible bids, the
+// winner's value and agent index, the sale, and the tie flag (second == best > kNoBid, ORed into the
+// flags of the earlier mechanisms; single selections: GCC lowers a nested selection, or one on a
+// combination of masks, lane by lane).
+template <int W>
+MCREV_FAST_INLINE void store_top(FastBatch::Scratch& s, int j0, Vd<W> bst, Vd<W> sec, Vd<W> w, Vd<W> a) {
+  using V = Vd<W>;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0);
+  storev<W>(s.best + j0, bst);
+  storev<W>(s.second + j0, sec);
+  storev<W>(s.vw + j0, w);
+  storev<W>(s.gw + j0, a);
+  storev<W>(s.sale + j0, bst == none ? zero : one);  // best > kNoBid (never NaN)
+  const V top = sec == bst ? bst : none, was = loadv<W>(s.flag + j0);
+  const V tie = top == none ? zero : one;
+  storev<W>(s.flag + j0, tie > was ? tie : was);
+}
+
+template <int kG, bool kCols, int W>
 MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, int count,
-                                      double* xs, int row, int off, bool is_base, Isa isa, std::uint64_t first) {
+                                      double* xs, int row, int off, bool is_base, Isa isa, std::uint64_t first,
+                                      std::uint64_t leaf) {
   const int n = p.n, G = kG > 0 ? kG : p.n_groups;
   const double v0 = mk.seller_value;
   const double* v = s.u;
@@ -94,7 +241,10 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
   double* __restrict gw = s.gw;
   double* __restrict sale = s.sale;
   if (mk.rule == Rule::PostedPrice) {  // PriceOffer: the pick-th buyer at or above the price
-    stream_uniforms(isa, p.seed, mk.aux_lane, first, count, 1, s.aux, S);
+    if (kCols)
+      stream_uniforms_interleaved(isa, p.seed, mk.aux_lane, first, leaf, count, 1, s.aux, S);
+    else
+      stream_uniforms(isa, p.seed, mk.aux_lane, first, count, 1, s.aux, S);
     double* __restrict cnt = s.ties;
     double* __restrict seen = s.second;
     double* __restrict pick = s.best;
@@ -122,7 +272,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
         seen[j] += in ? 1.0 : 0.0;
       }
     }
-    return sparse_rows<kG>(p, mk, s, price, count, xs, row, off, is_base);
+    return sparse_rows<kG, kCols, W>(p, mk, s, price, count, xs, row, off, is_base);
   }
   // bids, group by group (the strategy's kind hoisted out of the loop over profiles)
   const double* b = v;
@@ -136,38 +286,59 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
         const double* in = v + k * S;
         switch (st.kind) {
           case StrategyKind::Shade: bids_of<StrategyKind::Shade>(st, in, out, count); break;
-          case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice>(st, in, out, count); break;
-          case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay>(st, in, out, count); break;
+          case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice, W>(st, in, out, count); break;
+          case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay, W>(st, in, out, count); break;
           default: std::copy(in, in + count, out); break;
         }
       }
     b = s.bids;
   }
+  // argmax_bid's two passes in one: top_step, and the first agent at the highest eligible bid (its
+  // value, its index). Without a tie at the top it is argmax_bid's winner; a tie (two eligible agents
+  // at the highest bid) is exactly second == best > kNoBid, and the generic path takes it. W profiles
+  // at a time, their running top two and winner in registers (columns past count, up to the next
+  // multiple of W, are computed and never read).
   double* __restrict best = s.best;
   double* __restrict second = s.second;
-  for (int j = 0; j < count; ++j) best[j] = second[j] = kNoBid;
-  for (int g = 0; g < G; ++g) {
-    const double r = mk.reserve[g];
-    for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
-      const double* __restrict bk = b + k * S;
-      for (int j = 0; j < count; ++j) fast::top_step(bk[j], r, best[j], second[j]);
+  using V = Vd<W>;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0);
+  if (kG == 1) {
+    // One group, one reserve r: top_step's eligibility x = b >= r ? b : kNoBid is a non-decreasing map
+    // of the bid, and top_step's selections pick input values, so the top two of the eligible bids are
+    // the top two of the bids, mapped afterwards (same values, same bits); the winner (the first agent
+    // at the highest bid) is the same agent. Truthful: its value is its bid, the highest.
+    const V r = splat<W>(mk.reserve[0]);
+    for (int j0 = 0; j0 < count; j0 += W) {
+      V bst = none, sec = none, w = zero;
+      for (int k = 0; k < n; ++k) {
+        const V x = loadv<W>(b + k * S + j0);
+        if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
+        const V lo = x < bst ? x : bst;
+        sec = lo > sec ? lo : sec;
+        bst = x > bst ? x : bst;
+      }
+      if (truthful) w = bst;
+      bst = bst >= r ? bst : none;
+      sec = sec >= r ? sec : none;
+      store_top<W>(s, j0, bst, sec, w, zero);
     }
-  }
-  double* __restrict ties = s.ties;
-  for (int j = 0; j < count; ++j) vw[j] = gw[j] = ties[j] = 0.0;
-  for (int g = 0; g < G; ++g) {
-    const double r = mk.reserve[g];
-    for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
-      const double* __restrict bk = b + k * S;
-      const double* __restrict vk = v + k * S;
-      const double kd = k;
-      for (int j = 0; j < count; ++j) fast::arg_step(bk[j], r, best[j], vk[j], kd, vw[j], gw[j], ties[j]);
+  } else
+  for (int j0 = 0; j0 < count; j0 += W) {
+    V bst = none, sec = none, w = zero, a = zero;
+    for (int g = 0; g < G; ++g) {
+      const V r = splat<W>(mk.reserve[g]);
+      for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
+        const V bk = loadv<W>(b + k * S + j0);
+        const V x = bk >= r ? bk : none;  // fast::top_step, lane by lane
+        const auto up = x > bst;
+        w = up ? loadv<W>(v + k * S + j0) : w;
+        if (kG != 1) a = up ? splat<W>(k) : a;  // one group: the winner's group is 0
+        const V lo = x < bst ? x : bst;
+        sec = lo > sec ? lo : sec;
+        bst = x > bst ? x : bst;
+      }
     }
-  }
-  double* __restrict flag = s.flag;
-  for (int j = 0; j < count; ++j) {
-    sale[j] = best[j] > kNoBid ? 1.0 : 0.0;
-    flag[j] = ((best[j] > kNoBid) & (ties[j] > 1.0)) ? 1.0 : flag[j];
+    store_top<W>(s, j0, bst, sec, w, a);
   }
   if (mk.rule == Rule::AllPay) {
     double* __restrict rev = s.rev;
@@ -200,14 +371,21 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
       }
       const double inv = p.group_inv[g];
       for (int j = 0; j < count; ++j) {
-        double* out = xs + j * row + off;
-        out[metric::win(g)] = held[j] * inv;
-        out[metric::payment(g)] = paid[j] * inv;
-        out[metric::utility(g)] = util[j] * inv;
+        at<kCols>(xs, row, off, j, metric::win(g)) = held[j] * inv;
+        at<kCols>(xs, row, off, j, metric::payment(g)) = paid[j] * inv;
+        at<kCols>(xs, row, off, j, metric::utility(g)) = util[j] * inv;
       }
     }
-    for (int j = 0; j < count; ++j)
-      fast::tail_metrics(v0, rev[j], wel[j], alloc[j], s.vmax[j], is_base ? rev[j] : s.base[j], xs + j * row + off);
+    for (int j = 0; j < count; ++j) {
+      const double base = is_base ? rev[j] : s.base[j];
+      if (!kCols) {
+        fast::tail_metrics(v0, rev[j], wel[j], alloc[j], s.vmax[j], base, xs + j * row + off);
+        continue;
+      }
+      double t[metric::kPerGroupBase];
+      fast::tail_metrics(v0, rev[j], wel[j], alloc[j], s.vmax[j], base, t);
+      for (int k = 0; k < metric::kPerGroupBase; ++k) at<kCols>(xs, row, off, j, k) = t[k];
+    }
     return;
   }
   double* __restrict price = s.held;
@@ -226,77 +404,234 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
   } else {
     for (int j = 0; j < count; ++j) price[j] = best[j];  // first price: the winner's bid
   }
-  sparse_rows<kG>(p, mk, s, price, count, xs, row, off, is_base);
+  sparse_rows<kG, kCols, W>(p, mk, s, price, count, xs, row, off, is_base);
 }
 
-// The whole batch for one instruction set (the loops above inlined into it).
-template <int kG>
+// The whole batch for one instruction set (the loops above inlined into it). kCols: the batch is eight
+// interleaved leaves (column j = profile first + (j % 8) · leaf + j / 8) and the metrics go to columns.
+template <int kG, bool kCols, int W>
 MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
-                                   std::uint64_t first, int count, double* xs, int row) {
+                                   std::uint64_t first, std::uint64_t leaf, int count, double* xs, int row) {
   const int n = p.n;
-  stream_uniforms(isa, p.seed, kValueLane, first, count, n, s.u, S);
-  for (int g = 0; g < p.n_groups; ++g) {  // values in place of their uniforms
+  if (kCols)
+    stream_uniforms_interleaved(isa, p.seed, kValueLane, first, leaf, count, n, s.u, S);
+  else
+    stream_uniforms(isa, p.seed, kValueLane, first, count, n, s.u, S);
+  // Values in place of their uniforms, and their maximum (max_value's order) in the same pass.
+  double* __restrict vmax = s.vmax;
+  for (int g = 0; g < p.n_groups; ++g) {
     const Distribution& d = p.dist[g];
     for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
       double* __restrict uk = s.u + k * S;
-      if (d.kind == DistKind::Uniform)  // inline: vectorized for this instruction set
-        for (int j = 0; j < count; ++j) uk[j] = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+      if (d.kind == DistKind::Uniform) {  // inline: vectorized for this instruction set
+        if (k == 0)
+          for (int j = 0; j < count; ++j) vmax[j] = uk[j] = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+        else
+          for (int j = 0; j < count; ++j) {
+            const double x = d.quantile_of<DistKind::Uniform>(uk[j], md.arena);
+            uk[j] = x;
+            vmax[j] = x > vmax[j] ? x : vmax[j];
+          }
+        continue;
+      }
+      quantiles_batch(d, md.arena, uk, count, uk, 1);
+      if (k == 0)
+        std::copy(uk, uk + count, vmax);
       else
-        quantiles_batch(d, md.arena, uk, count, uk, 1);
+        for (int j = 0; j < count; ++j) vmax[j] = uk[j] > vmax[j] ? uk[j] : vmax[j];
     }
   }
-  for (int j = 0; j < count; ++j) {
-    s.vmax[j] = s.u[j];
-    s.flag[j] = 0.0;
-  }
-  for (int k = 1; k < n; ++k) {
-    const double* __restrict vk = s.u + k * S;
-    double* __restrict vmax = s.vmax;
-    for (int j = 0; j < count; ++j) vmax[j] = vk[j] > vmax[j] ? vk[j] : vmax[j];
-  }
+  std::fill(s.flag, s.flag + count, 0.0);
   const int B = p.block();
   for (int m = 0; m < p.n_mechanisms; ++m) {
-    mechanism_rows<kG>(p, p.mech[m], s, count, xs, row, m * B, m == 0, isa, first);
+    mechanism_rows<kG, kCols, W>(p, p.mech[m], s, count, xs, row, m * B, m == 0, isa, first, leaf);
     if (m == 0) std::copy(s.rev, s.rev + count, s.base);
   }
 }
 
 // A full batch (count = kMaxBatch, nearly every batch) with the count a constant: every loop's trip
 // count is known, so the vector loops need no remainder handling.
-template <int kG>
+template <int kG, int W>
 MCREV_FAST_INLINE void batch_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
                                   std::uint64_t first, int count, double* xs, int row) {
   if (count == S)
-    batch_loops<kG>(md, p, isa, s, first, S, xs, row);
+    batch_loops<kG, false, W>(md, p, isa, s, first, 0, S, xs, row);
   else
-    batch_loops<kG>(md, p, isa, s, first, count, xs, row);
+    batch_loops<kG, false, W>(md, p, isa, s, first, 0, count, xs, row);
+}
+
+// The rows [J0, 8) of the batch's columns into the sums. Pair q (MechanismPairs: mechanism q's surplus
+// and optimal surplus, adjacent metrics) rides along its two metrics, from the same differences.
+template <int W, int J0>
+MCREV_FAST_INLINE void accumulate_rows(const double* __restrict c, const double* __restrict shift,
+                                       double* __restrict s1, double* __restrict s2, double* __restrict sxy, int K,
+                                       int B) {
+  static_assert(metric::kOptSurplus == metric::kSurplus + 1, "a pair is two adjacent metrics");
+  constexpr int L = FastBatch::kLeaves;
+  using V = Vd<W>;
+  for (int k = 0; k < K; ++k) {
+    if (k % B == metric::kSurplus) {
+      const int q = k / B;
+      for (int h = 0; h < L; h += W) {
+        const V shi = loadv<W>(shift + k * L + h), shj = loadv<W>(shift + (k + 1) * L + h);
+        V a1i = loadv<W>(s1 + k * L + h), a2i = loadv<W>(s2 + k * L + h);
+        V a1j = loadv<W>(s1 + (k + 1) * L + h), a2j = loadv<W>(s2 + (k + 1) * L + h);
+        V axy = loadv<W>(sxy + q * L + h);
+        for (int jj = J0; jj < S / L; ++jj) {
+          const V di = loadv<W>(c + k * S + jj * L + h) - shi;
+          const V dj = loadv<W>(c + (k + 1) * S + jj * L + h) - shj;
+          a1i += di;
+          a2i += di * di;
+          a1j += dj;
+          a2j += dj * dj;
+          axy += di * dj;
+        }
+        storev<W>(s1 + k * L + h, a1i);
+        storev<W>(s2 + k * L + h, a2i);
+        storev<W>(s1 + (k + 1) * L + h, a1j);
+        storev<W>(s2 + (k + 1) * L + h, a2j);
+        storev<W>(sxy + q * L + h, axy);
+      }
+      ++k;  // the optimal surplus is done
+      continue;
+    }
+    for (int h = 0; h < L; h += W) {
+      const V sh = loadv<W>(shift + k * L + h);
+      V a1 = loadv<W>(s1 + k * L + h), a2 = loadv<W>(s2 + k * L + h);
+      for (int jj = J0; jj < S / L; ++jj) {
+        const V d = loadv<W>(c + k * S + jj * L + h) - sh;
+        a1 += d;
+        a2 += d * d;
+      }
+      storev<W>(s1 + k * L + h, a1);
+      storev<W>(s2 + k * L + h, a2);
+    }
+  }
+}
+
+// leaf_add for the batch's eight interleaved leaves: lane l of every accumulator is leaf l, and the
+// profiles of a leaf (columns l, 8 + l, ..., 56 + l) are added in order, so each leaf's sums are
+// bitwise what leaf_add gives profile after profile (LeafAccumulator); the lanes vectorize instead of
+// the metrics. first_batch: the leaves' first profiles set the shifts (leaf_add with n = 0).
+template <int W>
+MCREV_FAST_INLINE void accumulate_lanes(FastBatch::Scratch& s, int K, int P, int B, bool first_batch) {
+  constexpr int L = FastBatch::kLeaves;
+  const double* __restrict c = s.cols.data();
+  double* __restrict shift = s.shift.data();
+  double* __restrict s1 = s.s1.data();
+  double* __restrict s2 = s.s2.data();
+  double* __restrict sxy = s.sxy.data();
+  if (first_batch) {
+    for (int k = 0; k < K; ++k)
+      for (int l = 0; l < L; ++l) {
+        shift[k * L + l] = c[k * S + l];
+        s1[k * L + l] = s2[k * L + l] = 0.0;
+      }
+    for (int q = 0; q < P * L; ++q) sxy[q] = 0.0;
+    return accumulate_rows<W, 1>(c, shift, s1, s2, sxy, K, B);
+  }
+  accumulate_rows<W, 0>(c, shift, s1, s2, sxy, K, B);
+}
+
+// A tie at the top of some auction: the generic evaluate_values on that profile, into its column.
+template <int W>
+MCREV_FAST_INLINE bool any_flag(const double* flag) {
+  Vd<W> any = splat<W>(0.0);
+  for (int j = 0; j < S; j += W) any += loadv<W>(flag + j);  // flags are 0 or 1: the sum is exact
+  for (int l = 0; l < W; ++l)
+    if (any[l] != 0.0) return true;
+  return false;
+}
+
+void patch_ties(const Model& md, FastBatch::Scratch& s, std::uint64_t first, std::uint64_t leaf, int K, double* b,
+                int* generic) {
+  for (int j = 0; j < S; ++j) {
+    if (s.flag[j] == 0.0) continue;
+    for (int k = 0; k < md.n_bidders; ++k) s.agent_values[k] = s.u[k * S + j];
+    const std::uint64_t profile = first + static_cast<std::uint64_t>(j % 8) * leaf + static_cast<std::uint64_t>(j / 8);
+    evaluate_values<static_cast<int>(MarketKind::SingleItem)>(md, profile, 0, md.n_mechanisms, s.agent_values, b,
+                                                             s.row.data());
+    for (int k = 0; k < K; ++k) s.cols[static_cast<size_t>(k) * S + j] = s.row[k];
+    ++*generic;
+  }
+}
+
+// Eight whole leaves [first, first + 8 · kLeafProfiles), kLeafProfiles / 8 batches of 64 columns.
+template <int kG, int W>
+MCREV_FAST_INLINE int leaves_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                  std::uint64_t first, double* b) {
+  const int K = p.block() * p.n_mechanisms, P = p.n_mechanisms;
+  int generic = 0;
+  for (std::uint64_t jj0 = 0; jj0 < kLeafProfiles; jj0 += S / FastBatch::kLeaves) {
+    batch_loops<kG, true, W>(md, p, isa, s, first + jj0, kLeafProfiles, S, s.cols.data(), 0);
+    if (any_flag<W>(s.flag)) patch_ties(md, s, first + jj0, kLeafProfiles, K, b, &generic);
+    accumulate_lanes<W>(s, K, P, p.block(), jj0 == 0);
+  }
+  return generic;
 }
 
 template <int kG>
 void batch_portable(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first,
                     int count, double* xs, int row) {
-  batch_body<kG>(md, p, isa, s, first, count, xs, row);
+  batch_body<kG, 2>(md, p, isa, s, first, count, xs, row);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 template <int kG>
 __attribute__((target("avx2"))) void batch_avx2(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
                                                 std::uint64_t first, int count, double* xs, int row) {
-  batch_body<kG>(md, p, isa, s, first, count, xs, row);
+  batch_body<kG, 4>(md, p, isa, s, first, count, xs, row);
 }
 template <int kG>
-__attribute__((target("avx512f"))) void batch_avx512(const Model& md, const FastPlan& p, Isa isa,
+__attribute__((target("avx512f,avx512dq"))) void batch_avx512(const Model& md, const FastPlan& p, Isa isa,
                                                      FastBatch::Scratch& s, std::uint64_t first, int count,
                                                      double* xs, int row) {
-  batch_body<kG>(md, p, isa, s, first, count, xs, row);
+  batch_body<kG, 8>(md, p, isa, s, first, count, xs, row);
 }
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+// The AVX-512 loops also use AVX512DQ (a vector compare's mask as a vector: vpmovm2q), which every
+// AVX-512 processor but the Xeon Phi has; without it the AVX2 loops run (the same bits).
+bool avx512dq() {
+  static const bool has = __builtin_cpu_supports("avx512dq");
+  return has;
+}
+#endif
+
+template <int kG>
+int leaves_portable(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first,
+                    double* b) {
+  return leaves_body<kG, 2>(md, p, isa, s, first, b);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <int kG>
+__attribute__((target("avx2"))) int leaves_avx2(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                                std::uint64_t first, double* b) {
+  return leaves_body<kG, 4>(md, p, isa, s, first, b);
+}
+template <int kG>
+__attribute__((target("avx512f,avx512dq"))) int leaves_avx512(const Model& md, const FastPlan& p, Isa isa,
+                                                     FastBatch::Scratch& s, std::uint64_t first, double* b) {
+  return leaves_body<kG, 8>(md, p, isa, s, first, b);
+}
+#endif
+
+template <int kG>
+int run_leaves_isa(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first, double* b) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == Isa::Avx512 && avx512dq()) return leaves_avx512<kG>(md, p, isa, s, first, b);
+  if (isa == Isa::Avx2) return leaves_avx2<kG>(md, p, isa, s, first, b);
+#endif
+  return leaves_portable<kG>(md, p, isa, s, first, b);
+}
 
 template <int kG>
 void run_batch(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s, std::uint64_t first, int count,
                double* xs, int row) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::Avx512) return batch_avx512<kG>(md, p, isa, s, first, count, xs, row);
+  if (isa == Isa::Avx512 && avx512dq()) return batch_avx512<kG>(md, p, isa, s, first, count, xs, row);
   if (isa == Isa::Avx2) return batch_avx2<kG>(md, p, isa, s, first, count, xs, row);
 #endif
   batch_portable<kG>(md, p, isa, s, first, count, xs, row);
@@ -338,7 +673,39 @@ std::string evaluation_path(const Model& md, bool cuda, bool allow_fast) {
 }
 
 FastBatch::FastBatch(const Model& md, const fast::FastPlan& plan, Isa isa)
-    : md_(md), plan_(plan), isa_(isa), s_(std::make_unique<Scratch>()) {}
+    : md_(md), plan_(plan), isa_(isa), s_(std::make_unique<Scratch>()) {
+  const size_t K = static_cast<size_t>(plan.block()) * static_cast<size_t>(plan.n_mechanisms);
+  s_->cols.assign(K * S, 0.0);
+  s_->shift.assign(K * kLeaves, 0.0);
+  s_->s1.assign(K * kLeaves, 0.0);
+  s_->s2.assign(K * kLeaves, 0.0);
+  s_->sxy.assign(static_cast<size_t>(plan.n_mechanisms) * kLeaves, 0.0);
+  s_->row.assign(3 * K + static_cast<size_t>(plan.n_mechanisms), 0.0);  // a metric row, or a leaf's sums
+}
+
+int FastBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
+  static_assert(S % kLeaves == 0 && kLeafProfiles % (S / kLeaves) == 0, "a batch is S / 8 profiles of 8 leaves");
+  Scratch& s = *s_;
+  const int generic = plan_.n_groups == 1 ? run_leaves_isa<1>(md_, plan_, isa_, s, first, b)
+                                          : run_leaves_isa<0>(md_, plan_, isa_, s, first, b);
+  const int K = plan_.block() * plan_.n_mechanisms, P = plan_.n_mechanisms;
+  const PartialShape shape{K, P};
+  double* sh = s.row.data();  // the leaf's sums, gathered from the lanes: K + K + K + P doubles
+  double* a1 = sh + K;
+  double* a2 = a1 + K;
+  double* xy = a2 + K;
+  for (int l = 0; l < kLeaves; ++l) {
+    for (int k = 0; k < K; ++k) {
+      sh[k] = s.shift[k * kLeaves + l];
+      a1[k] = s.s1[k * kLeaves + l];
+      a2[k] = s.s2[k * kLeaves + l];
+    }
+    for (int q = 0; q < P; ++q) xy[q] = s.sxy[q * kLeaves + l];
+    const LeafSums sums{sh, a1, a2, xy, static_cast<double>(kLeafProfiles)};
+    leaf_finish(sums, shape, MechanismPairs{plan_.block()}, partials + static_cast<size_t>(l) * shape.size());
+  }
+  return generic;
+}
 FastBatch::~FastBatch() = default;
 
 int FastBatch::run(std::uint64_t first, int count, double* b, double* xs, int row) {

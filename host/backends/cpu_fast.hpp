@@ -37,6 +37,15 @@ class FastBatch {
   /// fallback's scratch). Returns the number of profiles that took the generic path (ties).
   int run(std::uint64_t first, int count, double* b, double* xs, int row);
 
+  /// Leaves drawn side by side (run_leaves).
+  static constexpr int kLeaves = 8;
+  /// The kLeaves whole leaves [first, first + kLeaves · kLeafProfiles) (first a multiple of
+  /// kLeafProfiles): leaf l's partial (leaf_finish layout, PartialShape{metrics, n_mechanisms}.size()
+  /// doubles) goes to partials + l · size. Batches of 8 profiles of each leaf, metrics as columns and
+  /// the leaves' sums vectorized across the leaves; bitwise what run + LeafAccumulator + leaf_finish
+  /// give leaf after leaf. Returns the number of profiles that took the generic path (ties).
+  int run_leaves(std::uint64_t first, double* b, double* partials);
+
   struct Scratch;  ///< the batch's structure-of-arrays rows (cpu_fast.cpp)
 
  private:

@@ -1,7 +1,8 @@
 // mcrev: the single-item fast path (issue 12) — the standard auctions and the posted price on
 // independent private values, without the generic pipeline's per-profile arrays, outcome objects and
 // dispatch, shared by the CPU backend (vectorized across the profiles of a batch,
-// host/backends/cpu_fast.cpp) and the CUDA fast kernel (values in registers, kernels/fast_paths.cu).
+// host/backends/cpu_fast.cpp) and the CUDA fast kernel (its building blocks, streamed over the bidders
+// with no per-profile arrays: mcrev/pipeline/fast_kernel_body.hpp, kernels/fast_paths.cu).
 //
 // Eligibility (make_fast_plan, decided once per run on the host; anything else takes the generic path):
 //   market single_item, private values ([values] absent), independent draws (no [correlation]), no
@@ -17,8 +18,9 @@
 // Strategy::closed_form_bid, PriceOffer's draw from the auxiliary stream), so a profile's metric
 // block is bitwise what evaluate_values writes. A tie at the top of an auction (drawn from the
 // auxiliary stream by the generic rule) is detected (`ties > 1`): the CPU evaluates that profile with
-// the generic path, the CUDA kernel draws the winner exactly as argmax_bid does (kTies). Checked
-// profile by profile in tests/fast_path_test.cpp.
+// the generic path; mechanism_block<..., kTies = true> draws the winner exactly as argmax_bid does
+// (the reference of the CUDA kernel's streamed body, which does the same). Checked profile by profile
+// in tests/fast_path_test.cpp and tests/fast_kernel_test.cpp.
 //
 // Layout of a block: metric::per_mechanism(n_groups) doubles (metric:: layout of mcrev/model/model.hpp).
 #pragma once
@@ -42,7 +44,7 @@
 
 namespace mcrev::fast {
 
-/// Most bidders of the CPU fast path, of the CUDA fast kernel (values in registers, fast_kernel<N>),
+/// Most bidders of the CPU fast path, of the CUDA fast kernel (values streamed, fast_kernel<N, R>),
 /// and most bidder groups.
 inline constexpr int kMaxBidders = 32;
 inline constexpr int kMaxDeviceBidders = 8;
@@ -324,107 +326,7 @@ MCREV_HD inline bool evaluate_fast(const FastPlan& p, std::uint64_t profile, int
   return true;
 }
 
-// ---- the CUDA fast kernel's per-thread body (kernels/fast_paths.cu; emulated on the CPU in
-// tests/fast_kernel_test.cpp): one group, N values in registers, one mechanism per pass ----
-
-/// Metrics of a one-group block (metric::per_mechanism(1)).
-inline constexpr int kKernelMetrics = metric::per_mechanism(1);
-
-/// A pass of the fast kernel: mechanism `m` of the plan (`mech`), with mechanism 0 (`base`) run for
-/// the revenue difference when m > 0; one group (model.n_groups == 1).
-struct FastPass {
-  FastModel model;
-  FastMech base, mech;
-  int m = 0;
-};
-
-/// Distribution::quantile for the kinds of device_eligible plans (uniform, exponential, power).
-MCREV_HD MCREV_FAST_INLINE double closed_form_quantile(const Distribution& d, double u) {
-  switch (d.kind) {
-    case DistKind::Exponential: return d.quantile_of<DistKind::Exponential>(u, nullptr);
-    case DistKind::Power: return d.quantile_of<DistKind::Power>(u, nullptr);
-    default: return d.quantile_of<DistKind::Uniform>(u, nullptr);
-  }
-}
-
-/// leaf_add for the pass's block x (kKernelMetrics metrics, pair 0 = (surplus, optimal surplus))
-/// with the leaf sums at acc[row · stride]: rows [0, K) shift, [K, 2K) s1, [2K, 3K) s2, 3K the
-/// co-moment; n: profiles added so far. The same operations in the same order as leaf_add.
-MCREV_HD MCREV_FAST_INLINE void kernel_leaf_add(double n, const double* x, double* acc, int stride) {
-  constexpr int K = kKernelMetrics, I = metric::kSurplus, J = metric::kOptSurplus;
-  if (n == 0.0) {
-MCREV_FAST_UNROLL
-    for (int k = 0; k < K; ++k) {
-      acc[k * stride] = x[k];
-      acc[(K + k) * stride] = 0.0;
-      acc[(2 * K + k) * stride] = 0.0;
-    }
-    acc[3 * K * stride] = 0.0;
-    return;
-  }
-MCREV_FAST_UNROLL
-  for (int k = 0; k < K; ++k) {
-    const double d = x[k] - acc[k * stride];
-    acc[(K + k) * stride] += d;
-    acc[(2 * K + k) * stride] += d * d;
-  }
-  acc[3 * K * stride] += (x[I] - acc[I * stride]) * (x[J] - acc[J * stride]);
-}
-
-/// leaf_finish in place: afterwards row k holds mean_k, row 2K + k holds M2_k and row 3K the co-moment
-/// (the partial [n, mean, m2, cross] of the leaf, n returned by kernel_leaf).
-MCREV_HD MCREV_FAST_INLINE void kernel_leaf_finish(double n, double* acc, int stride) {
-  constexpr int K = kKernelMetrics, I = metric::kSurplus, J = metric::kOptSurplus;
-  acc[3 * K * stride] = n == 0.0 ? 0.0 : acc[3 * K * stride] - acc[(K + I) * stride] * acc[(K + J) * stride] / n;
-MCREV_FAST_UNROLL
-  for (int k = 0; k < K; ++k) {
-    if (n == 0.0) {
-      acc[k * stride] = 0.0;
-      acc[(2 * K + k) * stride] = 0.0;
-      continue;
-    }
-    const double s1 = acc[(K + k) * stride];
-    acc[k * stride] = acc[k * stride] + s1 / n;
-    const double v = acc[(2 * K + k) * stride] - s1 * s1 / n;
-    acc[(2 * K + k) * stride] = v > 0.0 ? v : 0.0;
-  }
-}
-
-/// One thread's leaf of the fast kernel: profiles [begin, end) (at most kLeafProfiles) of the pass,
-/// values drawn as draw_values draws them (lane kValueLane, one uniform per bidder), the metric
-/// block of evaluate_values (ties drawn as argmax_bid draws them) written to x (kKernelMetrics
-/// doubles, registers in the kernel), accumulated by kernel_leaf_add. Returns the number of profiles.
-template <int N>
-MCREV_HD inline double kernel_leaf(const FastPass& pass, std::uint64_t begin, std::uint64_t end, double* acc,
-                                   int stride, double* x) {
-  double n = 0.0;
-  for (std::uint64_t p = begin; p < end; ++p) {
-    double v[N];
-    Stream s(pass.model.seed, p, kValueLane);
-MCREV_FAST_UNROLL
-    for (int k = 0; k < N; ++k) v[k] = closed_form_quantile(pass.model.dist[0], s.uniform());
-    const double vmax = max_value<N>(pass.model, v);
-    double baseline = 0.0, revenue = 0.0;
-    if (pass.m > 0) mechanism_block<N, 1, false, true>(pass.model, pass.base, p, v, vmax, 0.0, nullptr, &baseline);
-    mechanism_block<N, 1, true, true>(pass.model, pass.mech, p, v, vmax, baseline, x, &revenue);
-    if (pass.m == 0) x[metric::kRevenueDiff] = revenue - revenue;  // the baseline is the mechanism itself
-    kernel_leaf_add(n, x, acc, stride);
-    n += 1.0;
-  }
-  return n;
-}
-
 // ---- host: the plan (decided once per run) ----
-
-/// The fast kernel's pass m of a device_eligible plan. Host only.
-inline FastPass make_fast_pass(const FastPlan& plan, int m) {
-  FastPass pass;
-  pass.model = plan;
-  pass.base = plan.mech[0];
-  pass.mech = plan.mech[m];
-  pass.m = m;
-  return pass;
-}
 
 /// The plan for a model, or a plan with eligible = false and *why naming the first reason. Host only.
 inline FastPlan make_fast_plan(const Model& md, std::string* why = nullptr) {
