@@ -201,7 +201,7 @@ void BM_RooflineFraction(benchmark::State& s) {
 
 }  // namespace
 
-BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PhiloxOnly)->ArgName("n")->Arg(5)->Arg(10)->Arg(40)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RooflineFraction)->ArgNames({"n", "first_price"})->Args({5, 0})->Args({5, 1})->Args({10, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFilling)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WaterFillingVsSecondPrice)->ArgName("rule")->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);

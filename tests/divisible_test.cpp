@@ -703,6 +703,81 @@ TEST(Divisible, BatchedStepClearingDeclinesOtherMarkets) {
   }
 }
 
+// The fused draw and clearing (cpu::draw_evaluate_divisible_steps; eight profiles per vector with
+// AVX-512 where the processor has it, else draw_values_batch + evaluate_divisible_steps): every metric
+// bitwise what draw_values + evaluate_values give, one profile at a time, on the markets of the batched
+// clearing's test (ties at λ and among the rejected steps, atoms at 0, widths 0.7 and 0.25, reserves
+// and seller values, supply that never binds, K* = 1, one step) plus a vcg-only market (λ and the
+// sorted rejected steps) and markets without vcg (λ alone, by the max-min of the last merge), in
+// batches of 64, 1, 3, 37 and 8 profiles;
+// the instruction sets the processor has are each run. Markets of another shape are declined.
+TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
+  const std::string cases[] = {
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kSixRules),
+      one_step_group(6, 3, 0.7, 4.1, kAtoms, "cap = 50.0", kSixRules),
+      one_step_group(6, 3, 1.0, 7.0, kAtZero, "", kSixRules),
+      one_step_group(8, 4, 1.0, 50.0, kUniform, "", kSixRules),
+      one_step_group(7, 2, 1.0, 0.5, kUniform, "", kSixRules),
+      one_step_group(13, 1, 1.0, 4.0, kUniform, "", kSixRules),
+      one_step_group(9, 8, 0.25, 5.0, R"({ dist = "exponential", rate = 2.0 })", "", kSixRules),
+      one_step_group(10, 4, 1.0, 10.0, R"({ dist = "uniform", low = 0.5, high = 2.0 })", "",
+                     "[[mechanisms]]\nkind = \"vcg\"\n"),
+      one_step_group(11, 5, 0.5, 6.0, kAtoms, "", "[[mechanisms]]\nkind = \"uniform_price\"\n[[mechanisms]]\nkind = "
+                                                  "\"pay_as_bid\"\nreserve = 0.4\nseller_value = 0.4\n"),
+      // Few agents, many steps, no vcg: λ is the K*-th largest of the last two lists' union, taken
+      // from every split between them (K* = 1, 4, 8, 12; two, three and five agents).
+      one_step_group(2, 8, 1.0, 0.5, kUniform, "", kThreeRules),
+      one_step_group(2, 8, 1.0, 3.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+      one_step_group(2, 8, 1.0, 7.5, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\n"),
+      one_step_group(3, 8, 1.0, 11.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+      one_step_group(5, 3, 1.0, 3.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+  };
+  std::vector<cpu::Isa> isas;
+  for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512})
+    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  for (const std::string& text : cases) {
+    SCOPED_TRACE(text);
+    const ModelData md = build_model(parse_scenario(text));
+    const Model m = md.view();
+    const int n = m.n_values, K = m.n_mechanisms * m.metrics_per_mechanism(), row = cpu::padded_metrics(K);
+    std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * cpu::kMaxBatch),
+        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * cpu::kMaxBatch), x(K), w(n);
+    for (cpu::Isa isa : isas) {
+      SCOPED_TRACE(cpu::isa_name(isa));
+      const std::pair<std::uint64_t, int> batches[] = {{0, 64}, {64, 64}, {640, 64}, {7001, 1}, {7003, 3}, {7037, 37}, {9000, 8}};
+      for (const auto& [first, count] : batches) {
+        std::fill(xs.begin(), xs.end(), -7.0);
+        ASSERT_TRUE(cpu::draw_evaluate_divisible_steps(m, isa, first, count, u.data(), v.data(), b.data(), xs.data(), row));
+        for (int j = 0; j < count; ++j) {
+          draw_values(m, first + j, w.data());
+          evaluate_values(m, first + j, 0, m.n_mechanisms, w.data(), b.data(), x.data());
+          for (int k = 0; k < K; ++k)
+            ASSERT_EQ(std::memcmp(&xs[j * row + k], &x[k], sizeof(double)), 0)
+                << "profile " << first + j << " metric " << k << ": " << xs[j * row + k] << " vs " << x[k];
+        }
+      }
+    }
+  }
+  // Shading, an incentive block, a cap that cuts a step, two groups: declined, nothing written.
+  const std::string declined[] = {
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\nstrategy = \"shade\"\nfactor = 0.8\n"),
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"vcg\"\nincentives = { expost_regret = true }\n"),
+      one_step_group(4, 3, 0.7, 5.0, kUniform, "cap = 1.9", kThreeRules),
+      one_step_group(4, 3, 1.0, 5.0, kUniform, "", kThreeRules) +
+          "[[bidders]]\ncount = 1\nvalue = { dist = \"uniform\", low = 0.0, high = 1.0 }\nutility = { kind = \"linear\", demand = 1.0 }\n",
+  };
+  for (const std::string& text : declined) {
+    SCOPED_TRACE(text);
+    const ModelData md = build_model(parse_scenario(text));
+    const Model m = md.view();
+    const int row = cpu::padded_metrics(m.n_mechanisms * m.metrics_per_mechanism());
+    std::vector<double> u(static_cast<size_t>(m.n_values) * cpu::kMaxBatch), v(m.n_values * 8, 0.5),
+        b(m.scratch_doubles()), xs(row * 8, -7.0);
+    EXPECT_FALSE(cpu::draw_evaluate_divisible_steps(m, cpu::best_isa(), 0, 8, u.data(), v.data(), b.data(), xs.data(), row));
+    EXPECT_TRUE(std::all_of(xs.begin(), xs.end(), [](double y) { return y == -7.0; }));
+  }
+}
+
 TEST(Divisible, ScenarioErrorsNameTheKey) {
   auto error_of = [](const std::string& toml) -> std::string {
     try {

@@ -6,6 +6,7 @@
 #include "mcrev/core/sketch.hpp"
 
 #include "backends/cpu_batch.hpp"
+#include "backends/cpu_divisible.hpp"
 #include "backends/cpu_fast.hpp"
 #include "backends/cpu_fast_units.hpp"
 #include "mcrev/pipeline/variance_reduction.hpp"
@@ -97,7 +98,8 @@ struct ChunkWorker {
           fast->run(first, count, b.data(), xs.data(), row);
         } else if (units) {
           units->run(first, count, b.data(), xs.data(), row);
-        } else {
+        } else if (!cpu::draw_evaluate_divisible_steps(model, isa, first, count, u.data(), v.data(), b.data(),
+                                                       xs.data(), row)) {  // (one-group step markets)
           cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
           cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
         }

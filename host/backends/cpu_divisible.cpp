@@ -8,6 +8,10 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 // The 32-byte vectors below never cross a call (everything that takes one is inlined).
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -30,6 +34,7 @@ struct StepsPlan {
   int list = 1;         // each agent's list padded to a power of two, at most L
   int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
+  bool vcg = false;     // some mechanism is vcg (it reads the sorted values after λ)
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -74,6 +79,7 @@ StepsPlan plan_of(const Model& md) {
   // vcg: the walk over the rejected steps reads the sorted values K* − 1 ... K* + walk (StepsPlan::walk).
   bool vcg = false;
   for (int k = 0; k < md.n_mechanisms; ++k) vcg = vcg || md.mechanisms[k].kind == MechKind::DivVcg;
+  p.vcg = vcg;
   p.walk = p.m + 1;  // an agent fills its x_a from at most m + 1 steps (see profiles_of)
   const int keep = p.kstar == 0 ? 0 : (vcg ? p.kstar + p.walk : p.kstar);
   while (p.top < keep) p.top *= 2;
@@ -108,7 +114,9 @@ MCREV_AI V vmin(V a, V b) { return a > b ? b : a; }
 // Batcher's bitonic merge of c[0, P) (a bitonic sequence; P a power of two) into decreasing order.
 template <int P, class V>
 MCREV_AI void bitonic_merge(V* c) {
+#pragma GCC unroll 8
   for (int s = P / 2; s >= 1; s /= 2)
+#pragma GCC unroll 16
     for (int i = 0; i < P; ++i)
       if ((i & s) == 0) {
         const V a = c[i], b = c[i + s];
@@ -119,12 +127,24 @@ MCREV_AI void bitonic_merge(V* c) {
 
 // `lists` sorted lists of LEN values at cur (each decreasing) merged pairwise, keeping the top TOP of
 // each merge (max of one list against the other reversed is a bitonic sequence holding the top TOP
-// of both), until one list remains; returns its element kidx. nxt: room for the next level.
+// of both), until one list remains; returns it. nxt: room for the next level. kth > 0: only the
+// kth largest value is wanted (returned at index kth − 1): the last merge of two lists is then
+// max_i min(A[i − 1], B[kth − 1 − i]) (A[−1] = B[−1] = +inf), the kth largest of their union, one of
+// the values (with ties, the same value; ties at λ go to the per-profile model anyway).
 template <int LEN, int TOP, class V>
-MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
   const V ninf = splat<V>(-HUGE_VAL);
   while (lists > 1) {
+    if (lists == 2 && kth > 0 && kth <= LEN) {
+      const V* A = cur;
+      const V* B = cur + LEN;
+      V best = vmax(B[kth - 1], A[kth - 1]);
+      for (int i = 1; i < kth; ++i) best = vmax(best, vmin(A[i - 1], B[kth - 1 - i]));
+      cur[kth - 1] = best;
+      return cur;
+    }
+#pragma GCC unroll 4
     for (int i = 0; 2 * i < lists; ++i) {
       V* o = nxt + i * OUT;
       const V* A = cur + 2 * i * LEN;
@@ -144,7 +164,7 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
       bitonic_merge<OUT>(o);
     }
     lists = (lists + 1) / 2;
-    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists);
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth);
     V* t = cur;
     cur = nxt;
     nxt = t;
@@ -153,11 +173,11 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists) {
 }
 
 template <int LEN, class V>
-MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists) {
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
-    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists); \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth); \
     break;
     MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
     MCREV_TOP_CASE(64)
@@ -168,17 +188,19 @@ MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists) {
 
 // The top p.top of each lane's values x[a * m + e] (agents' sorted lists), in decreasing order (−inf
 // past the values); entry K* − 1 is the clearing price candidate. buf_a, buf_b: kMaxSlots each.
+// Without a vcg mechanism only entry K* − 1 is read (reduce_lists' kth).
 template <class V>
 MCREV_AI const V* top_of(const StepsPlan& p, const V* x, V* buf_a, V* buf_b) {
   const V ninf = splat<V>(-HUGE_VAL);
   for (int a = 0; a < p.agents; ++a)
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < p.m ? x[a * p.m + e] : ninf;
+  const int kth = p.vcg ? 0 : p.kstar;
   switch (p.list) {
-    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents);
-    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents);
-    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents);
-    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents);
-    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents);
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, kth);
   }
 }
 
@@ -401,6 +423,331 @@ __attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan&
 }
 #endif
 
+#if defined(__x86_64__)
+// ---- Eight profiles per vector with AVX-512 (the fused draw and clearing, draw_evaluate_divisible_steps) ----
+// profiles_of's arithmetic, operation for operation, with the selects as mask registers: `c ? a : b`
+// is a blend, `s += c ? y : 0.0` a masked add (s + 0.0 = s: none of these sums is ever −0), `a > b ?
+// a : b` is vmaxpd(a, b) and `a < b ? a : b` vminpd(a, b) (both return the second operand unless the
+// comparison holds, as the conditional does). The network (top_of) is the same template on 8-lane
+// vectors. Profile-major values are written only for the lanes the per-profile model takes over.
+typedef double V8 __attribute__((vector_size(64)));
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512dq,avx512vl,avx512bw")
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's AVX-512 intrinsics (bug 105593)
+#endif
+namespace z8 {
+typedef __m512d Z;
+typedef __mmask8 K;
+MCREV_AI K gt(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+MCREV_AI K ge(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+MCREV_AI K lt(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+MCREV_AI K eq(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+MCREV_AI K ne(Z a, Z b) { return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ); }  // !(a == b)
+MCREV_AI Z sel(K k, Z a, Z b) { return _mm512_mask_blend_pd(k, b, a); }  // k ? a : b
+MCREV_AI Z add_if(K k, Z s, Z y) { return _mm512_mask_add_pd(s, k, s, y); }  // s += k ? y : 0.0 (s != −0)
+MCREV_AI double lane(Z v, int l) {
+  alignas(64) double t[8];
+  _mm512_store_pd(t, v);
+  return t[l];
+}
+
+// r[0..8): rows of 8 doubles, transposed in place (r[l][k] = the former r[k][l]); moves only.
+MCREV_AI void transpose8(Z* r) {
+  Z t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+  }
+  u[0] = _mm512_shuffle_f64x2(t[0], t[2], 0x88);
+  u[1] = _mm512_shuffle_f64x2(t[0], t[2], 0xDD);
+  u[2] = _mm512_shuffle_f64x2(t[1], t[3], 0x88);
+  u[3] = _mm512_shuffle_f64x2(t[1], t[3], 0xDD);
+  u[4] = _mm512_shuffle_f64x2(t[4], t[6], 0x88);
+  u[5] = _mm512_shuffle_f64x2(t[4], t[6], 0xDD);
+  u[6] = _mm512_shuffle_f64x2(t[5], t[7], 0x88);
+  u[7] = _mm512_shuffle_f64x2(t[5], t[7], 0xDD);
+  r[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+  r[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xDD);
+  r[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+  r[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xDD);
+  r[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+  r[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xDD);
+  r[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+  r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xDD);
+}
+
+struct Lanes {
+  const Model& md;
+  const StepsPlan& p;
+  int j0;               // this vector's first profile (row of v and xs)
+  double* v;            // profile-major values, written here for the lanes that need them
+  unsigned ready = 0;   // lanes whose values are in v
+  const Z* x;           // the agents' sorted values, x[a * m + e]
+  void values_of(int l) {
+    if (ready >> l & 1) return;
+    ready |= 1u << l;
+    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
+    for (int k = 0; k < p.agents * p.m; ++k) out[k] = lane(x[k], l);
+  }
+};
+
+// top_of's network on the lists filled in buf_a (out of line: one copy for every M).
+__attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* buf_b) {
+  const int kth_only = p.vcg ? 0 : p.kstar;  // without vcg only λ's candidate is read
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 8: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
+    default: return reduce_top<16>(p.top, buf_a, buf_b, p.agents, kth_only);
+  }
+}
+
+// Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
+// (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
+// sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
+// with a tie at λ (their values are in v; the caller evaluates them per profile).
+// M: the steps per agent as a constant (0: p.m at run time).
+template <int M>
+MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
+                         double* v, double* b, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
+  const K liveK = static_cast<K>((1u << live) - 1u);
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q), ninf = _mm512_set1_pd(-HUGE_VAL);
+  const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
+  Z x[kMaxFastAgents * kMaxDemand];
+  V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  for (int a = 0; a < N; ++a) {
+    Z y[kMaxDemand];
+    for (int e = 0; e < m; ++e) {
+      const double* src = u + static_cast<size_t>(p.first_value + a * m + e) * kMaxBatch + j0;
+      Z t = _mm512_mask_loadu_pd(ninf, liveK, src);
+      if (uniform) t = _mm512_add_pd(lo, _mm512_mul_pd(span, t));  // low + (high − low) · u
+      y[e] = t;
+    }
+    // sort_columns' network: m rounds of odd-even transposition, swapping only strictly smaller entries
+    for (int r = 0; r < m; ++r)
+      for (int i = r & 1; i + 1 < m; i += 2) {
+        const Z a0 = y[i], b0 = y[i + 1];
+        y[i] = _mm512_max_pd(b0, a0);
+        y[i + 1] = _mm512_min_pd(a0, b0);
+      }
+    for (int e = 0; e < m; ++e) x[a * m + e] = y[e];
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = static_cast<V8>(e < m ? y[e] : ninf);  // top_of's lists
+  }
+  Lanes ln{md, p, j0, v, 0, x};
+  const V8* top = p.kstar > 0 ? network(p, buf_a, buf_b) : nullptr;
+  const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
+  Z X[kMaxFastAgents], T[kMaxFastAgents], value[kMaxFastAgents];
+  Z baseline = zero;
+  K bad = 0;
+  const Z wv = _mm512_set1_pd(w);
+  Z kw[kMaxDemand];
+  for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
+  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi];
+    const Z r = _mm512_set1_pd(mech.reserve);
+    const K above = gt(kth, r);
+    const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
+    Z strict = zero, ties = zero;
+    for (int a = 0; a < N; ++a) {
+      Z t = zero, s = zero;
+      for (int e = 0; e < m; ++e) {
+        const Z y = x[a * m + e];
+        t = add_if(eq(y, lambda), t, one);
+        s = add_if(gt(y, lambda), s, qv);
+      }
+      T[a] = t;
+      X[a] = s;
+      strict = _mm512_add_pd(strict, s);
+      ties = _mm512_add_pd(ties, t);
+    }
+    const Z want1 = _mm512_maskz_mov_pd(above, one);
+    bad |= ne(ties, want1) & liveK;
+    const Z tied = _mm512_maskz_mov_pd(above, qv);
+    const Z left0 = _mm512_sub_pd(_mm512_set1_pd(S), strict), left = _mm512_max_pd(left0, zero);
+    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, _mm512_div_pd(left, tied)));
+    const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
+    for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
+    const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
+    for (int a = 0; a < N; ++a) {
+      Z val = zero;
+      for (int k = 0; k < m; ++k) {
+        const Z rest = _mm512_sub_pd(X[a], kw[k]);
+        const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
+        val = add_if(gt(rest, zero), val, piece);
+      }
+      value[a] = val;
+    }
+    if (mech.kind == MechKind::DivUniformPrice) {
+      for (int a = 0; a < N; ++a) T[a] = _mm512_mul_pd(lambda, X[a]);
+    } else if (mech.kind == MechKind::DivPayAsBid) {
+      for (int a = 0; a < N; ++a) T[a] = value[a];
+    } else {  // vcg: profiles_of's walk (see there), the own-step tests as masks
+      K need = 0;
+      if (p.kstar == 0) {
+        for (int a = 0; a < N; ++a) T[a] = zero;
+      } else {
+        const V8* R8 = top + (p.kstar - 1);
+        Z R[kMaxWalk + 1], res[kMaxWalk];
+        K base[kMaxWalk];
+        for (int i = 0; i <= p.walk; ++i) R[i] = static_cast<Z>(R8[i]);
+        const Z rq = _mm512_sub_pd(qv, _mm512_mul_pd(qv, share));
+        for (int i = 0; i < p.walk; ++i) need |= eq(R[i], R[i + 1]) & ge(R[i], r);
+        const K more = ge(R[p.walk - 1], r);
+        for (int i = 0; i < p.walk; ++i) {
+          res[i] = sel(eq(R[i], lambda), rq, qv);
+          base[i] = ge(R[i], r) & gt(res[i], zero);
+        }
+        // Step by step for all agents (each agent's operations in walk_agent's order; the agents'
+        // chains through `want` are independent, so they overlap).
+        Z want[kMaxFastAgents];
+        for (int a = 0; a < N; ++a) {
+          want[a] = _mm512_max_pd(X[a], zero);  // X > 0 ? X : 0
+          T[a] = zero;
+        }
+        // Two shortcuts, neither changing a bit of a profile that is not recomputed (by vcg_fill or
+        // the per-profile model): (1) "R[i] is one of a's values" as equal bit patterns, the
+        // smallest of the XORs with a's values being 0: a step of R that equals another agent's
+        // value numerically but not in bits (+0 and −0), or equals it at all, is a tie among the
+        // sorted values next to it, which `need` or `bad` flags; (2) no `want > 0` test: want >= +0
+        // throughout (min(want, res) <= want), and with want = +0 the step adds y · (+0) = +0 to
+        // t >= +0 (y >= r >= 0) and leaves want = +0 − +0 = +0, the bits the test would keep.
+        const __m512i zi = _mm512_setzero_si512();
+        for (int i = 0; i < p.walk; ++i) {
+          const Z y = R[i], ri = res[i];
+          const __m512i yb = _mm512_castpd_si512(y);
+          for (int a = 0; a < N; ++a) {
+            const Z* own = x + a * m;
+            __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
+            for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
+            const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
+            const Z wa = want[a];
+            const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
+            T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
+            want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
+          }
+        }
+        for (int a = 0; a < N; ++a) need |= gt(want[a], zero) & more;
+      }
+      need &= liveK & static_cast<K>(~bad);
+      for (int l = 0; l < live; ++l) {  // vcg_fill itself, from the merge's state the counts give
+        if (!(need >> l & 1)) continue;
+        ln.values_of(l);
+        const double* vl = v + static_cast<size_t>(j0 + l) * md.n_values;
+        Outcome o = md.outcome_storage(b);
+        Identities none;
+        DivisibleMarket::Clearing cl = DivisibleMarket::Clearing::make(md, vl, none, md.work(b));
+        const double lam = lane(lambda, l);
+        for (int a = 0; a < N; ++a) {
+          int c = 0;  // the agent's steps priced above λ
+          while (c < m && vl[p.first_value + a * m + c] > lam) ++c;
+          cl.cursor[a] = c;
+          cl.next[a] = c < m ? vl[p.first_value + a * m + c] : -HUGE_VAL;
+          o.alloc[a] = lane(X[a], l);
+        }
+        auto XA = [&](int a) -> double& { return o.alloc[a]; };
+        auto TA = [&](int a) -> double& { return o.transfer[a]; };
+        DivisibleMarket::vcg_fill(cl, mech.reserve, lane(lambda, l), lane(share, l), 0, -1, XA, TA);
+        alignas(64) double t8[8];
+        for (int a = 0; a < N; ++a) {
+          _mm512_store_pd(t8, T[a]);
+          t8[l] = o.transfer[a];
+          T[a] = _mm512_load_pd(t8);
+        }
+      }
+    }
+    // write_metrics (see profiles_of)
+    Z revenue = zero, welfare = zero, allocated = zero, held = zero, paid = zero, util = zero, negative = zero;
+    K act = 0;
+    for (int a = 0; a < N; ++a) revenue = _mm512_add_pd(revenue, T[a]);
+    for (int a = 0; a < N; ++a) {
+      const Z xa = X[a], ta = T[a], ua = _mm512_sub_pd(value[a], ta);
+      welfare = _mm512_add_pd(welfare, value[a]);
+      allocated = _mm512_add_pd(allocated, xa);
+      held = _mm512_add_pd(held, xa);
+      paid = _mm512_add_pd(paid, ta);
+      util = _mm512_add_pd(util, ua);
+      negative = add_if(lt(ua, zero), negative, one);
+      act |= ne(xa, zero);
+    }
+    if (mi == 0) baseline = revenue;
+    const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
+    const Z gross = welfare, v0v = _mm512_set1_pd(v0), sv = _mm512_set1_pd(supply), invv = _mm512_set1_pd(inv);
+    const Z budget = _mm512_sub_pd(revenue, zero);
+    welfare = _mm512_sub_pd(welfare, zero);
+    const Z unsold = _mm512_sub_pd(sv, allocated);
+    const Z kept = sel(eq(unsold, zero), zero, _mm512_mul_pd(v0v, unsold));
+    const bool same = mech.reserve == mech.seller_value;
+    Z o[16] = {revenue,
+               welfare,
+               _mm512_add_pd(revenue, kept),
+               unsold,
+               _mm512_sub_pd(revenue, baseline),
+               _mm512_add_pd(welfare, kept),
+               _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity))),
+               _mm512_mul_pd(held, invv),
+               _mm512_mul_pd(paid, invv),
+               _mm512_mul_pd(util, invv),
+               budget,
+               _mm512_maskz_mov_pd(lt(budget, zero), one),
+               _mm512_maskz_mov_pd(act, one),
+               _mm512_div_pd(negative, _mm512_set1_pd(count)),
+               lambda,
+               zero};
+    transpose8(o);  // o[l]: lane l's metrics 0..7, o[8 + l]: its metrics 8..14
+    transpose8(o + 8);
+    static_assert(metric::kRevenue == 0 && metric::kWelfare == 1 && metric::kSellerUtility == 2 &&
+                      metric::kNoSale == 3 && metric::kRevenueDiff == 4 && metric::kSurplus == 5 &&
+                      metric::kOptSurplus == 6 && metric::win(0) == 7 && metric::payment(0) == 8 &&
+                      metric::utility(0) == 9 && metric::per_mechanism(1) + metric::kBudget == 10 &&
+                      metric::per_mechanism(1) + metric::kDeficit == 11 &&
+                      metric::per_mechanism(1) + metric::kActive == 12 &&
+                      metric::per_mechanism(1) + metric::ir_violation(0) == 13 &&
+                      metric::per_mechanism(1) + metric::budget_block(1) == 14,
+                  "the metric block's layout (one group)");
+    for (int l = 0; l < live; ++l) {
+      if (bad >> l & 1) continue;
+      double* out = xs + static_cast<size_t>(j0 + l) * row + mi * block;
+      _mm512_storeu_pd(out, o[l]);
+      _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
+      if (!same) {
+        ln.values_of(l);
+        double held_opt = 0.0;
+        const double w_opt = DivisibleMarket::first_best(md, v + static_cast<size_t>(j0 + l) * md.n_values, v0,
+                                                         md.work(b), &held_opt);
+        out[metric::kOptSurplus] = w_opt + v0 * (supply - held_opt);
+      }
+    }
+  }
+  for (int l = 0; l < live; ++l)
+    if (bad >> l & 1) ln.values_of(l);
+  return bad;
+}
+}  // namespace z8
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic pop
+#endif
+#pragma GCC pop_options
+
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx512(
+    const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live, double* v, double* b,
+    double* xs, int row) {
+  switch (p.m) {
+    case 1: return z8::eight_lanes<1>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 2: return z8::eight_lanes<2>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 3: return z8::eight_lanes<3>(md, p, u, uniform, j0, live, v, b, xs, row);
+    case 4: return z8::eight_lanes<4>(md, p, u, uniform, j0, live, v, b, xs, row);
+    default: return z8::eight_lanes<0>(md, p, u, uniform, j0, live, v, b, xs, row);
+  }
+}
+#endif
+
 }  // namespace
 
 bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, const double* v, double* b,
@@ -430,6 +777,41 @@ bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int
                                           v + (j + l) * n, b, xs + (j + l) * row);
   }
   return true;
+}
+
+}  // namespace mcrev::cpu
+
+namespace mcrev::cpu {
+
+bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
+                                   double* b, double* xs, int row) {
+  if (md.market.kind != MarketKind::Divisible || md.vr.method != 0 ||
+      md.correlation.kind != CorrelationKind::Independent)
+    return false;
+  const StepsPlan p = plan_of(md);
+  if (!p.ok) return false;
+  const int n = md.n_values;
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m &&
+      md.metrics_per_mechanism() == 15) {  // the block eight_lanes writes
+    const Group& gr = md.groups[0];
+    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
+    const bool uniform = gr.dist.kind == DistKind::Uniform;
+    if (!uniform)  // the inverse CDFs in place (draw_values_batch's quantiles), row by row
+      for (int k = 0; k < n; ++k) quantiles_batch(gr.dist, md.arena, u + k * kMaxBatch, count, u + k * kMaxBatch, 1);
+    for (int j = 0; j < count; j += 8) {
+      const int live = count - j < 8 ? count - j : 8;
+      const int bad = eight_avx512(md, p, u, uniform, j, live, v, b, xs, row);
+      for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself (values written to v)
+        if (bad >> l & 1)
+          evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                            v + (j + l) * n, b, xs + (j + l) * row);
+    }
+    return true;
+  }
+#endif
+  draw_values_batch(md, isa, first, count, u, v);
+  return evaluate_divisible_steps(md, isa, first, count, v, b, xs, row);
 }
 
 }  // namespace mcrev::cpu

@@ -38,4 +38,16 @@ bool evaluate_divisible_steps(const Model& md, std::uint64_t first, int count, c
 bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, const double* v, double* b,
                               double* xs, int row);
 
+/// The values' draw (draw_values_batch's, bit for bit) and evaluate_divisible_steps in one pass, for
+/// count (<= kMaxBatch) profiles from `first`; returns false and writes nothing when the model is not
+/// of the shape above (or uses variance reduction or correlated values). With Isa::Avx512 (where the
+/// processor has it), at most 8 steps per agent and the group's values the whole profile, the
+/// uniforms stay in the rows u[k * kMaxBatch + j] (scratch u: n_values * kMaxBatch doubles), the
+/// inverse CDFs, the agents' sorts and the clearing run eight profiles per vector, and v receives the
+/// values only of the profiles the per-profile model evaluates (ties, reserves other than the seller
+/// value, vcg_fill); otherwise draw_values_batch into v, then evaluate_divisible_steps. The metric
+/// rows are bitwise those of draw_values_batch + evaluate_values.
+bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
+                                   double* b, double* xs, int row);
+
 }  // namespace mcrev::cpu
