@@ -236,11 +236,15 @@ reserve = 0.65
   EXPECT_EQ(o.market_stat, 0.7);
   EXPECT_NEAR(o.t(0), 0.65, 1e-15);
   EXPECT_EQ(o.t(1), 0.0);
-  // Reserve 0.65: the 0.6 step is not served without bidder 0 either: t_0 = 0.35.
+  // Reserve 0.65, the seller's value per unit: without bidder 0 the 0.6 step is not served, so of its
+  // 1.5 units 0.5 go to the tied 0.7 step and 1.0 stays with the seller (worth 0.65):
+  // t_0 = W_{−0} − (u_1(0.5) + seller's) = (0.7 + 0.65) − (0.35 + 0) = 0.35 + 0.65 = 1.0.
   o = u.outcome(1, {0.9, 0.8, 0.7, 0.6});
   EXPECT_EQ(o.x(0), 1.5);
   EXPECT_EQ(o.x(1), 0.5);
-  EXPECT_NEAR(o.t(0), 0.35, 1e-15);
+  EXPECT_NEAR(o.t(0), 1.0, 1e-15);
+  // Without bidder 1, bidder 0 is at its cap: bidder 1's half unit stays with the seller, t_1 = 0.65 · 0.5.
+  EXPECT_EQ(o.t(1), 0.65 * 0.5);
   // S = 2 filled exactly by the first steps: λ = 0.8 is bidder 0's rejected step (tied, share 0).
   // Each bidder's externality is the other's rejected half unit (the cap): t_0 = 0.7·0.5, t_1 = 0.8·0.5.
   o = u.outcome(0, {0.95, 0.8, 0.9, 0.7});
@@ -445,6 +449,34 @@ value = { dist = "beta", alpha = 2.0, beta = 3.0 }
   }
 }
 
+TEST(Divisible, VcgWithAReserveIsTheUnitsMarketsVcg) {
+  // The reserve is the seller's value per unit in both markets: a unit no other bidder takes back
+  // costs r. Unit steps, reserve 0.35 (binding in most profiles: 3 bidders × 2 steps, 4 units).
+  const std::string bidders = R"(
+samples = 20000
+seed = 23
+[[bidders]]
+count = 3
+value = { dist = "uniform", low = 0.0, high = 1.0 }
+)";
+  const std::string mechs = "[[mechanisms]]\nkind = \"vcg\"\nreserve = 0.35\n";
+  const RunResult units =
+      run_cpu_scenario(parse_scenario(bidders + "demand = 2\n[market]\nkind = \"units\"\nunits = 4\n" + mechs));
+  const RunResult div = run_cpu_scenario(parse_scenario(
+      bidders + "utility = { kind = \"steps\", steps = 2, width = 1.0 }\n[market]\nkind = \"divisible\"\nsupply = 4\n" +
+      mechs));
+  const MechanismResult &a = units.mechanisms[0], &b = div.mechanisms[0];
+  EXPECT_EQ(a.welfare.mean, b.welfare.mean);
+  EXPECT_NEAR(a.revenue.mean, b.revenue.mean, 1e-12);
+  EXPECT_NEAR(a.revenue.stderr_, b.revenue.stderr_, 1e-12);
+  EXPECT_NEAR(a.bidders[0].utility.mean, b.bidders[0].utility.mean, 1e-12);
+  // A reserve that binds raises revenue above the reserve-free vcg's on the same profiles.
+  const RunResult free_ = run_cpu_scenario(parse_scenario(
+      bidders + "utility = { kind = \"steps\", steps = 2, width = 1.0 }\n[market]\nkind = \"divisible\"\nsupply = 4\n" +
+      "[[mechanisms]]\nkind = \"vcg\"\n"));
+  EXPECT_GT(b.revenue.mean, free_.mechanisms[0].revenue.mean + 5 * b.revenue.stderr_);
+}
+
 TEST(Divisible, VcgExPostRegretIsExactlyZeroAndUniformPriceInvitesDemandReduction) {
   for (const char* utility : {"{ kind = \"linear\", demand = 1.5 }", "{ kind = \"steps\", steps = 3, width = 0.5 }",
                               "{ kind = \"quadratic\", slope = 2.0 }"}) {
@@ -464,10 +496,18 @@ incentives = { expost_regret = true, deviations = 16, refine_levels = 2 }
 [[mechanisms]]
 kind = "uniform_price"
 incentives = { expost_regret = true, deviations = 16, refine_levels = 2 }
+[[mechanisms]]
+kind = "vcg"
+name = "vcg_reserve"
+reserve = 0.4
+incentives = { expost_regret = true, deviations = 16, refine_levels = 2 }
 )";
     const RunResult r = run_cpu_scenario(parse_scenario(toml));
     EXPECT_EQ(r.mechanisms[0].incentives.expost.regret.mean, 0.0) << utility;
     EXPECT_EQ(r.mechanisms[0].incentives.expost.distribution.max, 0.0) << utility;
+    // with a reserve (the seller's value per unit) truthful reporting stays ex-post optimal
+    EXPECT_EQ(r.mechanisms[2].incentives.expost.regret.mean, 0.0) << utility;
+    EXPECT_EQ(r.mechanisms[2].incentives.expost.distribution.max, 0.0) << utility;
     EXPECT_GT(r.mechanisms[1].incentives.expost.regret.mean, 5 * r.mechanisms[1].incentives.expost.regret.stderr_)
         << utility;
   }

@@ -316,8 +316,9 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
       // skips at most its m − C_a own rejected steps; rounding in want − take (widths that are not
       // sums of exact binary fractions) may ask for one more, which `need` catches.
       int need = 0;
+      const bool seller = mech.reserve > 0.0;  // vcg_fill's last step: unfilled units cost r
       if (p.kstar == 0) {  // λ = r and every step above r allocated: none is left at or above r
-        for (int a = 0; a < N; ++a) T[a] = zero;
+        for (int a = 0; a < N; ++a) T[a] = seller ? (X[a] > zero ? zero + r * X[a] : zero) : zero;
       } else {
         const V* R = top + (p.kstar - 1);
         const V rq = qv - qv * share;
@@ -342,6 +343,7 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
           }
           const V open = want > zero ? more : zero;
           for (int l = 0; l < live; ++l) need |= open[l] != 0.0 ? 1 << l : 0;
+          if (seller) T[a] = want > zero ? T[a] + r * want : T[a];
         }
       }
       // vcg_fill from the merge's state after clear_steps with the step priced λ put back: agent
@@ -590,8 +592,10 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
       for (int a = 0; a < N; ++a) T[a] = value[a];
     } else {  // vcg: profiles_of's walk (see there), the own-step tests as masks
       K need = 0;
+      const bool seller = mech.reserve > 0.0;  // vcg_fill's last step: unfilled units cost r
       if (p.kstar == 0) {
-        for (int a = 0; a < N; ++a) T[a] = zero;
+        for (int a = 0; a < N; ++a)
+          T[a] = seller ? add_if(gt(X[a], zero), zero, _mm512_mul_pd(r, X[a])) : zero;
       } else {
         const V8* R8 = top + (p.kstar - 1);
         Z R[kMaxWalk + 1], res[kMaxWalk];
@@ -634,6 +638,8 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
           }
         }
         for (int a = 0; a < N; ++a) need |= gt(want[a], zero) & more;
+        if (seller)
+          for (int a = 0; a < N; ++a) T[a] = add_if(gt(want[a], zero), T[a], _mm512_mul_pd(r, want[a]));
       }
       need &= liveK & static_cast<K>(~bad);
       for (int l = 0; l < live; ++l) {  // vcg_fill itself, from the merge's state the counts give

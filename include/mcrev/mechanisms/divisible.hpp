@@ -25,6 +25,9 @@
 //   then the steps below λ, from the top price down), one continued merge for all agents at once.
 //   With slopes (quadratic curves anywhere in the market): a second water-filling per agent and
 //   Σ_{j≠i} summed over the others directly.
+//   The reserve r is the seller's value per unit, the seller one of the others: units of x*_i no
+//   other step priced >= r takes back cost r each (steps: + r · the unfilled part; slopes:
+//   + r · (X* − X_{−i}), the quantities sold with and without i), as in the units market's vcg.
 //   pay_as_bid: t_i = u_i(x*_i) of the report; uniform_price: t_i = λ x*_i.
 // Cost per profile: O((n + E)·n) for the merge (E = breakpoints above λ); vcg with step curves
 // O((n + F)·n) more (F = rejected steps the fill reads), with slopes O(n) further water-fillings.
@@ -443,6 +446,12 @@ struct DivisibleMarket {
         if (!(still > 0.0)) --active;
       }
     }
+    // What no other step priced >= r takes back stays with the seller, who values it at r: the
+    // reserve is the seller's value per unit, so that t_a is a's externality on the others and the
+    // seller (a unit no one else wants costs r, as in the units market's vcg).
+    if (r > 0.0)
+      for (int a = 0; a < N; ++a)
+        if (cl.rem[a] > 0.0) T(a) += r * cl.rem[a];
   }
 
   /// Mechanism m's outcome with agent ids.agent (if any) replaced by its identities; agent i's
@@ -505,7 +514,16 @@ struct DivisibleMarket {
             for (int c = a + 1; c < N; ++c)
               if (cl.present(c, -1)) suffix += T(c);
             double lam_minus;
-            t = clear(cl, a, r, &lam_minus, nullptr) - (prefix + suffix);
+            t = clear(cl, a, r, &lam_minus, r > 0.0 ? cl.rem : nullptr) - (prefix + suffix);
+            if (r > 0.0) {  // the seller's r per unit: + r · (the quantity sold with a − without a)
+              double with = 0.0, without = 0.0;
+              for (int c = 0; c < N; ++c) {
+                if (!cl.present(c, -1)) continue;
+                with += X(c);
+                if (c != a) without += cl.rem[c];
+              }
+              t += r * (with - without);
+            }
           }
           if (here) prefix += ua;
           T(a) = t;
