@@ -5,6 +5,7 @@
 // which are those of the generic pipeline. The loops over the profiles of a batch are compiled three
 // times (portable, AVX2, AVX-512F) and chosen at run time with the rest of the backend (best_isa).
 #include "backends/cpu_fast.hpp"
+#include "backends/cpu_vec.hpp"
 
 #include <cctype>
 
@@ -21,41 +22,10 @@ namespace {
 // run_leaves (16 profiles of each of the 8 leaves).
 constexpr int S = 2 * kMaxBatch;
 
-// W doubles as one value (GCC's vector extension), W the instruction set's width: 8 (AVX-512), 4
-// (AVX2), 2 (SSE2, the portable build). Its operations are lane by lane the IEEE operations of the
-// scalar code (no multiply-add is fused: -ffp-contract=off), so every width gives the same bits.
-template <int W>
-struct VecOf;
-template <>
-struct VecOf<2> {
-  typedef double type __attribute__((vector_size(16)));
-};
-template <>
-struct VecOf<4> {
-  typedef double type __attribute__((vector_size(32)));
-};
-template <>
-struct VecOf<8> {
-  typedef double type __attribute__((vector_size(64)));
-};
-template <int W>
-using Vd = typename VecOf<W>::type;
-template <int W>
-MCREV_FAST_INLINE Vd<W> loadv(const double* p) {
-  Vd<W> x;
-  __builtin_memcpy(&x, p, sizeof x);
-  return x;
-}
-template <int W>
-MCREV_FAST_INLINE void storev(double* p, Vd<W> x) {
-  __builtin_memcpy(p, &x, sizeof x);
-}
-template <int W>
-MCREV_FAST_INLINE Vd<W> splat(double a) {
-  Vd<W> x;
-  for (int i = 0; i < W; ++i) x[i] = a;
-  return x;
-}
+using simd::loadv;
+using simd::splat;
+using simd::storev;
+using simd::Vd;
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "backends/cpu_fast_units.hpp"
 
 #include "backends/cpu_fast.hpp"  // fast_path_enabled
+#include "backends/cpu_vec.hpp"
 
 namespace mcrev::cpu {
 
@@ -17,36 +18,8 @@ namespace {
 
 constexpr int S = kMaxBatch;  // columns of the structure-of-arrays rows
 
-template <int W>
-struct VecOf;
-template <>
-struct VecOf<2> {
-  typedef double type __attribute__((vector_size(16)));
-};
-template <>
-struct VecOf<4> {
-  typedef double type __attribute__((vector_size(32)));
-};
-template <>
-struct VecOf<8> {
-  typedef double type __attribute__((vector_size(64)));
-};
-template <int W>
-using Vd = typename VecOf<W>::type;
-template <int W>
-struct VecIOf;
-template <>
-struct VecIOf<2> {
-  typedef long long type __attribute__((vector_size(16)));
-};
-template <>
-struct VecIOf<4> {
-  typedef long long type __attribute__((vector_size(32)));
-};
-template <>
-struct VecIOf<8> {
-  typedef long long type __attribute__((vector_size(64)));
-};
+using simd::VecIOf;
+using simd::Vd;
 
 // One stage of a W × W transpose (rows r[i], element j = lane j): for the rows i with bit h clear,
 // r[i][j] and r[i + h][j − h] exchange for the j with bit h set (the off-diagonal h-blocks swap).
