@@ -8,6 +8,21 @@
 
 #include <cstring>
 
+#if defined(__clang__)
+// Clang builds (the fuzz preset, CPU only) take the per-profile model for these markets: the batched
+// paths' unrolled networks keep clang with ASan and UBSan compiling this file for over ten minutes.
+// The per-profile model is the reference these paths reproduce bit for bit, so results are the same.
+namespace mcrev::cpu {
+bool evaluate_divisible_steps(const Model&, std::uint64_t, int, const double*, double*, double*, int) { return false; }
+bool evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, const double*, double*, double*, int) {
+  return false;
+}
+bool draw_evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, double*, double*, double*, double*, int) {
+  return false;
+}
+}  // namespace mcrev::cpu
+#else
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -821,3 +836,5 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
 }
 
 }  // namespace mcrev::cpu
+
+#endif  // !defined(__clang__)

@@ -21,6 +21,19 @@ constexpr int S = kMaxBatch;  // columns of the structure-of-arrays rows
 using simd::VecIOf;
 using simd::Vd;
 
+// Lane j of the result is lane m[j] of (a, b) concatenated: GCC's __builtin_shuffle; clang (the fuzz
+// build) has only constant-index shuffles, so it moves the lanes one by one (the same bits).
+template <int W>
+MCREV_FAST_INLINE Vd<W> shuffle2(Vd<W> a, Vd<W> b, typename VecIOf<W>::type m) {
+#if defined(__clang__)
+  Vd<W> r;
+  for (int j = 0; j < W; ++j) r[j] = m[j] < W ? a[m[j]] : b[m[j] - W];
+  return r;
+#else
+  return __builtin_shuffle(a, b, m);
+#endif
+}
+
 // One stage of a W × W transpose (rows r[i], element j = lane j): for the rows i with bit h clear,
 // r[i][j] and r[i + h][j − h] exchange for the j with bit h set (the off-diagonal h-blocks swap).
 // lo[j] = j or W + j − h, hi[j] = j + h or W + j (bit h of j clear or set): constant masks.
@@ -50,8 +63,8 @@ MCREV_FAST_INLINE void transpose_stage(Vd<W>* r) {
   for (int i = 0; i < W; ++i) {
     if (i & h) continue;
     const Vd<W> a = r[i], b = r[i + h];
-    r[i] = __builtin_shuffle(a, b, lo);
-    r[i + h] = __builtin_shuffle(a, b, hi);
+    r[i] = shuffle2<W>(a, b, lo);
+    r[i + h] = shuffle2<W>(a, b, hi);
   }
 }
 

@@ -104,10 +104,11 @@ MCREV_FAST_INLINE T lanes(double a) {
 
 /// Hides x's origin from the optimizer (vectors on the host): GCC would otherwise fold a comparison of
 /// a value made by a selection into a selection on combined conditions, which it lowers lane by lane
-/// for AVX-512. No instruction; no effect on the value.
+/// for AVX-512. No instruction; no effect on the value. (GCC only: clang does not fold so, nor take a
+/// vector of more than 16 bytes for this constraint.)
 template <class T>
 MCREV_FAST_INLINE void opaque(T& x) {
-#if !defined(__CUDA_ARCH__) && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
   if constexpr (!std::is_same_v<T, double>) asm("" : "+v"(x));  // an SSE/AVX register
 #endif
   (void)x;
