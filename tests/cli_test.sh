@@ -151,6 +151,8 @@ expect_err "-n abc" "--samples: expected a whole number, got 'abc'" run -n abc -
 expect_err "--seed -1" "--seed: must be at least 0, got -1" run --seed -1 -q
 expect_err "--seed 2^64" "--seed: too large (the largest supported is 2^64 - 1), got 18446744073709551616" run --seed 18446744073709551616 -q
 expect_err "--chunk-profiles -1" "--chunk-profiles: must be at least 256, got -1" run --chunk-profiles -1 -q
+expect_err "--chunk-profiles 768" "--chunk-profiles: must be 256 profiles times a power of two (256, 512, 1024, ...), got 768" run --chunk-profiles 768 -q
+MCREV_FAST_PATH=bogus expect_err "MCREV_FAST_PATH=bogus" "MCREV_FAST_PATH: environment variable must be on, off, 1, 0, true, false, yes or no; got 'bogus'" run -n 1000 -q
 expect_err "reserve-search -n -1" "--samples: must be at least 1, got -1" reserve-search "$tmp/s.toml" -n -1 -q
 "$bin" run -n 1e3 --seed 18446744073709551615 --format json -q | python3 -c "import json,sys; d=json.load(sys.stdin)['run']; assert d['samples']==1000 and d['seed']==18446744073709551615, d"
 check "-n 1e3 accepted like the file's 1e7; the largest seed too" test $? -eq 0

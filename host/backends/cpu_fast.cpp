@@ -9,6 +9,7 @@
 
 #include <cctype>
 
+#include "mcrev/core/error.hpp"
 #include "mcrev/engine.hpp"
 
 #include <algorithm>
@@ -610,14 +611,19 @@ void run_batch(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& 
 }  // namespace
 
 bool fast_path_enabled() {
-  static const bool on = [] {
+  static const int on = [] {
     const char* e = std::getenv("MCREV_FAST_PATH");
-    if (!e) return true;
+    if (!e) return 1;
     std::string v(e);
     for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return !(v == "0" || v == "off" || v == "false" || v == "no");
+    if (v == "0" || v == "off" || v == "false" || v == "no") return 0;
+    if (v.empty() || v == "1" || v == "on" || v == "true" || v == "yes") return 1;
+    return -1;  // a typo is an error, not silently "on"
   }();
-  return on;
+  if (on < 0)
+    throw ScenarioError("MCREV_FAST_PATH", std::string("environment variable must be on, off, 1, 0, true, false, yes or no; got '") +
+                                               std::getenv("MCREV_FAST_PATH") + "'");
+  return on == 1;
 }
 
 std::string describe_fast_plan(const Model& md, const fast::FastPlan& plan, const std::string& why) {

@@ -21,7 +21,8 @@ std::string describe_fast_plan(const Model& md, const fast::FastPlan& plan, cons
 /// The line RunResult::path reports for a run of md on the CPU (cuda = false) or the CUDA backend.
 std::string evaluation_path(const Model& md, bool cuda, bool allow_fast = true);
 
-/// False when the environment variable MCREV_FAST_PATH is "0", "off", "false" or "no", in any case
+/// False when the environment variable MCREV_FAST_PATH is "0", "off", "false" or "no", in any case;
+/// throws ScenarioError("MCREV_FAST_PATH") for a value other than those, "1", "on", "true", "yes" or ""
 /// (every run then takes the generic path: a switch for comparisons and benchmarks; the results are
 /// the same bits).
 bool fast_path_enabled();

@@ -34,6 +34,16 @@
 
 namespace {
 
+/// --chunk-profiles: kLeafProfiles times a power of two (as RunOptions::chunk_profiles), named by the option.
+std::uint64_t parse_chunk(const std::string& text) {
+  const std::uint64_t c = mcrev::parse_count(text, "--chunk-profiles", mcrev::kLeafProfiles, mcrev::kMaxChunkProfiles);
+  const std::uint64_t leaves = c / mcrev::kLeafProfiles;
+  if (c % mcrev::kLeafProfiles != 0 || (leaves & (leaves - 1)) != 0)
+    throw mcrev::ScenarioError("--chunk-profiles", "must be " + std::to_string(mcrev::kLeafProfiles) +
+                                                       " profiles times a power of two (256, 512, 1024, ...), got " + text);
+  return c;
+}
+
 /// Progress bar on stderr: shown only when stderr is a terminal and the run lasts over ~1 s.
 class Progress {
  public:
@@ -231,7 +241,7 @@ int run_state_command(const RunArgs& a, Prepare&& prepare, mcrev::Scenario& sc, 
           opt.devices = devices;
         }
         opt.threads = a.threads;
-        opt.chunk_profiles = mcrev::parse_count(a.chunk, "--chunk-profiles", mcrev::kLeafProfiles, mcrev::kMaxChunkProfiles);
+        opt.chunk_profiles = parse_chunk(a.chunk);
         opt.checkpoint_every_s = a.checkpoint_every;
         md.emplace(mcrev::build_model(sc));
         first = 0, end = sc.samples;
@@ -345,7 +355,7 @@ int run_command(const RunArgs& a) {
         a.samples ? std::optional<std::uint64_t>(mcrev::parse_count(*a.samples, "--samples", 1, mcrev::kMaxSamples)) : std::nullopt;
     const std::optional<std::uint64_t> s =
         a.seed ? std::optional<std::uint64_t>(mcrev::parse_count(*a.seed, "--seed", 0, UINT64_MAX)) : std::nullopt;
-    chunk = mcrev::parse_count(a.chunk, "--chunk-profiles", mcrev::kLeafProfiles, mcrev::kMaxChunkProfiles);
+    chunk = parse_chunk(a.chunk);
     text = a.file.empty() ? std::string() : mcrev::read_scenario_text(a.file);
     sc = a.file.empty() ? mcrev::default_scenario() : mcrev::parse_scenario(text, mcrev::scenario_dir(a.file), a.file);
     if (n) sc.samples = *n;
