@@ -11,7 +11,6 @@
 #include "mcrev/pipeline/kernel_body.hpp"
 
 #include "backends/cpu_fast.hpp"
-#include "backends/cpu_fast_units.hpp"
 #include "backends/fast_cuda.hpp"
 #include "cuda_check.cuh"
 
@@ -28,11 +27,13 @@ constexpr int kBlock = 128;                // as estimate_kernel: part of the re
 constexpr std::uint64_t kPerThread = 256;  // one leaf per thread
 constexpr std::uint64_t kChunk = kBlock * kPerThread;
 // Registers: the values, the two lists and the owners take 2·kV + 5·kT registers of their own; no
-// stack and no spills at __launch_bounds__(128, 2) (at most 255 registers; kernels/resource_bounds.txt).
-constexpr int kMinBlocks = 2;
+// stack and no spills at __launch_bounds__(128, 3) for (16, 8) (at most 168 registers: 3 blocks per
+// SM) and (128, 2) for (32, 16) (at most 255; kernels/resource_bounds.txt).
+template <int kV>
+constexpr int kMinBlocks = kV <= 16 ? 3 : 2;
 
 template <int kV, int kT>
-__global__ void __launch_bounds__(kBlock, kMinBlocks)
+__global__ void __launch_bounds__(kBlock, kMinBlocks<kV>)
     units_kernel(const fast::UnitsKernelPlan* __restrict__ plan, int m, std::uint64_t samples,
                  std::uint64_t chunk_first, std::uint64_t chunk_count, double* partials) {
   static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
@@ -189,6 +190,14 @@ std::unique_ptr<ChunkSource> make_fast_units_chunks(const ModelData& md, std::ui
   const fast::UnitsPlan plan = fast::make_units_plan(view);
   fast::UnitsKernelPlan kp;
   if (!fast::make_units_kernel_plan(view, plan, nullptr, &kp)) return nullptr;
+  // the leaf sums must fit a block's shared memory on every device (sm_75: 64 KB; sm_80 and later:
+  // 163–227 KB); otherwise the generic kernel
+  const size_t shared = static_cast<size_t>(3 * kp.plan.block() + 1) * kBlock * sizeof(double) + 3 * kBlock * sizeof(double);
+  for (int d : devices) {
+    int optin = 0;
+    MCREV_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, d));
+    if (static_cast<size_t>(optin) < shared) return nullptr;
+  }
   return std::make_unique<UnitsChunks>(kp, md, samples, devices);
 }
 

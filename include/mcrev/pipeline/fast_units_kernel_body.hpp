@@ -128,10 +128,11 @@ MCREV_FAST_UNROLL
 }
 
 /// Mechanism m of the plan on one profile (values v from units_values; best: the top kT of all
-/// values, first_best_units' list). kWrite: emit(k, x) receives every metric k of the block (in no
-/// particular order: each exactly once), baseline is mechanism 0's revenue (ignored for m = 0).
+/// values, first_best_units' list): emit(k, x) receives every metric k of the block (in no
+/// particular order: each exactly once; the (surplus, optimal surplus) pair through emit.pair),
+/// baseline is mechanism 0's revenue (ignored for m = 0).
 /// Returns the mechanism's revenue. units_profile's operations in its order (see the file comment).
-template <int kV, int kT, bool kWrite, class Emit>
+template <int kV, int kT, class Emit>
 MCREV_HD MCREV_FAST_INLINE double units_mechanism(const UnitsKernelPlan& kp, int m, std::uint64_t profile,
                                                   const double* v, const double* best, double baseline, Emit& emit) {
   const UnitsPlan& p = kp.plan;
@@ -248,7 +249,7 @@ MCREV_FAST_UNROLL
       }
     }
     revenue += t;
-    if constexpr (kWrite) {
+    {
       const double u = value - t;
       welfare += value;
       allocated += x * 1.0;  // x · per_unit (1)
@@ -267,7 +268,7 @@ MCREV_FAST_UNROLL
       }
     }
   }
-  if constexpr (kWrite) {
+  {
     const int bb = metric::per_mechanism(G);
     emit(bb + metric::kActive, active);
     const double budget = revenue - 0.0;  // the outcome's cost is 0
@@ -319,8 +320,23 @@ struct UnitsLeafAdd {
   }
 };
 
+/// emit while `on` (mechanism 0's evaluation for the baseline emits nothing).
+template <class Emit>
+struct GatedEmit {
+  Emit& emit;
+  bool on;
+  MCREV_HD MCREV_FAST_INLINE void operator()(int k, double x) {
+    if (on) emit(k, x);
+  }
+  MCREV_HD MCREV_FAST_INLINE void pair(double a, double b) {
+    if (on) emit.pair(a, b);
+  }
+};
+
 /// The pass of mechanism m on one profile: every metric of its block to emit (UnitsLeafAdd in the
-/// kernel; the tests' block writer), mechanism 0 evaluated first for the baseline when m > 0.
+/// kernel; the tests' block writer), mechanism 0 evaluated first for the baseline when m > 0 (by the
+/// same code, in a loop that is not unrolled: one copy of units_mechanism in the kernel, half the
+/// compile time).
 template <int kV, int kT, class Emit>
 MCREV_HD MCREV_FAST_INLINE void units_pass_profile(const UnitsKernelPlan& kp, int m, std::uint64_t profile,
                                                    Emit& emit) {
@@ -333,14 +349,11 @@ MCREV_FAST_UNROLL
   for (int s = 0; s < kV; ++s)
     if (s < kp.plan.n_values) top_insert(best, kT, v[s]);
   double baseline = 0.0;
-  if (m > 0) {
-    struct {
-      MCREV_HD void operator()(int, double) {}
-      MCREV_HD void pair(double, double) {}
-    } none;
-    baseline = units_mechanism<kV, kT, false>(kp, 0, profile, v, best, 0.0, none);
+MCREV_FAST_NO_UNROLL
+  for (int j = m > 0 ? 0 : 1; j < 2; ++j) {  // j = 0: mechanism 0 for the baseline; j = 1: mechanism m
+    GatedEmit<Emit> gated{emit, j == 1};
+    baseline = units_mechanism<kV, kT>(kp, j == 1 ? m : 0, profile, v, best, baseline, gated);
   }
-  units_mechanism<kV, kT, true>(kp, m, profile, v, best, baseline, emit);
 }
 
 /// leaf_finish in place: afterwards row k holds mean_k, row 2B + k holds M2_k and row 3B the co-moment.
