@@ -35,7 +35,7 @@
 // the others' top k are in the list) give the generic rule's bits.
 //
 // Bits: a profile's metric block is bitwise evaluate_values' (and the CPU fast path's); the leaf sums
-// are leaf_add's and leaf_finish's operations (units_leaf_add / units_leaf_finish), so a chunk
+// are leaf_add's and leaf_finish's operations (UnitsLeafAdd, units_leaf_finish), so a chunk
 // partial, after the block tree, is bitwise estimate_kernel's and the CPU backend's.
 #pragma once
 
