@@ -181,6 +181,7 @@ class FastChunks final : public ChunkSource {
 }  // namespace
 
 std::unique_ptr<ChunkSource> make_fast_chunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices) {
+  if (md.market.kind == MarketKind::Units) return make_fast_units_chunks(md, samples, devices);  // fast_units.cu
   const fast::FastPlan plan = fast::make_fast_plan(md.view());
   if (!plan.device_eligible || !cpu::fast_path_enabled()) return nullptr;
   switch (plan.n) {

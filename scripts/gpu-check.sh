@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command device check (docs/gpu.md): on a machine with a CUDA device, builds mcrev for the local
 # architecture, runs the GPU tests, compute-sanitizer (memcheck, racecheck, synccheck) on small runs,
-# the CPU-vs-GPU comparison of the default, an incentives and a multi-unit scenario, the static
+# the CPU-vs-GPU comparison of the default, an incentives and two multi-unit scenarios (the
+# generic kernel's and the multi-unit fast kernel's), the static
 # resource check and the benchmarks (CUDA throughput, the PyTorch baseline when torch with CUDA is
 # importable), and writes one report, REPORT.md and report.json, into OUT_DIR.
 #   scripts/gpu-check.sh OUT_DIR
@@ -35,7 +36,7 @@ step install scripts/install-deps.sh
 step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=native
 step build cmake --build build-gpu -j "$(nproc)"
 bin=build-gpu/bin
-step gpu_tests "$bin/mcrev_tests" --gtest_filter='Gpu.*:KernelBody.*' --gtest_output="xml:$out/gpu_tests.xml"
+step gpu_tests "$bin/mcrev_tests" --gtest_filter='Gpu.*:KernelBody.*:FastUnitsKernel.*' --gtest_output="xml:$out/gpu_tests.xml"
 for tool in memcheck racecheck synccheck; do
   step "sanitizer_$tool" compute-sanitizer --tool "$tool" --error-exitcode 1 \
     "$bin/mcrev" run examples/incentives.toml -n 40000 --backend cuda -q --format json -o "$out/sanitizer_$tool.json"
@@ -75,6 +76,7 @@ EOF
 step compare_default compare default "" 10000000
 step compare_incentives compare incentives examples/incentives.toml 2000000
 step compare_multi_unit compare multi_unit examples/multi_unit.toml 10000000
+step compare_multi_unit_fast compare multi_unit_fast examples/multi_unit_fast.toml 10000000  # units_kernel (fast_units.cu)
 step resources python3 scripts/check_kernel_resources.py --arch "$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)" --json "$out/resources.json"
 step bench_cuda "$bin/mcrev_bench_cuda" --benchmark_format=json --benchmark_out="$out/bench_cuda.json" --benchmark_min_time=0.5
 step bench_cpu "$bin/mcrev_bench_cpu" --benchmark_filter='SecondPrice/n:5|FirstPriceBne/n:5|DefaultScenario|Philox|Roofline' --benchmark_format=json --benchmark_out="$out/bench_cpu.json"
@@ -89,7 +91,7 @@ def load(name):
     except Exception: return None
 report = {"device": open(os.path.join(out, "device.txt")).read().strip(), "seconds": total,
           "steps": [{"name": n, "result": r, "seconds": int(s)} for n, r, s in steps],
-          "compare": {k: load(f"{k}.compare.json") for k in ("default", "incentives", "multi_unit")},
+          "compare": {k: load(f"{k}.compare.json") for k in ("default", "incentives", "multi_unit", "multi_unit_fast")},
           "resources": load("resources.json"), "torch": load("torch.json")}
 bench = load("bench_cuda.json")
 if bench:

@@ -206,3 +206,57 @@ TEST_F(Gpu, FastKernelEqualsCpuBitForBit) {
     for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(std::memcmp(&a[k], &b[k], sizeof(double)) == 0) << "n = " << n << " entry " << k;
   }
 }
+
+// The multi-unit kernel (kernels/fast_units.cu, units_kernel<kV, kT>) against the CPU backend and
+// against the generic kernel (RunOptions::fast_path = false), every partial entry bit for bit: vcg
+// k = 3 with demands 2 and two groups with personal reserves, uniform_price (both rules), pay_as_bid
+// (bucket (16, 8)); discrete values with contested units (drawn in the thread); mixed demands over
+// three groups, 20 value slots (bucket (32, 16)). Uniform and discrete values only: IEEE-basic
+// arithmetic, so bitwise is the contract.
+TEST_F(Gpu, FastUnitsKernelEqualsCpuBitForBit) {
+  const std::string mechanisms = R"(
+[[mechanisms]]
+kind = "vcg"
+reserve = [0.2, 0.35]
+[[mechanisms]]
+kind = "uniform_price"
+reserve = [0.2, 0.35]
+[[mechanisms]]
+kind = "uniform_price"
+name = "last_accepted"
+price_rule = "last_accepted"
+reserve = [0.3, 0.1]
+[[mechanisms]]
+kind = "pay_as_bid"
+seller_value = 0.25
+)";
+  const std::string atoms = R"({ dist = "discrete", values = [0.0, 0.5, 1.0], probs = [0.3, 0.4, 0.3] })";
+  const std::string uniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
+  const auto text = [&](int k, const std::string& groups) {
+    return "samples = 200003\nseed = 31\n[market]\nkind = \"units\"\nunits = " + std::to_string(k) + "\n" + groups +
+           mechanisms;
+  };
+  const std::vector<std::string> scenarios = {
+      text(3, "[[bidders]]\ncount = 3\ndemand = 2\nvalue = " + uniform + "\n[[bidders]]\ncount = 2\ndemand = 2\nvalue = " +
+                  R"({ dist = "uniform", low = 0.2, high = 1.2 })" + "\n"),
+      text(2, "[[bidders]]\ncount = 3\ndemand = 2\nvalue = " + atoms + "\n[[bidders]]\ncount = 2\ndemand = 1\nvalue = " +
+                  atoms + "\n"),
+      text(9, "[[bidders]]\ncount = 3\ndemand = 1\nvalue = " + uniform + "\n[[bidders]]\ncount = 2\ndemand = 3\nvalue = " +
+                  atoms + "\n[[bidders]]\ncount = 3\ndemand = 3\nvalue = " + uniform + "\n"),
+  };
+  for (const std::string& s : scenarios) {
+    const Scenario sc = parse_scenario(s);
+    RunOptions cpu, gpu, generic;
+    cpu.backend = Backend::Cpu;
+    gpu.backend = generic.backend = Backend::Cuda;
+    generic.fast_path = false;
+    const RunResult a = run(sc, cpu), b = run(sc, gpu), c = run(sc, generic);
+    EXPECT_EQ(b.path.rfind("fast path (CUDA units kernel)", 0), 0u) << b.path;
+    ASSERT_EQ(a.partial.size(), b.partial.size());
+    ASSERT_EQ(a.partial.size(), c.partial.size());
+    for (size_t k = 0; k < a.partial.size(); ++k) {
+      EXPECT_TRUE(std::memcmp(&a.partial[k], &b.partial[k], sizeof(double)) == 0) << "entry " << k << " of\n" << s;
+      EXPECT_TRUE(std::memcmp(&c.partial[k], &b.partial[k], sizeof(double)) == 0) << "generic kernel, entry " << k;
+    }
+  }
+}

@@ -11,6 +11,7 @@
 
 #include "backends/cpu_fast.hpp"  // fast_path_enabled
 #include "backends/cpu_vec.hpp"
+#include "mcrev/pipeline/fast_units_kernel_body.hpp"  // make_units_kernel_plan (the CUDA path)
 
 namespace mcrev::cpu {
 
@@ -177,10 +178,11 @@ void units_evaluation_path(const Model& md, bool cuda, bool allow_fast, std::str
   if (md.market.kind != MarketKind::Units) return;
   std::string why;
   const fast::UnitsPlan plan = fast::make_units_plan(md, &why);
+  fast::UnitsKernelPlan kernel_plan;  // the CUDA kernel's (kernels/fast_units.cu)
   if (!plan.eligible) {
     *path = "generic path (" + why + ")";
-  } else if (cuda) {
-    *path = "generic path (the multi-unit fast path runs on the CPU backend only)";
+  } else if (cuda && !fast::make_units_kernel_plan(md, plan, nullptr, &kernel_plan, &why)) {
+    *path = "generic path (" + why + ")";
   } else if (!fast_path_enabled()) {
     *path = "generic path (MCREV_FAST_PATH=off)";
   } else if (!allow_fast) {
@@ -192,7 +194,7 @@ void units_evaluation_path(const Model& md, bool cuda, bool allow_fast, std::str
       if ((", " + kinds + ", ").find(", " + k + ", ") != std::string::npos) continue;
       kinds += (kinds.empty() ? "" : ", ") + k;
     }
-    *path = "fast path: " + kinds + " (units k = " + std::to_string(plan.units) + ", n = " + std::to_string(plan.n) +
+    *path = std::string(cuda ? "fast path (CUDA units kernel): " : "fast path: ") + kinds + " (units k = " + std::to_string(plan.units) + ", n = " + std::to_string(plan.n) +
             ", n_values = " + std::to_string(plan.n_values) + ")";
   }
 }

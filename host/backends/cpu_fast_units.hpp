@@ -18,8 +18,10 @@ namespace mcrev::cpu {
 /// allow_fast), else a plan with eligible = false.
 fast::UnitsPlan units_plan_for_run(const Model& md, bool allow_fast);
 
-/// Replaces *path (RunResult::path) for a units market run on the CPU: "fast path: vcg, uniform_price
-/// (units k = 3, n = 5, n_values = 10)" or "generic path (<reason>)". Other markets: unchanged.
+/// Replaces *path (RunResult::path) for a units market run: "fast path: vcg, uniform_price (units
+/// k = 3, n = 5, n_values = 10)" on the CPU, "fast path (CUDA units kernel): ..." on CUDA when
+/// fast::make_units_kernel_plan takes the model (kernels/fast_units.cu), or "generic path (<reason>)".
+/// Other markets: unchanged.
 void units_evaluation_path(const Model& md, bool cuda, bool allow_fast, std::string* path);
 
 /// Draws and evaluates batches of an eligible units model: one per worker thread.

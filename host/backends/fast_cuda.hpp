@@ -15,4 +15,10 @@ namespace mcrev {
 /// generic estimate_kernel. Chunk partials are bitwise the generic kernel's and the CPU backend's.
 std::unique_ptr<ChunkSource> make_fast_chunks(const ModelData& md, std::uint64_t samples, const std::vector<int>& devices);
 
+/// The multi-unit kernel's chunks of md (kernels/fast_units.cu), or null when md is not a units market
+/// the kernel takes (fast::make_units_kernel_plan, MCREV_FAST_PATH=off). make_fast_chunks tries it
+/// first. Chunk partials are bitwise the generic kernel's and the CPU backend's.
+std::unique_ptr<ChunkSource> make_fast_units_chunks(const ModelData& md, std::uint64_t samples,
+                                                    const std::vector<int>& devices);
+
 }  // namespace mcrev

@@ -2,9 +2,10 @@
 // vcg, uniform_price or pay_as_bid to truthful bidders with sorted marginal values, without the
 // generic pipeline's report copy, eligible-bid and owner arrays, selection sort, Outcome object and
 // dispatch. The per-profile code is templated on the number type T: T = double is one profile (the
-// tests' reference; a device version would instantiate it), T = a GCC vector of W doubles is W
-// profiles side by side (the CPU backend, host/backends/cpu_fast_units.cpp, docs/cpu_backend.md
-// "Fast path: multi-unit VCG").
+// tests' reference), T = a GCC vector of W doubles is W profiles side by side (the CPU backend,
+// host/backends/cpu_fast_units.cpp, docs/cpu_backend.md "Fast path: multi-unit VCG"). The CUDA
+// kernel (fast_units_kernel_body.hpp) evaluates the same rule with the same operations per value
+// slot, its arrays in registers, and the contested profiles too.
 //
 // Eligibility (make_units_plan, decided once per run on the host; anything else takes the generic
 // path): market units with 1 <= k <= kMaxUnits, private values ([values] absent), independent draws,
@@ -115,13 +116,16 @@ MCREV_FAST_INLINE void opaque(T& x) {
 }
 
 /// Inserts x (owner o) into the decreasing list top[0..K): compare-exchanges down the list; an
-/// entry equal to x stays above it.
-template <class T>
-MCREV_FAST_INLINE void top_insert(T* top, T* owner, int K, T x, T o) {
+/// entry equal to x stays above it. The owners are T (the CPU's lanes) or int (the CUDA kernel,
+/// fast_units_kernel_body.hpp, which passes a compile-time K: the loop unrolls, the list stays in
+/// registers). A longer list holds the same first K entries (an entry depends only on those above).
+template <class T, class O>
+MCREV_HD MCREV_FAST_INLINE void top_insert(T* top, O* owner, int K, T x, O o) {
+MCREV_FAST_UNROLL
   for (int s = 0; s < K; ++s) {
     const auto up = x > top[s];
     const T hi = up ? x : top[s], lo = up ? top[s] : x;
-    const T oh = up ? o : owner[s], ol = up ? owner[s] : o;
+    const O oh = up ? o : owner[s], ol = up ? owner[s] : o;
     top[s] = hi;
     owner[s] = oh;
     x = lo;
@@ -131,7 +135,8 @@ MCREV_FAST_INLINE void top_insert(T* top, T* owner, int K, T x, T o) {
 
 /// The same without owners (first_best_units' top k of all values).
 template <class T>
-MCREV_FAST_INLINE void top_insert(T* top, int K, T x) {
+MCREV_HD MCREV_FAST_INLINE void top_insert(T* top, int K, T x) {
+MCREV_FAST_UNROLL
   for (int s = 0; s < K; ++s) {
     const auto up = x > top[s];
     const T hi = up ? x : top[s], lo = up ? top[s] : x;
