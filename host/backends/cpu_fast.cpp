@@ -129,6 +129,14 @@ MCREV_FAST_INLINE void sparse_cols(const FastPlan& p, const FastMech& mk, FastBa
   using V = Vd<W>;
   const V v0 = splat<W>(mk.seller_value), zero = splat<W>(0.0), one = splat<W>(1.0);
   double* __restrict c = xs + off * S;
+  // The groups' constants as locals: read through p inside the loop they were reloaded (the stores
+  // to the scratch rows may alias p) and splatted lane by lane every iteration.
+  double inv_g[kMaxGroups], lo_g[kMaxGroups], hi_g[kMaxGroups];
+  for (int g = 0; g < G; ++g) {
+    inv_g[g] = p.group_inv[g];
+    lo_g[g] = p.group_first[g];
+    hi_g[g] = p.group_first[g + 1];
+  }
   for (int j = 0; j < count; j += W) {
     const auto sale = loadv<W>(s.sale + j) != zero;
     const V pr = loadv<W>(price + j), value = loadv<W>(s.vw + j) * one, vmax = loadv<W>(s.vmax + j);
@@ -147,11 +155,11 @@ MCREV_FAST_INLINE void sparse_cols(const FastPlan& p, const FastMech& mk, FastBa
     storev<W>(c + metric::kSurplus * S + j, welfare + kept);
     storev<W>(c + metric::kOptSurplus * S + j, vmax > v0 ? vmax : v0);
     for (int g = 0; g < G; ++g) {
-      const V inv = splat<W>(p.group_inv[g]);
+      const V inv = splat<W>(inv_g[g]);
       const V gw = loadv<W>(s.gw + j);
       // the winner is in group g: a sale, and its index in [group_first[g], group_first[g + 1])
       // (products of 0/1, not nested selections, which GCC lowers lane by lane)
-      const V lo = splat<W>(p.group_first[g]), hi = splat<W>(p.group_first[g + 1]);
+      const V lo = splat<W>(lo_g[g]), hi = splat<W>(hi_g[g]);
       const V above = gw >= lo ? gw : splat<W>(-1.0);  // -1: no agent index
       const V in = kG == 1 ? one : (above < hi ? (above == splat<W>(-1.0) ? zero : one) : zero);
       const V here = sale ? in : zero;
@@ -412,7 +420,10 @@ MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, 
         for (int j = 0; j < count; ++j) vmax[j] = uk[j] > vmax[j] ? uk[j] : vmax[j];
     }
   }
-  std::fill(s.flag, s.flag + count, 0.0);
+  if (kCols)  // count == S: whole vectors (GCC made a rep stos of the fill)
+    for (int j = 0; j < S; j += W) storev<W>(s.flag + j, splat<W>(0.0));
+  else
+    std::fill(s.flag, s.flag + count, 0.0);
   const int B = p.block();
   for (int m = 0; m < p.n_mechanisms; ++m) {
     mechanism_rows<kG, kCols, W>(p, p.mech[m], s, count, xs, row, m * B, m == 0, isa, first, leaf);
@@ -440,9 +451,9 @@ MCREV_FAST_INLINE void accumulate_rows(const double* __restrict c, const double*
   static_assert(metric::kOptSurplus == metric::kSurplus + 1, "a pair is two adjacent metrics");
   constexpr int L = FastBatch::kLeaves;
   using V = Vd<W>;
-  for (int k = 0; k < K; ++k) {
-    if (k % B == metric::kSurplus) {
-      const int q = k / B;
+  for (int k = 0, q = 0, kb = 0; k < K; ++k, ++kb) {  // kb = k % B, q = k / B (no division)
+    if (kb == B) kb = 0, ++q;
+    if (kb == metric::kSurplus) {
       for (int h = 0; h < L; h += W) {
         const V shi = loadv<W>(shift + k * L + h), shj = loadv<W>(shift + (k + 1) * L + h);
         V a1i = loadv<W>(s1 + k * L + h), a2i = loadv<W>(s2 + k * L + h);
@@ -463,7 +474,7 @@ MCREV_FAST_INLINE void accumulate_rows(const double* __restrict c, const double*
         storev<W>(s2 + (k + 1) * L + h, a2j);
         storev<W>(sxy + q * L + h, axy);
       }
-      ++k;  // the optimal surplus is done
+      ++k, ++kb;  // the optimal surplus is done
       continue;
     }
     for (int h = 0; h < L; h += W) {
