@@ -12,6 +12,7 @@
 #include "backends/cpu_fast.hpp"
 #include "backends/fast_cuda.hpp"
 #include "cuda_check.cuh"
+#include "fast_chunks.cuh"
 
 #include <cuda_runtime.h>
 
@@ -22,9 +23,10 @@ namespace mcrev {
 
 namespace {
 
-constexpr int kBlock = 128;                // as estimate_kernel: part of the reduction order
-constexpr std::uint64_t kPerThread = 256;  // one leaf per thread
-constexpr std::uint64_t kChunk = kBlock * kPerThread;
+using fastk::DeviceBuffer;
+using fastk::kBlock;
+using fastk::kChunk;
+using fastk::kPerThread;
 constexpr int K = fast::kKernelMetrics;
 constexpr int kRows = 3 * K + 1;
 // Register allocation sized for 8 resident blocks per SM: at most 64 registers per thread, and ptxas
@@ -37,11 +39,9 @@ template <int N, fast::Rule R>
 __global__ void __launch_bounds__(kBlock, kMinBlocks) fast_kernel(fast::FastPass pass, std::uint64_t samples,
                                                       std::uint64_t chunk_first, std::uint64_t chunk_count,
                                                       double* partials) {
-  static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
   __shared__ double acc[kRows * kBlock];
   __shared__ double sn[kBlock], sa[kBlock], sb[kBlock];
   const int t = threadIdx.x;
-  constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const ThreadRange r = thread_range(chunk_first + i, t, kBlock, kPerThread, samples);
     // The leaf's profile count waits in shared memory while the leaf runs (a register fewer there).
@@ -49,45 +49,9 @@ __global__ void __launch_bounds__(kBlock, kMinBlocks) fast_kernel(fast::FastPass
     fast::kernel_leaf<N, R>(pass, r.begin, r.end, acc + t, kBlock);
     const double n = *static_cast<volatile double*>(sn + t);
     fast::kernel_leaf_finish(n, acc + t, kBlock);
-    double* out = partials + i * (1 + 2 * K + 1);
-    // the pair (surplus, optimal surplus) first, on copies of the two means
-    sn[t] = n;
-    sa[t] = acc[I * kBlock + t];
-    sb[t] = acc[J * kBlock + t];
-    __syncthreads();
-    for (int s = 1; s < kBlock; s *= 2) {
-      if (t % (2 * s) == 0) tree_step_comoment(sn, sa, sb, acc + 3 * K * kBlock, t, s);
-      __syncthreads();
-    }
-    if (t == 0) out[1 + 2 * K] = acc[3 * K * kBlock];
-    __syncthreads();
-    for (int k = 0; k < K; ++k) {  // then every metric, in place (mean in row k, M2 in row 2K + k)
-      sn[t] = n;
-      __syncthreads();
-      for (int s = 1; s < kBlock; s *= 2) {
-        if (t % (2 * s) == 0) tree_step_moment(sn, acc + k * kBlock, acc + (2 * K + k) * kBlock, t, s);
-        __syncthreads();
-      }
-      if (t == 0) {
-        out[0] = sn[0];
-        out[1 + k] = acc[k * kBlock];
-        out[1 + K + k] = acc[(2 * K + k) * kBlock];
-      }
-      __syncthreads();
-    }
+    fastk::block_partial(acc, sn, sa, sb, K, n, t, partials + i * (1 + 2 * K + 1));
   }
 }
-
-template <class T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  explicit DeviceBuffer(size_t n) {
-    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-};
 
 using FastKernel = void (*)(fast::FastPass, std::uint64_t, std::uint64_t, std::uint64_t, double*);
 
@@ -143,7 +107,6 @@ class FastChunks final : public ChunkSource {
 
   void compute(int d, std::uint64_t c0, std::uint64_t count, double* out) override {
     MCREV_CUDA(cudaSetDevice(dev_[d]));
-    const size_t F = static_cast<size_t>(full_.size());
     const int M = plan_.n_mechanisms;
     for (int m = 0; m < M; ++m) {
       const std::uint64_t grid = std::min(grid_[static_cast<size_t>(d) * M + m], count);
@@ -152,16 +115,7 @@ class FastChunks final : public ChunkSource {
       MCREV_CUDA(cudaGetLastError());
       std::vector<double>& h = host_[d];
       MCREV_CUDA(cudaMemcpy(h.data(), buf_[d]->ptr, count * kPass * sizeof(double), cudaMemcpyDeviceToHost));
-      for (std::uint64_t i = 0; i < count; ++i) {
-        const double* p = h.data() + i * kPass;
-        double* f = out + i * F;
-        f[0] = p[0];
-        for (int k = 0; k < K; ++k) {
-          f[1 + m * K + k] = p[1 + k];
-          f[1 + full_.metrics + m * K + k] = p[1 + K + k];
-        }
-        f[1 + 2 * full_.metrics + m] = p[1 + 2 * K];
-      }
+      fastk::place_pass(h.data(), count, K, m, full_, out);
     }
   }
   void merge_sketches(int, double*) override {}  // eligible models have no sketches

@@ -13,6 +13,7 @@
 #include "backends/cpu_fast.hpp"
 #include "backends/fast_cuda.hpp"
 #include "cuda_check.cuh"
+#include "fast_chunks.cuh"
 
 #include <cuda_runtime.h>
 
@@ -23,9 +24,10 @@ namespace mcrev {
 
 namespace {
 
-constexpr int kBlock = 128;                // as estimate_kernel: part of the reduction order
-constexpr std::uint64_t kPerThread = 256;  // one leaf per thread
-constexpr std::uint64_t kChunk = kBlock * kPerThread;
+using fastk::DeviceBuffer;
+using fastk::kBlock;
+using fastk::kChunk;
+using fastk::kPerThread;
 // Registers: the values, the two lists and the owners take 2·kV + 5·kT registers of their own; no
 // stack and no spills at __launch_bounds__(128, 3) for (16, 8) (at most 168 registers: 3 blocks per
 // SM) and (128, 2) for (32, 16) (at most 255; kernels/resource_bounds.txt).
@@ -36,56 +38,18 @@ template <int kV, int kT>
 __global__ void __launch_bounds__(kBlock, kMinBlocks<kV>)
     units_kernel(const fast::UnitsKernelPlan* __restrict__ plan, int m, std::uint64_t samples,
                  std::uint64_t chunk_first, std::uint64_t chunk_count, double* partials) {
-  static_assert(kPerThread == kLeafProfiles, "a thread's profiles are one leaf of the CPU backend's tree");
   extern __shared__ double acc[];  // (3B + 1) rows × kBlock
   __shared__ double sn[kBlock], sa[kBlock], sb[kBlock];
   const fast::UnitsKernelPlan& kp = *plan;
   const int t = threadIdx.x, B = kp.plan.block();
-  constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
   for (std::uint64_t i = blockIdx.x; i < chunk_count; i += gridDim.x) {
     const ThreadRange r = thread_range(chunk_first + i, t, kBlock, kPerThread, samples);
     fast::units_kernel_leaf<kV, kT>(kp, m, r.begin, r.end, acc + t, kBlock);
     const double n = static_cast<double>(r.end - r.begin);
     fast::units_leaf_finish(n, acc + t, kBlock, B);
-    double* out = partials + i * (1 + 2 * B + 1);
-    // the pair (surplus, optimal surplus) first, on copies of the two means
-    sn[t] = n;
-    sa[t] = acc[I * kBlock + t];
-    sb[t] = acc[J * kBlock + t];
-    __syncthreads();
-    for (int s = 1; s < kBlock; s *= 2) {
-      if (t % (2 * s) == 0) tree_step_comoment(sn, sa, sb, acc + 3 * B * kBlock, t, s);
-      __syncthreads();
-    }
-    if (t == 0) out[1 + 2 * B] = acc[3 * B * kBlock];
-    __syncthreads();
-    for (int k = 0; k < B; ++k) {  // then every metric, in place (mean in row k, M2 in row 2B + k)
-      sn[t] = n;
-      __syncthreads();
-      for (int s = 1; s < kBlock; s *= 2) {
-        if (t % (2 * s) == 0) tree_step_moment(sn, acc + k * kBlock, acc + (2 * B + k) * kBlock, t, s);
-        __syncthreads();
-      }
-      if (t == 0) {
-        out[0] = sn[0];
-        out[1 + k] = acc[k * kBlock];
-        out[1 + B + k] = acc[(2 * B + k) * kBlock];
-      }
-      __syncthreads();
-    }
+    fastk::block_partial(acc, sn, sa, sb, B, n, t, partials + i * (1 + 2 * B + 1));
   }
 }
-
-template <class T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  explicit DeviceBuffer(size_t n) {
-    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-};
 
 using UnitsKernel = void (*)(const fast::UnitsKernelPlan*, int, std::uint64_t, std::uint64_t, std::uint64_t, double*);
 
@@ -144,7 +108,6 @@ class UnitsChunks final : public ChunkSource {
 
   void compute(int d, std::uint64_t c0, std::uint64_t count, double* out) override {
     MCREV_CUDA(cudaSetDevice(dev_[d]));
-    const size_t F = static_cast<size_t>(full_.size());
     const int M = plan_.plan.n_mechanisms, B = plan_.plan.block();
     const size_t pass = 1 + 2 * static_cast<size_t>(B) + 1;
     for (int m = 0; m < M; ++m) {
@@ -153,16 +116,7 @@ class UnitsChunks final : public ChunkSource {
       MCREV_CUDA(cudaGetLastError());
       std::vector<double>& h = host_[d];
       MCREV_CUDA(cudaMemcpy(h.data(), buf_[d]->ptr, count * pass * sizeof(double), cudaMemcpyDeviceToHost));
-      for (std::uint64_t i = 0; i < count; ++i) {
-        const double* p = h.data() + i * pass;
-        double* f = out + i * F;
-        f[0] = p[0];
-        for (int k = 0; k < B; ++k) {
-          f[1 + m * B + k] = p[1 + k];
-          f[1 + full_.metrics + m * B + k] = p[1 + B + k];
-        }
-        f[1 + 2 * full_.metrics + m] = p[1 + 2 * B];
-      }
+      fastk::place_pass(h.data(), count, B, m, full_, out);
     }
   }
   void merge_sketches(int, double*) override {}  // eligible models have no sketches
