@@ -153,6 +153,47 @@ __attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std:
     }
   }
 }
+
+// uniforms_avx512's Philox, the 32-bit words themselves (the uniform is (w + 0.5) 2^-32): each row
+// of 8 profiles leaves as eight 32-bit words (vpmovqd keeps each 64-bit lane's low half).
+__attribute__((target("avx512f"))) void words_avx512(std::uint64_t seed, std::uint32_t lane, ColumnMap map,
+                                                     int count, int n_uniforms, std::uint32_t* w, int stride) {
+  const RoundKeys rk(seed);
+  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  const __m512i low = _mm512_set1_epi64(static_cast<long long>(kLow32));
+  const __m512i ln = _mm512_set1_epi64(lane);
+  const long long B = static_cast<long long>(map.B);
+  const __m512i step = _mm512_set_epi64(7 * B, 6 * B, 5 * B, 4 * B, 3 * B, 2 * B, B, 0);
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; j += 16) {
+    const __m512i pa = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j))), step);
+    const __m512i pb = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j + 8))), step);
+    const __m512i alo = _mm512_and_si512(pa, low), ahi = _mm512_srli_epi64(pa, 32);
+    const __m512i blo = _mm512_and_si512(pb, low), bhi = _mm512_srli_epi64(pb, 32);
+    for (int blk = 0; blk < blocks; ++blk) {
+      __m512i a0 = _mm512_set1_epi64(blk), a1 = ln, a2 = alo, a3 = ahi;
+      __m512i b0 = a0, b1 = ln, b2 = blo, b3 = bhi;
+      for (int r = 0; r < kRounds; ++r) {
+        const __m512i kx = _mm512_set1_epi64(rk.x[r]), ky = _mm512_set1_epi64(rk.y[r]);
+        const __m512i pa0 = _mm512_mul_epu32(a0, m0), pa1 = _mm512_mul_epu32(a2, m1);
+        const __m512i pb0 = _mm512_mul_epu32(b0, m0), pb1 = _mm512_mul_epu32(b2, m1);
+        a0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pa1, 32), a1), kx);
+        a2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pa0, 32), a3), ky);
+        b0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pb1, 32), b1), kx);
+        b2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(pb0, 32), b3), ky);
+        a1 = pa1;
+        a3 = pa0;
+        b1 = pb1;
+        b3 = pb0;
+      }
+      const __m512i words[8] = {a0, a1, a2, a3, b0, b1, b2, b3};
+      for (int h = 0; h < 2 && j + 8 * h < count; ++h)
+        for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + (4 * blk + q) * stride + j + 8 * h),
+                              _mm512_cvtepi64_epi32(words[4 * h + q]));
+    }
+  }
+}
 #endif
 
 // Inverse CDFs of one bidder over the batch, with the distribution's kind fixed at compile time so
@@ -360,6 +401,21 @@ void uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, ColumnMap map, in
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
                      double* u, int stride) {
   uniforms(isa, seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, u, stride);
+}
+
+void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                  std::uint32_t* w, int stride) {
+#if MCREV_X86
+  if (isa == Isa::Avx512) return words_avx512(seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, w, stride);
+#else
+  (void)isa;
+#endif
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; ++j)
+    for (int blk = 0; blk < blocks; ++blk) {
+      const uint4 b = philox_block(seed, first + static_cast<std::uint64_t>(j), lane, static_cast<std::uint32_t>(blk));
+      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) w[(4 * blk + q) * stride + j] = block_word(b, q);
+    }
 }
 
 void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,

@@ -41,6 +41,13 @@ const char* isa_name(Isa isa);
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count,
                      int n_uniforms, double* u, int stride);
 
+/// The 32-bit Philox words behind stream_uniforms: w[i * stride + j] is the word whose uniform
+/// (w + 0.5) 2^-32 (u32_to_open01, exact) is stream_uniforms' u[i * stride + j], for j < count;
+/// entries j in [count, round_up(count, 8)) are overwritten with unspecified words. The uniforms'
+/// order is the words' order (the map is exact and increasing).
+void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                  std::uint32_t* w, int stride);
+
 /// stream_uniforms for eight interleaved runs of profiles: column j is profile
 /// first + (j % 8) · leaf + j / 8 (the single-item fast path draws eight leaves of `leaf` profiles side
 /// by side, cpu_fast.hpp); count a multiple of 8. Same numbers per profile as stream_uniforms.

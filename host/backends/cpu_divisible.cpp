@@ -121,6 +121,13 @@ MCREV_AI V splat(double x) {
   std::memcpy(&r, lanes, sizeof r);
   return r;
 }
+// The network's padding: −inf for values; 0 for the 32-bit words of uniforms (U16: sixteen words,
+// unsigned; the smallest word, never above a value's word).
+typedef unsigned U16 __attribute__((vector_size(64)));
+template <class V>
+MCREV_AI V lowest() { return splat<V>(-HUGE_VAL); }
+template <>
+MCREV_AI U16 lowest<U16>() { return U16{}; }
 template <class V>
 MCREV_AI V vmax(V a, V b) { return a > b ? a : b; }
 template <class V>
@@ -149,7 +156,7 @@ MCREV_AI void bitonic_merge(V* c) {
 template <int LEN, int TOP, class V>
 MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
-  const V ninf = splat<V>(-HUGE_VAL);
+  const V ninf = lowest<V>();
   while (lists > 1) {
     if (lists == 2 && kth > 0 && kth <= LEN) {
       const V* A = cur;
@@ -529,13 +536,16 @@ __attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* b
 // with a tie at λ (their values are in v; the caller evaluates them per profile).
 // M: the steps per agent as a constant (0: p.m at run time).
 template <int M>
+__attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
+                                          int j0, int live, double* v, double* b, double* xs, int row);
+
+template <int M>
 MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
                          double* v, double* b, double* xs, int row) {
-  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
+  const int N = p.agents, m = M > 0 ? M : p.m;
   const Group& gr = md.groups[0];
-  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
   const K liveK = static_cast<K>((1u << live) - 1u);
-  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q), ninf = _mm512_set1_pd(-HUGE_VAL);
+  const Z ninf = _mm512_set1_pd(-HUGE_VAL);
   const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
   Z x[kMaxFastAgents * kMaxDemand];
   V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
@@ -557,9 +567,24 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     for (int e = 0; e < m; ++e) x[a * m + e] = y[e];
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = static_cast<V8>(e < m ? y[e] : ninf);  // top_of's lists
   }
-  Lanes ln{md, p, j0, v, 0, x};
   const V8* top = p.kstar > 0 ? network(p, buf_a, buf_b) : nullptr;
   const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
+  return clear_eight<M>(md, p, x, kth, top ? reinterpret_cast<const Z*>(top + (p.kstar - 1)) : nullptr, j0, live, v,
+                        b, xs, row);
+}
+
+// eight_lanes' clearing from the sorted values x[a * m + e] (lanes >= live: padding), kth (the K*-th
+// largest value, −inf when K* = 0) and, with vcg, R[0 .. walk] (the sorted values from K* − 1 on).
+// Out of line: one copy for every M, shared by eight_lanes and sixteen_lanes.
+template <int M>
+__attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
+                                          int j0, int live, double* v, double* b, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
+  const K liveK = static_cast<K>((1u << live) - 1u);
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q);
+  Lanes ln{md, p, j0, v, 0, x};
   Z X[kMaxFastAgents], T[kMaxFastAgents], value[kMaxFastAgents];
   Z baseline = zero;
   K bad = 0;
@@ -612,10 +637,9 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
         for (int a = 0; a < N; ++a)
           T[a] = seller ? add_if(gt(X[a], zero), zero, _mm512_mul_pd(r, X[a])) : zero;
       } else {
-        const V8* R8 = top + (p.kstar - 1);
         Z R[kMaxWalk + 1], res[kMaxWalk];
         K base[kMaxWalk];
-        for (int i = 0; i <= p.walk; ++i) R[i] = static_cast<Z>(R8[i]);
+        for (int i = 0; i <= p.walk; ++i) R[i] = Rin[i];
         const Z rq = _mm512_sub_pd(qv, _mm512_mul_pd(qv, share));
         for (int i = 0; i < p.walk; ++i) need |= eq(R[i], R[i + 1]) & ge(R[i], r);
         const K more = ge(R[p.walk - 1], r);
@@ -750,6 +774,74 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     if (bad >> l & 1) ln.values_of(l);
   return bad;
 }
+
+// top_of's network on sixteen profiles' 32-bit words (out of line: one copy for every M).
+__attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U16* buf_b) {
+  const int kth_only = p.vcg ? 0 : p.kstar;
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
+    default: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
+  }
+}
+
+// Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
+// w[k * kMaxBatch + j] (stream_words): the value of word y is low + (high − low) · u with u =
+// (y + 0.5) 2^-32 (u32_to_open01, exact; then stream_uniforms' u and eight_lanes' arithmetic), a
+// non-decreasing function of y, so sorting the words and mapping them gives the same sorted values
+// as sorting the values (sorted sequences of the same values are equal entry for entry, ties
+// included), and the network's top entries on words map to its top entries on values; sixteen words
+// per vector halve the per-agent sorts and the network. The words of lanes >= live are 0 (the
+// padding's word, never read back). Needs at least K* + walk values (vcg; K* without): the entries
+// read are then never padding (the caller checks). The clearing is clear_eight's, eight lanes at a
+// time. Returns the lanes with a tie at λ (bit l: lane l).
+template <int M>
+MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live,
+                           double* v, double* b, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m;
+  const Group& gr = md.groups[0];
+  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
+  const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
+  const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32);
+  auto value_of = [&](__m256i y) {  // low + (high − low) · ((y + 0.5) · 2^-32)
+    const Z u = _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu32_pd(y), half), scale);
+    return _mm512_add_pd(lo, _mm512_mul_pd(span, u));
+  };
+  Z xl[kMaxFastAgents * kMaxDemand], xh[kMaxFastAgents * kMaxDemand];
+  U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  for (int a = 0; a < N; ++a) {
+    __m512i y[kMaxDemand];
+    for (int e = 0; e < m; ++e)
+      y[e] = _mm512_maskz_loadu_epi32(liveK, words + static_cast<size_t>(p.first_value + a * m + e) * kMaxBatch + j0);
+    for (int r = 0; r < m; ++r)  // sort_columns' network on the words
+      for (int i = r & 1; i + 1 < m; i += 2) {
+        const __m512i a0 = y[i], b0 = y[i + 1];
+        y[i] = _mm512_max_epu32(a0, b0);
+        y[i + 1] = _mm512_min_epu32(a0, b0);
+      }
+    for (int e = 0; e < m; ++e) {
+      xl[a * m + e] = value_of(_mm512_castsi512_si256(y[e]));
+      xh[a * m + e] = value_of(_mm512_extracti64x4_epi64(y[e], 1));
+    }
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < m ? (U16)y[e] : U16{};
+  }
+  const U16* top = p.kstar > 0 ? network16(p, buf_a, buf_b) : nullptr;
+  Z kl = _mm512_set1_pd(-HUGE_VAL), kh = kl, Rl[kMaxWalk + 1], Rh[kMaxWalk + 1];
+  if (top) {
+    const int entries = p.vcg ? p.walk + 1 : 1;
+    for (int i = 0; i < entries; ++i) {
+      const __m512i t = (__m512i)top[p.kstar - 1 + i];
+      Rl[i] = value_of(_mm512_castsi512_si256(t));
+      Rh[i] = value_of(_mm512_extracti64x4_epi64(t, 1));
+    }
+    kl = Rl[0];
+    kh = Rh[0];
+  }
+  int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, j0, live < 8 ? live : 8, v, b, xs, row);
+  if (live > 8) bad |= clear_eight<M>(md, p, xh, kh, top ? Rh : nullptr, j0 + 8, live - 8, v, b, xs, row) << 8;
+  return bad;
+}
 }  // namespace z8
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic pop
@@ -765,6 +857,18 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
     case 3: return z8::eight_lanes<3>(md, p, u, uniform, j0, live, v, b, xs, row);
     case 4: return z8::eight_lanes<4>(md, p, u, uniform, j0, live, v, b, xs, row);
     default: return z8::eight_lanes<0>(md, p, u, uniform, j0, live, v, b, xs, row);
+  }
+}
+
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
+    const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
+    int row) {
+  switch (p.m) {
+    case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
+    case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
+    case 3: return z8::sixteen_lanes<3>(md, p, words, j0, live, v, b, xs, row);
+    case 4: return z8::sixteen_lanes<4>(md, p, words, j0, live, v, b, xs, row);
+    default: return z8::sixteen_lanes<0>(md, p, words, j0, live, v, b, xs, row);
   }
 }
 #endif
@@ -816,8 +920,23 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
   if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m &&
       md.metrics_per_mechanism() == 15) {  // the block eight_lanes writes
     const Group& gr = md.groups[0];
-    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
     const bool uniform = gr.dist.kind == DistKind::Uniform;
+    // U[low, high]: sorts and network on the Philox words, sixteen profiles per vector (sixteen_lanes),
+    // when the entries read are never the network's padding.
+    if (uniform && p.agents * p.m >= p.kstar + (p.vcg ? p.walk : 0)) {
+      std::uint32_t* words = reinterpret_cast<std::uint32_t*>(u);  // n · kMaxBatch words fit in u
+      stream_words(isa, md.seed, kValueLane, first, count, n, words, kMaxBatch);
+      for (int j = 0; j < count; j += 16) {
+        const int live = count - j < 16 ? count - j : 16;
+        const int bad = sixteen_avx512(md, p, words, j, live, v, b, xs, row);
+        for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself (values written to v)
+          if (bad >> l & 1)
+            evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                              v + (j + l) * n, b, xs + (j + l) * row);
+      }
+      return true;
+    }
+    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
     if (!uniform)  // the inverse CDFs in place (draw_values_batch's quantiles), row by row
       for (int k = 0; k < n; ++k) quantiles_batch(gr.dist, md.arena, u + k * kMaxBatch, count, u + k * kMaxBatch, 1);
     for (int j = 0; j < count; j += 8) {
