@@ -6,6 +6,7 @@
 #include "backends/cpu_batch.hpp"
 #include "mcrev/pipeline/evaluate.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #if defined(__clang__)
@@ -50,6 +51,7 @@ struct StepsPlan {
   int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
   bool vcg = false;     // some mechanism is vcg (it reads the sorted values after λ)
+  bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -81,6 +83,14 @@ StepsPlan plan_of(const Model& md) {
   p.m = gr.demand;
   p.first_value = gr.first_value;
   p.q = q0;
+  // c · w exact for every c <= m, and q (= w) summed c times from +0 (the strict demand's sum) equal to it
+  p.exact = q0 == gr.size && gr.size > 0.0;
+  double sum = 0.0;
+  for (int c = 1; c <= p.m && p.exact; ++c) {
+    sum += q0;
+    const double cw = static_cast<double>(c) * gr.size;
+    p.exact = sum == cw && std::fma(static_cast<double>(c), gr.size, -cw) == 0.0;
+  }
   // clear_steps' sum: A > S first after K* steps, if ever.
   const int steps = p.agents * p.m;
   double A = 0.0;
@@ -537,7 +547,8 @@ __attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* b
 // M: the steps per agent as a constant (0: p.m at run time).
 template <int M>
 __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
-                                          int j0, int live, double* v, double* b, double* xs, int row);
+                                          const std::uint8_t* notown, int j0, int live, double* v, double* b,
+                                          double* xs, int row);
 
 template <int M>
 MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
@@ -569,16 +580,19 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
   }
   const V8* top = p.kstar > 0 ? network(p, buf_a, buf_b) : nullptr;
   const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
-  return clear_eight<M>(md, p, x, kth, top ? reinterpret_cast<const Z*>(top + (p.kstar - 1)) : nullptr, j0, live, v,
-                        b, xs, row);
+  return clear_eight<M>(md, p, x, kth, top ? reinterpret_cast<const Z*>(top + (p.kstar - 1)) : nullptr, nullptr, j0,
+                        live, v, b, xs, row);
 }
 
 // eight_lanes' clearing from the sorted values x[a * m + e] (lanes >= live: padding), kth (the K*-th
-// largest value, −inf when K* = 0) and, with vcg, R[0 .. walk] (the sorted values from K* − 1 on).
+// largest value, −inf when K* = 0) and, with vcg, R[0 .. walk] (the sorted values from K* − 1 on)
+// and, when not null, notown[i * N + a]: the lanes where step R[i] is not one of agent a's
+// (sixteen_lanes, from the words; else the walk tests the values' bits).
 // Out of line: one copy for every M, shared by eight_lanes and sixteen_lanes.
 template <int M>
 __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
-                                          int j0, int live, double* v, double* b, double* xs, int row) {
+                                          const std::uint8_t* notown, int j0, int live, double* v, double* b,
+                                          double* xs, int row) {
   const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
   const Group& gr = md.groups[0];
   const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
@@ -589,6 +603,7 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   Z baseline = zero;
   K bad = 0;
   const Z wv = _mm512_set1_pd(w);
+  const bool unit = w == 1.0;
   Z kw[kMaxDemand];
   for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
   for (int mi = 0; mi < md.n_mechanisms; ++mi) {
@@ -596,16 +611,20 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
     const Z r = _mm512_set1_pd(mech.reserve);
     const K above = gt(kth, r);
     const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
-    Z strict = zero, ties = zero;
+    Z strict = zero, ties = zero, S0[kMaxFastAgents];
     for (int a = 0; a < N; ++a) {
-      Z t = zero, s = zero;
+      Z t = zero, s = zero, val = zero;
       for (int e = 0; e < m; ++e) {
         const Z y = x[a * m + e];
+        const K g = gt(y, lambda);
         t = add_if(eq(y, lambda), t, one);
-        s = add_if(gt(y, lambda), s, qv);
+        s = add_if(g, s, qv);
+        if (p.exact) val = add_if(g, val, unit ? y : _mm512_mul_pd(wv, y));  // the steps above λ: w · y
       }
       T[a] = t;
       X[a] = s;
+      S0[a] = s;
+      value[a] = val;
       strict = _mm512_add_pd(strict, s);
       ties = _mm512_add_pd(ties, t);
     }
@@ -617,14 +636,29 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
     const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
     for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
     const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
-    for (int a = 0; a < N; ++a) {
-      Z val = zero;
-      for (int k = 0; k < m; ++k) {
-        const Z rest = _mm512_sub_pd(X[a], kw[k]);
-        const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
-        val = add_if(gt(rest, zero), val, piece);
+    if (p.exact) {
+      // profiles_of's sum, term by term, with c · w exact (StepsPlan::exact): agent a holds C_a steps
+      // above λ, its strict demand S0 = C_a · w, and X = S0 or (the owner of the step priced λ) S0 +
+      // extra with 0 <= extra <= w. For k < C_a, rest = X − k w >= (C_a − k) w >= w (rounding is
+      // monotone and (C_a − k) w is exact), so the term is min(rest, w) · y_k = w · y_k, added: the
+      // masked sum above (w · y = y for w = 1). For k > C_a, rest <= (C_a + 1) w − k w <= 0: not
+      // added. k = C_a: rest = X − S0 (k w = S0 bitwise), +0 for all but the owner, whose step y_k
+      // is λ itself (the one value equal to λ; a lane with another is recomputed), added last as
+      // the sum does.
+      for (int a = 0; a < N; ++a) {
+        const Z rest = _mm512_sub_pd(X[a], S0[a]);
+        value[a] = add_if(gt(rest, zero), value[a], _mm512_mul_pd(_mm512_min_pd(rest, wv), lambda));
       }
-      value[a] = val;
+    } else {
+      for (int a = 0; a < N; ++a) {
+        Z val = zero;
+        for (int k = 0; k < m; ++k) {
+          const Z rest = _mm512_sub_pd(X[a], kw[k]);
+          const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
+          val = add_if(gt(rest, zero), val, piece);
+        }
+        value[a] = val;
+      }
     }
     if (mech.kind == MechKind::DivUniformPrice) {
       for (int a = 0; a < N; ++a) T[a] = _mm512_mul_pd(lambda, X[a]);
@@ -662,18 +696,35 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
         // throughout (min(want, res) <= want), and with want = +0 the step adds y · (+0) = +0 to
         // t >= +0 (y >= r >= 0) and leaves want = +0 − +0 = +0, the bits the test would keep.
         const __m512i zi = _mm512_setzero_si512();
-        for (int i = 0; i < p.walk; ++i) {
-          const Z y = R[i], ri = res[i];
-          const __m512i yb = _mm512_castpd_si512(y);
+        if (notown && M > 0) {
+          // The own-step tests given (sixteen_lanes): agent by agent, its walk in registers (the
+          // agents' chains are independent; out-of-order execution overlaps them).
+          constexpr int WALK = M + 1;  // StepsPlan::walk
           for (int a = 0; a < N; ++a) {
-            const Z* own = x + a * m;
-            __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
-            for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
-            const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
-            const Z wa = want[a];
-            const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
-            T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
-            want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
+            Z wa = want[a], ta = zero;
+            for (int i = 0; i < WALK; ++i) {
+              const K ok = base[i] & static_cast<K>(notown[i * N + a]);
+              const Z take = _mm512_min_pd(wa, res[i]);  // want < res ? want : res
+              ta = add_if(ok, ta, _mm512_mul_pd(R[i], take));
+              wa = _mm512_mask_sub_pd(wa, ok, wa, take);
+            }
+            want[a] = wa;
+            T[a] = ta;
+          }
+        } else {
+          for (int i = 0; i < p.walk; ++i) {
+            const Z y = R[i], ri = res[i];
+            const __m512i yb = _mm512_castpd_si512(y);
+            for (int a = 0; a < N; ++a) {
+              const Z* own = x + a * m;
+              __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
+              for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
+              const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
+              const Z wa = want[a];
+              const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
+              T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
+              want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
+            }
           }
         }
         for (int a = 0; a < N; ++a) need |= gt(want[a], zero) & more;
@@ -715,12 +766,12 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
       const Z xa = X[a], ta = T[a], ua = _mm512_sub_pd(value[a], ta);
       welfare = _mm512_add_pd(welfare, value[a]);
       allocated = _mm512_add_pd(allocated, xa);
-      held = _mm512_add_pd(held, xa);
-      paid = _mm512_add_pd(paid, ta);
       util = _mm512_add_pd(util, ua);
       negative = add_if(lt(ua, zero), negative, one);
       act |= ne(xa, zero);
     }
+    held = allocated;  // the same sums in the same order (of x_a; of t_a, = revenue)
+    paid = revenue;
     if (mi == 0) baseline = revenue;
     const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
     const Z gross = welfare, v0v = _mm512_set1_pd(v0), sv = _mm512_set1_pd(supply), invv = _mm512_set1_pd(inv);
@@ -804,12 +855,14 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
   const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
   const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
   const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32);
+  const bool unit = gr.dist.low == 0.0 && gr.dist.high == 1.0;  // 0 + 1 · u = u (u > 0)
   auto value_of = [&](__m256i y) {  // low + (high − low) · ((y + 0.5) · 2^-32)
     const Z u = _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu32_pd(y), half), scale);
-    return _mm512_add_pd(lo, _mm512_mul_pd(span, u));
+    return unit ? u : _mm512_add_pd(lo, _mm512_mul_pd(span, u));
   };
   Z xl[kMaxFastAgents * kMaxDemand], xh[kMaxFastAgents * kMaxDemand];
   U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  __m512i keys[kMaxFastAgents * kMaxDemand];
   for (int a = 0; a < N; ++a) {
     __m512i y[kMaxDemand];
     for (int e = 0; e < m; ++e)
@@ -821,6 +874,7 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
         y[i + 1] = _mm512_min_epu32(a0, b0);
       }
     for (int e = 0; e < m; ++e) {
+      keys[a * m + e] = y[e];
       xl[a * m + e] = value_of(_mm512_castsi512_si256(y[e]));
       xh[a * m + e] = value_of(_mm512_extracti64x4_epi64(y[e], 1));
     }
@@ -828,6 +882,10 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
   }
   const U16* top = p.kstar > 0 ? network16(p, buf_a, buf_b) : nullptr;
   Z kl = _mm512_set1_pd(-HUGE_VAL), kh = kl, Rl[kMaxWalk + 1], Rh[kMaxWalk + 1];
+  // vcg's own-step tests on the words: R[i] is agent a's where its word is one of a's words (the
+  // same value; a lane where another agent's step or a rejected step next to R[i] has R[i]'s value
+  // is a tie that need or bad flags, as for the values' bits in clear_eight).
+  std::uint8_t notown[2][kMaxWalk * kMaxFastAgents];  // lanes 0..7, 8..15
   if (top) {
     const int entries = p.vcg ? p.walk + 1 : 1;
     for (int i = 0; i < entries; ++i) {
@@ -837,9 +895,23 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
     }
     kl = Rl[0];
     kh = Rh[0];
+    if (p.vcg)
+      for (int i = 0; i < p.walk; ++i) {
+        const __m512i t = (__m512i)top[p.kstar - 1 + i];
+        for (int a = 0; a < N; ++a) {
+          __mmask16 k = _mm512_cmpneq_epu32_mask(t, keys[a * m]);
+          for (int e = 1; e < m; ++e) k = _mm512_mask_cmpneq_epu32_mask(k, t, keys[a * m + e]);
+          notown[0][i * N + a] = static_cast<std::uint8_t>(k);
+          notown[1][i * N + a] = static_cast<std::uint8_t>(k >> 8);
+        }
+      }
   }
-  int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, j0, live < 8 ? live : 8, v, b, xs, row);
-  if (live > 8) bad |= clear_eight<M>(md, p, xh, kh, top ? Rh : nullptr, j0 + 8, live - 8, v, b, xs, row) << 8;
+  const bool own = top && p.vcg;
+  int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, own ? notown[0] : nullptr, j0, live < 8 ? live : 8, v, b,
+                           xs, row);
+  if (live > 8)
+    bad |= clear_eight<M>(md, p, xh, kh, top ? Rh : nullptr, own ? notown[1] : nullptr, j0 + 8, live - 8, v, b, xs, row)
+           << 8;
   return bad;
 }
 }  // namespace z8
