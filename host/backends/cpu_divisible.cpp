@@ -52,6 +52,8 @@ struct StepsPlan {
   double q = 0.0;       // every step's quantity
   bool vcg = false;     // some mechanism is vcg (it reads the sorted values after λ)
   bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
+  double recip = 0.0;   // 1 / q when q is a power of two (x / q = x · (1 / q), both correctly rounded), else 0
+  double qsum[kMaxDemand + 1] = {};  // q summed c times from +0, in order (an agent's strict demand)
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -84,6 +86,12 @@ StepsPlan plan_of(const Model& md) {
   p.first_value = gr.first_value;
   p.q = q0;
   // c · w exact for every c <= m, and q (= w) summed c times from +0 (the strict demand's sum) equal to it
+  int exponent = 0;
+  if (q0 > 0.0 && std::frexp(q0, &exponent) == 0.5) {  // a power of two with a power-of-two reciprocal
+    const double rq = 1.0 / q0;
+    if (std::isfinite(rq) && std::frexp(rq, &exponent) == 0.5) p.recip = rq;
+  }
+  for (int c = 1; c <= p.m; ++c) p.qsum[c] = p.qsum[c - 1] + q0;
   p.exact = q0 == gr.size && gr.size > 0.0;
   double sum = 0.0;
   for (int c = 1; c <= p.m && p.exact; ++c) {
@@ -604,7 +612,8 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   K bad = 0;
   const Z wv = _mm512_set1_pd(w);
   const bool unit = w == 1.0;
-  Z kw[kMaxDemand];
+  Z kw[kMaxDemand], qs[kMaxDemand + 1];
+  for (int c = 0; c <= m; ++c) qs[c] = _mm512_set1_pd(p.qsum[c]);
   for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
   for (int mi = 0; mi < md.n_mechanisms; ++mi) {
     const Mechanism& mech = md.mechanisms[mi];
@@ -618,7 +627,7 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
         const Z y = x[a * m + e];
         const K g = gt(y, lambda);
         t = add_if(eq(y, lambda), t, one);
-        s = add_if(g, s, qv);
+        s = sel(g, qs[e + 1], s);  // the steps above λ are a prefix (sorted): s = q summed C_a times
         if (p.exact) val = add_if(g, val, unit ? y : _mm512_mul_pd(wv, y));  // the steps above λ: w · y
       }
       T[a] = t;
@@ -632,7 +641,9 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
     bad |= ne(ties, want1) & liveK;
     const Z tied = _mm512_maskz_mov_pd(above, qv);
     const Z left0 = _mm512_sub_pd(_mm512_set1_pd(S), strict), left = _mm512_max_pd(left0, zero);
-    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, _mm512_div_pd(left, tied)));
+    // left / tied with tied = q (the lanes kept): left · (1 / q) when q is a power of two
+    const Z ratio = p.recip > 0.0 ? _mm512_mul_pd(left, _mm512_set1_pd(p.recip)) : _mm512_div_pd(left, tied);
+    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, ratio));
     const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
     for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
     const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
