@@ -620,7 +620,7 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
     const Z r = _mm512_set1_pd(mech.reserve);
     const K above = gt(kth, r);
     const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
-    Z strict = zero, ties = zero, S0[kMaxFastAgents];
+    Z strict = zero, ties = zero;
     for (int a = 0; a < N; ++a) {
       Z t = zero, s = zero, val = zero;
       for (int e = 0; e < m; ++e) {
@@ -632,7 +632,6 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
       }
       T[a] = t;
       X[a] = s;
-      S0[a] = s;
       value[a] = val;
       strict = _mm512_add_pd(strict, s);
       ties = _mm512_add_pd(ties, t);
@@ -645,7 +644,6 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
     const Z ratio = p.recip > 0.0 ? _mm512_mul_pd(left, _mm512_set1_pd(p.recip)) : _mm512_div_pd(left, tied);
     const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, ratio));
     const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
-    for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
     const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
     if (p.exact) {
       // profiles_of's sum, term by term, with c · w exact (StepsPlan::exact): agent a holds C_a steps
@@ -657,10 +655,13 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
       // is λ itself (the one value equal to λ; a lane with another is recomputed), added last as
       // the sum does.
       for (int a = 0; a < N; ++a) {
-        const Z rest = _mm512_sub_pd(X[a], S0[a]);
+        const Z s0 = X[a], xa = add_if(gt(T[a], zero), s0, extra);  // X + 0.0 = X (X >= +0)
+        const Z rest = _mm512_sub_pd(xa, s0);
         value[a] = add_if(gt(rest, zero), value[a], _mm512_mul_pd(_mm512_min_pd(rest, wv), lambda));
+        X[a] = xa;
       }
     } else {
+      for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
       for (int a = 0; a < N; ++a) {
         Z val = zero;
         for (int k = 0; k < m; ++k) {
@@ -873,7 +874,8 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
   };
   Z xl[kMaxFastAgents * kMaxDemand], xh[kMaxFastAgents * kMaxDemand];
   U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  __m512i keys[kMaxFastAgents * kMaxDemand];
+  __m512i keys[kMaxFastAgents * kMaxDemand];  // with vcg (M > 0: clear_eight's walk reads notown)
+  const bool own_tests = p.vcg && p.kstar > 0 && M > 0;
   for (int a = 0; a < N; ++a) {
     __m512i y[kMaxDemand];
     for (int e = 0; e < m; ++e)
@@ -885,7 +887,7 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
         y[i + 1] = _mm512_min_epu32(a0, b0);
       }
     for (int e = 0; e < m; ++e) {
-      keys[a * m + e] = y[e];
+      if (own_tests) keys[a * m + e] = y[e];
       xl[a * m + e] = value_of(_mm512_castsi512_si256(y[e]));
       xh[a * m + e] = value_of(_mm512_extracti64x4_epi64(y[e], 1));
     }
@@ -906,7 +908,7 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
     }
     kl = Rl[0];
     kh = Rh[0];
-    if (p.vcg)
+    if (own_tests)
       for (int i = 0; i < p.walk; ++i) {
         const __m512i t = (__m512i)top[p.kstar - 1 + i];
         for (int a = 0; a < N; ++a) {
@@ -917,7 +919,7 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
         }
       }
   }
-  const bool own = top && p.vcg;
+  const bool own = own_tests;
   int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, own ? notown[0] : nullptr, j0, live < 8 ? live : 8, v, b,
                            xs, row);
   if (live > 8)
