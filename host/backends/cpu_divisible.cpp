@@ -908,16 +908,23 @@ MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint3
     }
     kl = Rl[0];
     kh = Rh[0];
-    if (own_tests)
-      for (int i = 0; i < p.walk; ++i) {
-        const __m512i t = (__m512i)top[p.kstar - 1 + i];
-        for (int a = 0; a < N; ++a) {
-          __mmask16 k = _mm512_cmpneq_epu32_mask(t, keys[a * m]);
-          for (int e = 1; e < m; ++e) k = _mm512_mask_cmpneq_epu32_mask(k, t, keys[a * m + e]);
-          notown[0][i * N + a] = static_cast<std::uint8_t>(k);
-          notown[1][i * N + a] = static_cast<std::uint8_t>(k >> 8);
+    if (own_tests) {
+      // Not one of a's words: the smallest XOR of R[i]'s word with a's words is not 0 (one test into
+      // a mask register per agent and step; the XORs and minima are plain vector operations).
+      __m512i t[kMaxWalk];
+      for (int i = 0; i < p.walk; ++i) t[i] = (__m512i)top[p.kstar - 1 + i];
+      for (int a = 0; a < N; ++a) {
+        __m512i k[kMaxDemand];
+        for (int e = 0; e < m; ++e) k[e] = keys[a * m + e];
+        for (int i = 0; i < p.walk; ++i) {
+          __m512i d = _mm512_xor_si512(t[i], k[0]);
+          for (int e = 1; e < m; ++e) d = _mm512_min_epu32(d, _mm512_xor_si512(t[i], k[e]));
+          const __mmask16 no = _mm512_test_epi32_mask(d, d);
+          notown[0][i * N + a] = static_cast<std::uint8_t>(no);
+          notown[1][i * N + a] = static_cast<std::uint8_t>(no >> 8);
         }
       }
+    }
   }
   const bool own = own_tests;
   int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, own ? notown[0] : nullptr, j0, live < 8 ? live : 8, v, b,
