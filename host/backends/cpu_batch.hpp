@@ -6,6 +6,7 @@
 //  * stream_uniforms: the first uniforms of one (seed, profile, lane) stream for every profile of the
 //    batch, Philox4x32-10 computed for 4 (AVX2) or 8 (AVX-512) profiles per vector; bitwise the
 //    numbers Stream(seed, profile, lane).uniform() returns (mcrev/rng.hpp).
+//  * stream_words: the same Philox words as 32-bit integers (the fused divisible path, cpu_divisible).
 //  * draw_values_batch: those uniforms through each group's inverse CDF, with the distribution's
 //    switch hoisted out of the loop over profiles.
 //  * evaluate_batch: the shared per-profile model (evaluate_values) on each profile, compiled with a
