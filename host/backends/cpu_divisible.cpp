@@ -85,13 +85,14 @@ StepsPlan plan_of(const Model& md) {
   p.m = gr.demand;
   p.first_value = gr.first_value;
   p.q = q0;
-  // c · w exact for every c <= m, and q (= w) summed c times from +0 (the strict demand's sum) equal to it
   int exponent = 0;
   if (q0 > 0.0 && std::frexp(q0, &exponent) == 0.5) {  // a power of two with a power-of-two reciprocal
     const double rq = 1.0 / q0;
     if (std::isfinite(rq) && std::frexp(rq, &exponent) == 0.5) p.recip = rq;
   }
   for (int c = 1; c <= p.m; ++c) p.qsum[c] = p.qsum[c - 1] + q0;
+  // exact: c · w exact for every c <= m, and q (= w) summed c times from +0 (the strict demand's sum)
+  // equal to it
   p.exact = q0 == gr.size && gr.size > 0.0;
   double sum = 0.0;
   for (int c = 1; c <= p.m && p.exact; ++c) {
@@ -548,16 +549,16 @@ __attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* b
   }
 }
 
-// Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
-// (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
-// sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
-// with a tie at λ (their values are in v; the caller evaluates them per profile).
-// M: the steps per agent as a constant (0: p.m at run time).
 template <int M>
 __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
                                           const std::uint8_t* notown, int j0, int live, double* v, double* b,
                                           double* xs, int row);
 
+// Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
+// (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
+// sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
+// with a tie at λ (their values are in v; the caller evaluates them per profile).
+// M: the steps per agent as a constant (0: p.m at run time).
 template <int M>
 MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
                          double* v, double* b, double* xs, int row) {
