@@ -163,6 +163,29 @@ TEST(CpuBatch, StreamUniformsAreBitwiseStreamUniforms) {
             }
 }
 
+// stream_words: the words behind the uniforms (u32_to_open01 of each is the stream's uniform), every
+// instruction set, nothing written past round_up(count, 8).
+TEST(CpuBatch, StreamWordsAreTheUniformsWords) {
+  const std::uint32_t sentinel = 0xDEADBEEFu;
+  for (cpu::Isa isa : isas())
+    for (std::uint64_t first : {std::uint64_t(0), std::uint64_t(1001), (std::uint64_t(1) << 32) - 20})
+      for (int count : {1, 8, 13, 16, 37, 64})
+        for (int n : {1, 4, 9, 40}) {
+          const int stride = 72;
+          std::vector<std::uint32_t> w(static_cast<size_t>(n) * stride, sentinel);
+          cpu::stream_words(isa, 5, kValueLane, first, count, n, w.data(), stride);
+          for (int j = 0; j < count; ++j) {
+            Stream s(5, first + j, kValueLane);
+            for (int i = 0; i < n; ++i)
+              ASSERT_TRUE(same_bits(u32_to_open01(w[i * stride + j]), s.uniform()))
+                  << cpu::isa_name(isa) << " profile " << first + j << " uniform " << i;
+          }
+          for (int i = 0; i < n; ++i)
+            for (int j = (count + 7) / 8 * 8; j < stride; ++j)
+              ASSERT_EQ(w[i * stride + j], sentinel) << cpu::isa_name(isa) << " wrote past its batch";
+        }
+}
+
 TEST(CpuBatch, InterleavedUniformsAreBitwiseTheStreams) {
   // Column j = profile first + (j % 8) · leaf + j / 8: eight leaves side by side (the fast path's
   // FastBatch::run_leaves), the counter's high word crossing 2^32 between and inside the leaves.

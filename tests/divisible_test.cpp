@@ -771,6 +771,13 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
       one_step_group(2, 8, 1.0, 7.5, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\n"),
       one_step_group(3, 8, 1.0, 11.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
       one_step_group(5, 3, 1.0, 3.5, kUniform, "", "[[mechanisms]]\nkind = \"uniform_price\"\n"),
+      // A narrow U[low, high]: low + (high − low) u takes about 860 values, so distinct Philox words
+      // give equal values (ties at λ and among the rejected steps) in many profiles: the network on
+      // the words (sixteen_lanes) against the per-profile model on the values.
+      one_step_group(10, 4, 1.0, 10.0, R"({ dist = "uniform", low = 1000000.0, high = 1000000.0000001 })", "",
+                     kSixRules),
+      one_step_group(9, 3, 1.0, 6.5, R"({ dist = "uniform", low = 1000000.0, high = 1000000.0000001 })", "",
+                     "[[mechanisms]]\nkind = \"vcg\"\n"),
   };
   std::vector<cpu::Isa> isas;
   for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512})

@@ -153,6 +153,55 @@ __attribute__((target("avx512f"))) void uniforms_avx512(std::uint64_t seed, std:
     }
   }
 }
+
+// uniforms_avx512's Philox, the 32-bit words themselves (the uniform is (w + 0.5) 2^-32): each row
+// of 8 profiles leaves as eight 32-bit words (vpmovqd keeps each 64-bit lane's low half). Two blocks
+// of the two groups of 8 profiles at a time: four independent multiply chains (a round's latency,
+// multiply then shift and XOR, is longer than two chains' multiplies take to issue).
+__attribute__((target("avx512f"))) void words_avx512(std::uint64_t seed, std::uint32_t lane, ColumnMap map,
+                                                     int count, int n_uniforms, std::uint32_t* w, int stride) {
+  const RoundKeys rk(seed);
+  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  const __m512i low = _mm512_set1_epi64(static_cast<long long>(kLow32));
+  const __m512i ln = _mm512_set1_epi64(lane);
+  const long long B = static_cast<long long>(map.B);
+  const __m512i step = _mm512_set_epi64(7 * B, 6 * B, 5 * B, 4 * B, 3 * B, 2 * B, B, 0);
+  const int blocks = (n_uniforms + 3) / 4;
+  constexpr int C = 4;  // chains: (group 0, block), (group 1, block), (group 0, block + 1), (group 1, block + 1)
+  for (int j = 0; j < count; j += 16) {
+    const __m512i pa = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j))), step);
+    const __m512i pb = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(map(j + 8))), step);
+    const __m512i lo2[2] = {_mm512_and_si512(pa, low), _mm512_and_si512(pb, low)};
+    const __m512i hi2[2] = {_mm512_srli_epi64(pa, 32), _mm512_srli_epi64(pb, 32)};
+    for (int blk = 0; blk < blocks; blk += 2) {
+      __m512i x0[C], x1[C], x2[C], x3[C];
+      for (int c = 0; c < C; ++c) {
+        x0[c] = _mm512_set1_epi64(blk + c / 2);
+        x1[c] = ln;
+        x2[c] = lo2[c % 2];
+        x3[c] = hi2[c % 2];
+      }
+      for (int r = 0; r < kRounds; ++r) {
+        const __m512i kx = _mm512_set1_epi64(rk.x[r]), ky = _mm512_set1_epi64(rk.y[r]);
+        for (int c = 0; c < C; ++c) {
+          const __m512i p0 = _mm512_mul_epu32(x0[c], m0), p1 = _mm512_mul_epu32(x2[c], m1);
+          x0[c] = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), x1[c]), kx);
+          x2[c] = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), x3[c]), ky);
+          x1[c] = p1;
+          x3[c] = p0;
+        }
+      }
+      for (int c = 0; c < C; ++c) {
+        const int b = blk + c / 2, h = c % 2;
+        if (b >= blocks || j + 8 * h >= count) continue;
+        const __m512i words[4] = {x0[c], x1[c], x2[c], x3[c]};
+        for (int q = 0; q < 4 && 4 * b + q < n_uniforms; ++q)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + (4 * b + q) * stride + j + 8 * h),
+                              _mm512_cvtepi64_epi32(words[q]));
+      }
+    }
+  }
+}
 #endif
 
 // Inverse CDFs of one bidder over the batch, with the distribution's kind fixed at compile time so
@@ -360,6 +409,21 @@ void uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, ColumnMap map, in
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
                      double* u, int stride) {
   uniforms(isa, seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, u, stride);
+}
+
+void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                  std::uint32_t* w, int stride) {
+#if MCREV_X86
+  if (isa == Isa::Avx512) return words_avx512(seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, w, stride);
+#else
+  (void)isa;
+#endif
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; ++j)
+    for (int blk = 0; blk < blocks; ++blk) {
+      const uint4 b = philox_block(seed, first + static_cast<std::uint64_t>(j), lane, static_cast<std::uint32_t>(blk));
+      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) w[(4 * blk + q) * stride + j] = block_word(b, q);
+    }
 }
 
 void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,

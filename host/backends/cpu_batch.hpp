@@ -6,6 +6,7 @@
 //  * stream_uniforms: the first uniforms of one (seed, profile, lane) stream for every profile of the
 //    batch, Philox4x32-10 computed for 4 (AVX2) or 8 (AVX-512) profiles per vector; bitwise the
 //    numbers Stream(seed, profile, lane).uniform() returns (mcrev/rng.hpp).
+//  * stream_words: the same Philox words as 32-bit integers (the fused divisible path, cpu_divisible).
 //  * draw_values_batch: those uniforms through each group's inverse CDF, with the distribution's
 //    switch hoisted out of the loop over profiles.
 //  * evaluate_batch: the shared per-profile model (evaluate_values) on each profile, compiled with a
@@ -40,6 +41,13 @@ const char* isa_name(Isa isa);
 /// values, so stride >= round_up(count, 8).
 void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count,
                      int n_uniforms, double* u, int stride);
+
+/// The 32-bit Philox words behind stream_uniforms: w[i * stride + j] is the word whose uniform
+/// (w + 0.5) 2^-32 (u32_to_open01, exact) is stream_uniforms' u[i * stride + j], for j < count;
+/// entries j in [count, round_up(count, 8)) are overwritten with unspecified words. The uniforms'
+/// order is the words' order (the map is exact and increasing).
+void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                  std::uint32_t* w, int stride);
 
 /// stream_uniforms for eight interleaved runs of profiles: column j is profile
 /// first + (j % 8) · leaf + j / 8 (the single-item fast path draws eight leaves of `leaf` profiles side

@@ -6,6 +6,7 @@
 #include "backends/cpu_batch.hpp"
 #include "mcrev/pipeline/evaluate.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #if defined(__clang__)
@@ -50,6 +51,9 @@ struct StepsPlan {
   int walk = 0;         // vcg: rejected steps walked per lane (more: vcg_fill for that profile)
   double q = 0.0;       // every step's quantity
   bool vcg = false;     // some mechanism is vcg (it reads the sorted values after λ)
+  bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
+  double recip = 0.0;   // 1 / q when q is a power of two (x / q = x · (1 / q), both correctly rounded), else 0
+  double qsum[kMaxDemand + 1] = {};  // q summed c times from +0, in order (an agent's strict demand)
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -81,6 +85,21 @@ StepsPlan plan_of(const Model& md) {
   p.m = gr.demand;
   p.first_value = gr.first_value;
   p.q = q0;
+  int exponent = 0;
+  if (q0 > 0.0 && std::frexp(q0, &exponent) == 0.5) {  // a power of two with a power-of-two reciprocal
+    const double rq = 1.0 / q0;
+    if (std::isfinite(rq) && std::frexp(rq, &exponent) == 0.5) p.recip = rq;
+  }
+  for (int c = 1; c <= p.m; ++c) p.qsum[c] = p.qsum[c - 1] + q0;
+  // exact: c · w exact for every c <= m, and q (= w) summed c times from +0 (the strict demand's sum)
+  // equal to it
+  p.exact = q0 == gr.size && gr.size > 0.0;
+  double sum = 0.0;
+  for (int c = 1; c <= p.m && p.exact; ++c) {
+    sum += q0;
+    const double cw = static_cast<double>(c) * gr.size;
+    p.exact = sum == cw && std::fma(static_cast<double>(c), gr.size, -cw) == 0.0;
+  }
   // clear_steps' sum: A > S first after K* steps, if ever.
   const int steps = p.agents * p.m;
   double A = 0.0;
@@ -121,6 +140,13 @@ MCREV_AI V splat(double x) {
   std::memcpy(&r, lanes, sizeof r);
   return r;
 }
+// The network's padding: −inf for values; 0 for the 32-bit words of uniforms (U16: sixteen words,
+// unsigned; the smallest word, never above a value's word).
+typedef unsigned U16 __attribute__((vector_size(64)));
+template <class V>
+MCREV_AI V lowest() { return splat<V>(-HUGE_VAL); }
+template <>
+MCREV_AI U16 lowest<U16>() { return U16{}; }
 template <class V>
 MCREV_AI V vmax(V a, V b) { return a > b ? a : b; }
 template <class V>
@@ -149,7 +175,7 @@ MCREV_AI void bitonic_merge(V* c) {
 template <int LEN, int TOP, class V>
 MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
-  const V ninf = splat<V>(-HUGE_VAL);
+  const V ninf = lowest<V>();
   while (lists > 1) {
     if (lists == 2 && kth > 0 && kth <= LEN) {
       const V* A = cur;
@@ -523,6 +549,11 @@ __attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* b
   }
 }
 
+template <int M>
+__attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
+                                          const std::uint8_t* notown, int j0, int live, double* v, double* b,
+                                          double* xs, int row);
+
 // Profiles j0 .. j0 + live − 1 of the batch (live <= 8): values from the rows u[k * kMaxBatch + j]
 // (uniforms when `uniform`: the group's U[low, high] inverse CDF is applied here; else values),
 // sorted per agent here; every mechanism's metric rows as profiles_of writes them. Returns the lanes
@@ -531,11 +562,10 @@ __attribute__((noinline)) const V8* network(const StepsPlan& p, V8* buf_a, V8* b
 template <int M>
 MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, bool uniform, int j0, int live,
                          double* v, double* b, double* xs, int row) {
-  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
+  const int N = p.agents, m = M > 0 ? M : p.m;
   const Group& gr = md.groups[0];
-  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
   const K liveK = static_cast<K>((1u << live) - 1u);
-  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q), ninf = _mm512_set1_pd(-HUGE_VAL);
+  const Z ninf = _mm512_set1_pd(-HUGE_VAL);
   const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
   Z x[kMaxFastAgents * kMaxDemand];
   V8 buf_a[kMaxSlots], buf_b[kMaxSlots];
@@ -557,14 +587,34 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     for (int e = 0; e < m; ++e) x[a * m + e] = y[e];
     for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = static_cast<V8>(e < m ? y[e] : ninf);  // top_of's lists
   }
-  Lanes ln{md, p, j0, v, 0, x};
   const V8* top = p.kstar > 0 ? network(p, buf_a, buf_b) : nullptr;
   const Z kth = top ? static_cast<Z>(top[p.kstar - 1]) : ninf;
+  return clear_eight<M>(md, p, x, kth, top ? reinterpret_cast<const Z*>(top + (p.kstar - 1)) : nullptr, nullptr, j0,
+                        live, v, b, xs, row);
+}
+
+// eight_lanes' clearing from the sorted values x[a * m + e] (lanes >= live: padding), kth (the K*-th
+// largest value, −inf when K* = 0) and, with vcg, R[0 .. walk] (the sorted values from K* − 1 on)
+// and, when not null, notown[i * N + a]: the lanes where step R[i] is not one of agent a's
+// (sixteen_lanes, from the words; else the walk tests the values' bits).
+// Out of line: one copy for every M, shared by eight_lanes and sixteen_lanes.
+template <int M>
+__attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, const Z* x, const Z kth, const Z* Rin,
+                                          const std::uint8_t* notown, int j0, int live, double* v, double* b,
+                                          double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m, block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  const double q = p.q, w = gr.size, S = md.market.supply, count = gr.count;
+  const K liveK = static_cast<K>((1u << live) - 1u);
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), qv = _mm512_set1_pd(q);
+  Lanes ln{md, p, j0, v, 0, x};
   Z X[kMaxFastAgents], T[kMaxFastAgents], value[kMaxFastAgents];
   Z baseline = zero;
   K bad = 0;
   const Z wv = _mm512_set1_pd(w);
-  Z kw[kMaxDemand];
+  const bool unit = w == 1.0;
+  Z kw[kMaxDemand], qs[kMaxDemand + 1];
+  for (int c = 0; c <= m; ++c) qs[c] = _mm512_set1_pd(p.qsum[c]);
   for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
   for (int mi = 0; mi < md.n_mechanisms; ++mi) {
     const Mechanism& mech = md.mechanisms[mi];
@@ -573,14 +623,17 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
     Z strict = zero, ties = zero;
     for (int a = 0; a < N; ++a) {
-      Z t = zero, s = zero;
+      Z t = zero, s = zero, val = zero;
       for (int e = 0; e < m; ++e) {
         const Z y = x[a * m + e];
+        const K g = gt(y, lambda);
         t = add_if(eq(y, lambda), t, one);
-        s = add_if(gt(y, lambda), s, qv);
+        s = sel(g, qs[e + 1], s);  // the steps above λ are a prefix (sorted): s = q summed C_a times
+        if (p.exact) val = add_if(g, val, unit ? y : _mm512_mul_pd(wv, y));  // the steps above λ: w · y
       }
       T[a] = t;
       X[a] = s;
+      value[a] = val;
       strict = _mm512_add_pd(strict, s);
       ties = _mm512_add_pd(ties, t);
     }
@@ -588,18 +641,37 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     bad |= ne(ties, want1) & liveK;
     const Z tied = _mm512_maskz_mov_pd(above, qv);
     const Z left0 = _mm512_sub_pd(_mm512_set1_pd(S), strict), left = _mm512_max_pd(left0, zero);
-    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, _mm512_div_pd(left, tied)));
+    // left / tied with tied = q (the lanes kept): left · (1 / q) when q is a power of two
+    const Z ratio = p.recip > 0.0 ? _mm512_mul_pd(left, _mm512_set1_pd(p.recip)) : _mm512_div_pd(left, tied);
+    const Z share = _mm512_maskz_mov_pd(gt(tied, zero), sel(ge(left, tied), one, ratio));
     const Z extra = sel(eq(share, one), qv, _mm512_mul_pd(qv, share));
-    for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
     const Z quantity = _mm512_add_pd(strict, sel(lt(tied, left0), tied, left));
-    for (int a = 0; a < N; ++a) {
-      Z val = zero;
-      for (int k = 0; k < m; ++k) {
-        const Z rest = _mm512_sub_pd(X[a], kw[k]);
-        const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
-        val = add_if(gt(rest, zero), val, piece);
+    if (p.exact) {
+      // profiles_of's sum, term by term, with c · w exact (StepsPlan::exact): agent a holds C_a steps
+      // above λ, its strict demand S0 = C_a · w, and X = S0 or (the owner of the step priced λ) S0 +
+      // extra with 0 <= extra <= w. For k < C_a, rest = X − k w >= (C_a − k) w >= w (rounding is
+      // monotone and (C_a − k) w is exact), so the term is min(rest, w) · y_k = w · y_k, added: the
+      // masked sum above (w · y = y for w = 1). For k > C_a, rest <= (C_a + 1) w − k w <= 0: not
+      // added. k = C_a: rest = X − S0 (k w = S0 bitwise), +0 for all but the owner, whose step y_k
+      // is λ itself (the one value equal to λ; a lane with another is recomputed), added last as
+      // the sum does.
+      for (int a = 0; a < N; ++a) {
+        const Z s0 = X[a], xa = add_if(gt(T[a], zero), s0, extra);  // X + 0.0 = X (X >= +0)
+        const Z rest = _mm512_sub_pd(xa, s0);
+        value[a] = add_if(gt(rest, zero), value[a], _mm512_mul_pd(_mm512_min_pd(rest, wv), lambda));
+        X[a] = xa;
       }
-      value[a] = val;
+    } else {
+      for (int a = 0; a < N; ++a) X[a] = add_if(gt(T[a], zero), X[a], extra);
+      for (int a = 0; a < N; ++a) {
+        Z val = zero;
+        for (int k = 0; k < m; ++k) {
+          const Z rest = _mm512_sub_pd(X[a], kw[k]);
+          const Z piece = _mm512_mul_pd(_mm512_min_pd(rest, wv), x[a * m + k]);
+          val = add_if(gt(rest, zero), val, piece);
+        }
+        value[a] = val;
+      }
     }
     if (mech.kind == MechKind::DivUniformPrice) {
       for (int a = 0; a < N; ++a) T[a] = _mm512_mul_pd(lambda, X[a]);
@@ -612,10 +684,9 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
         for (int a = 0; a < N; ++a)
           T[a] = seller ? add_if(gt(X[a], zero), zero, _mm512_mul_pd(r, X[a])) : zero;
       } else {
-        const V8* R8 = top + (p.kstar - 1);
         Z R[kMaxWalk + 1], res[kMaxWalk];
         K base[kMaxWalk];
-        for (int i = 0; i <= p.walk; ++i) R[i] = static_cast<Z>(R8[i]);
+        for (int i = 0; i <= p.walk; ++i) R[i] = Rin[i];
         const Z rq = _mm512_sub_pd(qv, _mm512_mul_pd(qv, share));
         for (int i = 0; i < p.walk; ++i) need |= eq(R[i], R[i + 1]) & ge(R[i], r);
         const K more = ge(R[p.walk - 1], r);
@@ -638,18 +709,35 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
         // throughout (min(want, res) <= want), and with want = +0 the step adds y · (+0) = +0 to
         // t >= +0 (y >= r >= 0) and leaves want = +0 − +0 = +0, the bits the test would keep.
         const __m512i zi = _mm512_setzero_si512();
-        for (int i = 0; i < p.walk; ++i) {
-          const Z y = R[i], ri = res[i];
-          const __m512i yb = _mm512_castpd_si512(y);
+        if (notown && M > 0) {
+          // The own-step tests given (sixteen_lanes): agent by agent, its walk in registers (the
+          // agents' chains are independent; out-of-order execution overlaps them).
+          constexpr int WALK = M + 1;  // StepsPlan::walk
           for (int a = 0; a < N; ++a) {
-            const Z* own = x + a * m;
-            __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
-            for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
-            const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
-            const Z wa = want[a];
-            const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
-            T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
-            want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
+            Z wa = want[a], ta = zero;
+            for (int i = 0; i < WALK; ++i) {
+              const K ok = base[i] & static_cast<K>(notown[i * N + a]);
+              const Z take = _mm512_min_pd(wa, res[i]);  // want < res ? want : res
+              ta = add_if(ok, ta, _mm512_mul_pd(R[i], take));
+              wa = _mm512_mask_sub_pd(wa, ok, wa, take);
+            }
+            want[a] = wa;
+            T[a] = ta;
+          }
+        } else {
+          for (int i = 0; i < p.walk; ++i) {
+            const Z y = R[i], ri = res[i];
+            const __m512i yb = _mm512_castpd_si512(y);
+            for (int a = 0; a < N; ++a) {
+              const Z* own = x + a * m;
+              __m512i d = _mm512_xor_si512(yb, _mm512_castpd_si512(own[0]));
+              for (int e = 1; e < m; ++e) d = _mm512_min_epu64(d, _mm512_xor_si512(yb, _mm512_castpd_si512(own[e])));
+              const K ok = _mm512_mask_cmpneq_epu64_mask(base[i], d, zi);
+              const Z wa = want[a];
+              const Z take = _mm512_min_pd(wa, ri);  // want < res ? want : res
+              T[a] = add_if(ok, T[a], _mm512_mul_pd(y, take));
+              want[a] = _mm512_mask_sub_pd(wa, ok, wa, take);
+            }
           }
         }
         for (int a = 0; a < N; ++a) need |= gt(want[a], zero) & more;
@@ -691,12 +779,12 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
       const Z xa = X[a], ta = T[a], ua = _mm512_sub_pd(value[a], ta);
       welfare = _mm512_add_pd(welfare, value[a]);
       allocated = _mm512_add_pd(allocated, xa);
-      held = _mm512_add_pd(held, xa);
-      paid = _mm512_add_pd(paid, ta);
       util = _mm512_add_pd(util, ua);
       negative = add_if(lt(ua, zero), negative, one);
       act |= ne(xa, zero);
     }
+    held = allocated;  // the same sums in the same order (of x_a; of t_a, = revenue)
+    paid = revenue;
     if (mi == 0) baseline = revenue;
     const double inv = 1.0 / count, v0 = mech.seller_value, supply = md.supply();
     const Z gross = welfare, v0v = _mm512_set1_pd(v0), sv = _mm512_set1_pd(supply), invv = _mm512_set1_pd(inv);
@@ -750,6 +838,103 @@ MCREV_AI int eight_lanes(const Model& md, const StepsPlan& p, const double* u, b
     if (bad >> l & 1) ln.values_of(l);
   return bad;
 }
+
+// top_of's network on sixteen profiles' 32-bit words (out of line: one copy for every M).
+__attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U16* buf_b) {
+  const int kth_only = p.vcg ? 0 : p.kstar;
+  switch (p.list) {
+    case 1: return reduce_top<1>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 2: return reduce_top<2>(p.top, buf_a, buf_b, p.agents, kth_only);
+    case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
+    default: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
+  }
+}
+
+// Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
+// w[k * kMaxBatch + j] (stream_words): the value of word y is low + (high − low) · u with u =
+// (y + 0.5) 2^-32 (u32_to_open01, exact; then stream_uniforms' u and eight_lanes' arithmetic), a
+// non-decreasing function of y, so sorting the words and mapping them gives the same sorted values
+// as sorting the values (sorted sequences of the same values are equal entry for entry, ties
+// included), and the network's top entries on words map to its top entries on values; sixteen words
+// per vector halve the per-agent sorts and the network. The words of lanes >= live are 0 (the
+// padding's word, never read back). Needs at least K* + walk values (vcg; K* without): the entries
+// read are then never padding (the caller checks). The clearing is clear_eight's, eight lanes at a
+// time. Returns the lanes with a tie at λ (bit l: lane l).
+template <int M>
+MCREV_AI int sixteen_lanes(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live,
+                           double* v, double* b, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m;
+  const Group& gr = md.groups[0];
+  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
+  const Z lo = _mm512_set1_pd(gr.dist.low), span = _mm512_set1_pd(gr.dist.high - gr.dist.low);
+  const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32);
+  const bool unit = gr.dist.low == 0.0 && gr.dist.high == 1.0;  // 0 + 1 · u = u (u > 0)
+  auto value_of = [&](__m256i y) {  // low + (high − low) · ((y + 0.5) · 2^-32)
+    const Z u = _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu32_pd(y), half), scale);
+    return unit ? u : _mm512_add_pd(lo, _mm512_mul_pd(span, u));
+  };
+  Z xl[kMaxFastAgents * kMaxDemand], xh[kMaxFastAgents * kMaxDemand];
+  U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  __m512i keys[kMaxFastAgents * kMaxDemand];  // with vcg (M > 0: clear_eight's walk reads notown)
+  const bool own_tests = p.vcg && p.kstar > 0 && M > 0;
+  for (int a = 0; a < N; ++a) {
+    __m512i y[kMaxDemand];
+    for (int e = 0; e < m; ++e)
+      y[e] = _mm512_maskz_loadu_epi32(liveK, words + static_cast<size_t>(p.first_value + a * m + e) * kMaxBatch + j0);
+    for (int r = 0; r < m; ++r)  // sort_columns' network on the words
+      for (int i = r & 1; i + 1 < m; i += 2) {
+        const __m512i a0 = y[i], b0 = y[i + 1];
+        y[i] = _mm512_max_epu32(a0, b0);
+        y[i + 1] = _mm512_min_epu32(a0, b0);
+      }
+    for (int e = 0; e < m; ++e) {
+      if (own_tests) keys[a * m + e] = y[e];
+      xl[a * m + e] = value_of(_mm512_castsi512_si256(y[e]));
+      xh[a * m + e] = value_of(_mm512_extracti64x4_epi64(y[e], 1));
+    }
+    for (int e = 0; e < p.list; ++e) buf_a[a * p.list + e] = e < m ? (U16)y[e] : U16{};
+  }
+  const U16* top = p.kstar > 0 ? network16(p, buf_a, buf_b) : nullptr;
+  Z kl = _mm512_set1_pd(-HUGE_VAL), kh = kl, Rl[kMaxWalk + 1], Rh[kMaxWalk + 1];
+  // vcg's own-step tests on the words: R[i] is agent a's where its word is one of a's words (the
+  // same value; a lane where another agent's step or a rejected step next to R[i] has R[i]'s value
+  // is a tie that need or bad flags, as for the values' bits in clear_eight).
+  std::uint8_t notown[2][kMaxWalk * kMaxFastAgents];  // lanes 0..7, 8..15
+  if (top) {
+    const int entries = p.vcg ? p.walk + 1 : 1;
+    for (int i = 0; i < entries; ++i) {
+      const __m512i t = (__m512i)top[p.kstar - 1 + i];
+      Rl[i] = value_of(_mm512_castsi512_si256(t));
+      Rh[i] = value_of(_mm512_extracti64x4_epi64(t, 1));
+    }
+    kl = Rl[0];
+    kh = Rh[0];
+    if (own_tests) {
+      // Not one of a's words: the smallest XOR of R[i]'s word with a's words is not 0 (one test into
+      // a mask register per agent and step; the XORs and minima are plain vector operations).
+      __m512i t[kMaxWalk];
+      for (int i = 0; i < p.walk; ++i) t[i] = (__m512i)top[p.kstar - 1 + i];
+      for (int a = 0; a < N; ++a) {
+        __m512i k[kMaxDemand];
+        for (int e = 0; e < m; ++e) k[e] = keys[a * m + e];
+        for (int i = 0; i < p.walk; ++i) {
+          __m512i d = _mm512_xor_si512(t[i], k[0]);
+          for (int e = 1; e < m; ++e) d = _mm512_min_epu32(d, _mm512_xor_si512(t[i], k[e]));
+          const __mmask16 no = _mm512_test_epi32_mask(d, d);
+          notown[0][i * N + a] = static_cast<std::uint8_t>(no);
+          notown[1][i * N + a] = static_cast<std::uint8_t>(no >> 8);
+        }
+      }
+    }
+  }
+  const bool own = own_tests;
+  int bad = clear_eight<M>(md, p, xl, kl, top ? Rl : nullptr, own ? notown[0] : nullptr, j0, live < 8 ? live : 8, v, b,
+                           xs, row);
+  if (live > 8)
+    bad |= clear_eight<M>(md, p, xh, kh, top ? Rh : nullptr, own ? notown[1] : nullptr, j0 + 8, live - 8, v, b, xs, row)
+           << 8;
+  return bad;
+}
 }  // namespace z8
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic pop
@@ -765,6 +950,18 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
     case 3: return z8::eight_lanes<3>(md, p, u, uniform, j0, live, v, b, xs, row);
     case 4: return z8::eight_lanes<4>(md, p, u, uniform, j0, live, v, b, xs, row);
     default: return z8::eight_lanes<0>(md, p, u, uniform, j0, live, v, b, xs, row);
+  }
+}
+
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
+    const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
+    int row) {
+  switch (p.m) {
+    case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
+    case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
+    case 3: return z8::sixteen_lanes<3>(md, p, words, j0, live, v, b, xs, row);
+    case 4: return z8::sixteen_lanes<4>(md, p, words, j0, live, v, b, xs, row);
+    default: return z8::sixteen_lanes<0>(md, p, words, j0, live, v, b, xs, row);
   }
 }
 #endif
@@ -816,8 +1013,23 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
   if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m &&
       md.metrics_per_mechanism() == 15) {  // the block eight_lanes writes
     const Group& gr = md.groups[0];
-    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
     const bool uniform = gr.dist.kind == DistKind::Uniform;
+    // U[low, high]: sorts and network on the Philox words, sixteen profiles per vector (sixteen_lanes),
+    // when the entries read are never the network's padding.
+    if (uniform && p.agents * p.m >= p.kstar + (p.vcg ? p.walk : 0)) {
+      std::uint32_t* words = reinterpret_cast<std::uint32_t*>(u);  // n · kMaxBatch words fit in u
+      stream_words(isa, md.seed, kValueLane, first, count, n, words, kMaxBatch);
+      for (int j = 0; j < count; j += 16) {
+        const int live = count - j < 16 ? count - j : 16;
+        const int bad = sixteen_avx512(md, p, words, j, live, v, b, xs, row);
+        for (int l = 0; l < live; ++l)  // a tie at λ: the per-profile model itself (values written to v)
+          if (bad >> l & 1)
+            evaluate_values<kMarketDivisible>(md, first + static_cast<std::uint64_t>(j + l), 0, md.n_mechanisms,
+                                              v + (j + l) * n, b, xs + (j + l) * row);
+      }
+      return true;
+    }
+    stream_uniforms(isa, md.seed, kValueLane, first, count, n, u, kMaxBatch);
     if (!uniform)  // the inverse CDFs in place (draw_values_batch's quantiles), row by row
       for (int k = 0; k < n; ++k) quantiles_batch(gr.dist, md.arena, u + k * kMaxBatch, count, u + k * kMaxBatch, 1);
     for (int j = 0; j < count; j += 8) {
