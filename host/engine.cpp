@@ -17,6 +17,7 @@
 #include "vr/variance_reduction.hpp"
 #include "backends/cpu_fast.hpp"
 #include "backends/cpu_fast_units.hpp"
+#include "backends/cpu_divisible.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -805,6 +806,7 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
   res.backend = backend_name(b);
   res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda, options.fast_path);  // docs/cpu_backend.md, "Fast path"
   cpu::units_evaluation_path(md.view(), b == Backend::Cuda, options.fast_path, &res.path);  // units market
+  cpu::divisible_evaluation_path(md.view(), b == Backend::Cuda, &res.path);  // divisible market
   res.confidence = sc.confidence;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);
   for (size_t m = 0; m < md.quantized.size(); ++m) res.mechanisms[m].quantized = md.quantized[m];

@@ -743,6 +743,23 @@ TEST(Divisible, BatchedStepClearingDeclinesOtherMarkets) {
   }
 }
 
+// run.path says which path evaluated a divisible market: the batched step clearing for the shape it
+// takes (with its n, m and K*), the generic path and why for the declined markets above.
+TEST(Divisible, RunPathNamesTheBatchedStepClearingOrWhyNot) {
+  RunOptions o;
+  o.backend = Backend::Cpu;
+  Scenario sc = parse_scenario(one_step_group(4, 3, 1.0, 5.0, kUniform, "", kThreeRules));
+  sc.samples = 512;
+#if defined(__clang__)
+  EXPECT_EQ(run(sc, o).path, "generic path (a clang build evaluates divisible markets profile by profile)");
+#else
+  EXPECT_EQ(run(sc, o).path, "batched step clearing (n = 4 agents x 3 steps, K* = 6)");
+#endif
+  Scenario q = parse_scenario(quadratic(1.0));
+  q.samples = 512;
+  EXPECT_EQ(run(q, o).path.rfind("generic path (", 0), 0u) << run(q, o).path;
+}
+
 // The fused draw and clearing (cpu::draw_evaluate_divisible_steps; eight profiles per vector with
 // AVX-512 where the processor has it, else draw_values_batch + evaluate_divisible_steps): every metric
 // bitwise what draw_values + evaluate_values give, one profile at a time, on the markets of the batched

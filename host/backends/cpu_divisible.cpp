@@ -21,6 +21,10 @@ bool evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, const doubl
 bool draw_evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, double*, double*, double*, double*, int) {
   return false;
 }
+void divisible_evaluation_path(const Model& md, bool, std::string* path) {
+  if (md.market.kind == MarketKind::Divisible)
+    *path = "generic path (a clang build evaluates divisible markets profile by profile)";
+}
 }  // namespace mcrev::cpu
 #else
 
@@ -1045,6 +1049,22 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
 #endif
   draw_values_batch(md, isa, first, count, u, v);
   return evaluate_divisible_steps(md, isa, first, count, v, b, xs, row);
+}
+
+void divisible_evaluation_path(const Model& md, bool cuda, std::string* path) {
+  if (md.market.kind != MarketKind::Divisible) return;
+  const StepsPlan p = plan_of(md);
+  if (!p.ok) {
+    *path = "generic path (the batched step clearing takes one group of step curves with equal step quantities, "
+            "uniform_price, pay_as_bid or vcg, truthful, without incentive, variance-reduction or [values] blocks)";
+  } else if (cuda) {
+    *path = "generic path (the batched step clearing runs on the CPU backend only)";
+  } else if (md.vr.method != 0) {
+    *path = "generic path (variance reduction evaluates one unit at a time)";
+  } else {
+    *path = "batched step clearing (n = " + std::to_string(p.agents) + " agents x " + std::to_string(p.m) +
+            " steps, K* = " + std::to_string(p.kstar) + ")";
+  }
 }
 
 }  // namespace mcrev::cpu

@@ -22,6 +22,7 @@
 #include "mcrev/model/model.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace mcrev::cpu {
 
@@ -49,5 +50,9 @@ bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int
 /// rows are bitwise those of draw_values_batch + evaluate_values.
 bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
                                    double* b, double* xs, int row);
+
+/// For a divisible market, sets *path to the line RunResult::path reports (the batched step clearing
+/// above, or the generic path and why); leaves it unchanged for other markets.
+void divisible_evaluation_path(const Model& md, bool cuda, std::string* path);
 
 }  // namespace mcrev::cpu
