@@ -199,8 +199,10 @@ void validate_market_clearing_mechanism(const Scenario& sc, size_t m) {
     }
   }
   if (sc.market.kind == MarketKind::Divisible) {
-    MCREV_EXPECTS(ms.reserve >= 0.0, path + ".reserve", "must be >= 0");
-    MCREV_EXPECTS(ms.seller_value >= 0.0, path + ".seller_value", "must be >= 0 in the divisible market");
+    MCREV_EXPECTS(!(ms.reserve < 0.0), path + ".reserve",
+                  "must be at least 0 (the seller never pays to sell), got " + num_text(ms.reserve));
+    MCREV_EXPECTS(ms.seller_value >= 0.0, path + ".seller_value",
+                  "must be >= 0 in the divisible market, got " + num_text(ms.seller_value));
   }
   if (ms.incentives.sybil_aliases > 0)
     MCREV_EXPECTS(sc.market.kind == MarketKind::Divisible, path + ".incentives.sybil",

@@ -153,6 +153,16 @@ expect_err "--seed 2^64" "--seed: too large (the largest supported is 2^64 - 1),
 expect_err "--chunk-profiles -1" "--chunk-profiles: must be at least 256, got -1" run --chunk-profiles -1 -q
 expect_err "--chunk-profiles 768" "--chunk-profiles: must be 256 profiles times a power of two (256, 512, 1024, ...), got 768" run --chunk-profiles 768 -q
 MCREV_FAST_PATH=bogus expect_err "MCREV_FAST_PATH=bogus" "MCREV_FAST_PATH: environment variable must be on, off, 1, 0, true, false, yes or no; got 'bogus'" run -n 1000 -q
+# [market] keys: a misspelled required key is named as such; numbers come back in the message.
+printf 'samples = 1000\n[market]\nkind = "divisible"\nsuply = 10\n[[bidders]]\ncount = 3\nvalue = { dist = "uniform", low = 0.0, high = 1.0 }\nutility = { kind = "steps", steps = 2, width = 1 }\n[[mechanisms]]\nkind = "vcg"\n' > "$tmp/div.toml"
+expect_err "market typo" "market.suply: unknown key (did you mean 'supply'? 'supply' is required)" run "$tmp/div.toml" -q
+sed 's/^suply = 10/supply = -10/' "$tmp/div.toml" > "$tmp/div2.toml"
+expect_err "negative supply" "market.supply: must be a finite number > 0, got -10" run "$tmp/div2.toml" -q
+sed 's/^suply = 10/supply = 10/; s/^kind = "vcg"/kind = "vcg"\nreserve = -1/' "$tmp/div.toml" > "$tmp/div3.toml"
+expect_err "divisible reserve -1" "mechanisms[0].reserve: must be at least 0 (the seller never pays to sell), got -1" run "$tmp/div3.toml" -q
+"$bin" run --bogus > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "unknown option exits 2" test $? -eq 2
+check "unknown option: mcrev: error: prefix" test "$(head -1 "$tmp/err.txt")" = "mcrev: error: The following argument was not expected: --bogus"
 expect_err "reserve-search -n -1" "--samples: must be at least 1, got -1" reserve-search "$tmp/s.toml" -n -1 -q
 "$bin" run -n 1e3 --seed 18446744073709551615 --format json -q | python3 -c "import json,sys; d=json.load(sys.stdin)['run']; assert d['samples']==1000 and d['seed']==18446744073709551615, d"
 check "-n 1e3 accepted like the file's 1e7; the largest seed too" test $? -eq 0

@@ -182,37 +182,7 @@ void expect_units_kernel_equals_cpu(const Scenario& sc, int bucket) {
 }
 
 // Every rule, reserves that bind, seller values.
-const char* kAllRules = R"(
-[[mechanisms]]
-kind = "vcg"
-[[mechanisms]]
-kind = "uniform_price"
-[[mechanisms]]
-kind = "uniform_price"
-name = "last_accepted"
-price_rule = "last_accepted"
-[[mechanisms]]
-kind = "pay_as_bid"
-[[mechanisms]]
-kind = "vcg"
-name = "vcg_r"
-reserve = 0.4
-seller_value = 0.2
-[[mechanisms]]
-kind = "uniform_price"
-name = "up_r"
-reserve = 0.4
-[[mechanisms]]
-kind = "pay_as_bid"
-name = "pab_r"
-reserve = 0.55
-seller_value = 0.3
-[[mechanisms]]
-kind = "uniform_price"
-name = "la_r"
-price_rule = "last_accepted"
-reserve = 0.5
-)";
+const char* const kAllRules = test::kUnitsAllRules;
 
 // k units; groups given as (count, demand, value) triples; then the mechanisms.
 std::string units_text(int k, const std::vector<std::tuple<int, int, std::string>>& groups, const std::string& mechanisms,
@@ -228,21 +198,7 @@ const std::string kUniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
 const std::string kAtoms = R"({ dist = "discrete", values = [0.0, 0.5, 1.0], probs = [0.3, 0.4, 0.3] })";
 
 // Two groups with personal reserves (vcg k = 3, demands 2) and every rule.
-const char* kTwoGroupMechanisms = R"(
-[[mechanisms]]
-kind = "vcg"
-reserve = [0.2, 0.35]
-[[mechanisms]]
-kind = "uniform_price"
-reserve = [0.2, 0.35]
-[[mechanisms]]
-kind = "uniform_price"
-name = "last_accepted"
-price_rule = "last_accepted"
-reserve = [0.3, 0.1]
-[[mechanisms]]
-kind = "pay_as_bid"
-seller_value = 0.25
+const std::string kTwoGroupMechanisms = std::string(test::kUnitsTwoGroupRules) + R"(
 [[mechanisms]]
 kind = "vcg"
 name = "vcg_plain"

@@ -30,37 +30,7 @@ std::string units_text(int k, int n, int d, const std::string& value, const std:
 const char* kUniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
 
 // Every rule, reserves that bind, a seller value.
-const char* kAllRules = R"(
-[[mechanisms]]
-kind = "vcg"
-[[mechanisms]]
-kind = "uniform_price"
-[[mechanisms]]
-kind = "uniform_price"
-name = "last_accepted"
-price_rule = "last_accepted"
-[[mechanisms]]
-kind = "pay_as_bid"
-[[mechanisms]]
-kind = "vcg"
-name = "vcg_r"
-reserve = 0.4
-seller_value = 0.2
-[[mechanisms]]
-kind = "uniform_price"
-name = "up_r"
-reserve = 0.4
-[[mechanisms]]
-kind = "pay_as_bid"
-name = "pab_r"
-reserve = 0.55
-seller_value = 0.3
-[[mechanisms]]
-kind = "uniform_price"
-name = "la_r"
-price_rule = "last_accepted"
-reserve = 0.55
-)";
+const char* const kAllRules = test::kUnitsAllRules;
 
 struct Counts {
   std::uint64_t fast = 0, contested = 0;

@@ -214,22 +214,7 @@ TEST_F(Gpu, FastKernelEqualsCpuBitForBit) {
 // three groups, 20 value slots (bucket (32, 16)). Uniform and discrete values only: IEEE-basic
 // arithmetic, so bitwise is the contract.
 TEST_F(Gpu, FastUnitsKernelEqualsCpuBitForBit) {
-  const std::string mechanisms = R"(
-[[mechanisms]]
-kind = "vcg"
-reserve = [0.2, 0.35]
-[[mechanisms]]
-kind = "uniform_price"
-reserve = [0.2, 0.35]
-[[mechanisms]]
-kind = "uniform_price"
-name = "last_accepted"
-price_rule = "last_accepted"
-reserve = [0.3, 0.1]
-[[mechanisms]]
-kind = "pay_as_bid"
-seller_value = 0.25
-)";
+  const std::string mechanisms = test::kUnitsTwoGroupRules;
   const std::string atoms = R"({ dist = "discrete", values = [0.0, 0.5, 1.0], probs = [0.3, 0.4, 0.3] })";
   const std::string uniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
   const auto text = [&](int k, const std::string& groups) {

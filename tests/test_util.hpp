@@ -134,4 +134,55 @@ inline void expect_cpu_backend_is_per_profile_model(const Scenario& sc) {
   }
 }
 
+/// Multi-unit test markets' mechanisms (tests/fast_units_test.cpp, fast_units_kernel_test.cpp,
+/// gpu_test.cpp): every rule, with reserves that bind and seller values (one group's reserves) ...
+inline const char* const kUnitsAllRules = R"(
+[[mechanisms]]
+kind = "vcg"
+[[mechanisms]]
+kind = "uniform_price"
+[[mechanisms]]
+kind = "uniform_price"
+name = "last_accepted"
+price_rule = "last_accepted"
+[[mechanisms]]
+kind = "pay_as_bid"
+[[mechanisms]]
+kind = "vcg"
+name = "vcg_r"
+reserve = 0.4
+seller_value = 0.2
+[[mechanisms]]
+kind = "uniform_price"
+name = "up_r"
+reserve = 0.4
+[[mechanisms]]
+kind = "pay_as_bid"
+name = "pab_r"
+reserve = 0.55
+seller_value = 0.3
+[[mechanisms]]
+kind = "uniform_price"
+name = "la_r"
+price_rule = "last_accepted"
+reserve = 0.55
+)";
+/// ... and for two groups, personal reserves per group.
+inline const char* const kUnitsTwoGroupRules = R"(
+[[mechanisms]]
+kind = "vcg"
+reserve = [0.2, 0.35]
+[[mechanisms]]
+kind = "uniform_price"
+reserve = [0.2, 0.35]
+[[mechanisms]]
+kind = "uniform_price"
+name = "last_accepted"
+price_rule = "last_accepted"
+reserve = [0.3, 0.1]
+[[mechanisms]]
+kind = "pay_as_bid"
+seller_value = 0.25
+)";
+
 }  // namespace mcrev::test

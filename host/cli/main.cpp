@@ -503,6 +503,10 @@ int main(int argc, char** argv) try {
   reserve_search.add_to(app);
   mcrev::SweepCommand sweep;  // `mcrev sweep` (docs/sweeps.md)
   sweep.add_to(app);
+  // Command-line errors read like every other error: "mcrev: error: ...", exit 2.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("mcrev: error: ") + e.what() + "\nRun with --help for more information.\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -94,13 +94,13 @@ class Reader {
 
   /// A required key k is absent: a key of the table within two edits of k is named as a likely
   /// misspelling ("bidders[0].valeu: unknown key (did you mean 'value'?)"); else "k: is required".
-  [[noreturn]] void missing(const std::string& k) const {
+  [[noreturn]] void missing(const std::string& k, const std::string& why = "") const {
     for (auto&& [key, v] : t_) {
       const std::string name(key.str());
       if (!used_.count(name) && name != k && edit_distance(name, k) <= 2)
         throw ScenarioError(key_path(name), "unknown key (did you mean '" + k + "'? '" + k + "' is required)");
     }
-    throw ScenarioError(key_path(k), "is required");
+    throw ScenarioError(key_path(k), "is required" + (why.empty() ? "" : " " + why));
   }
   static size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> d(b.size() + 1);
@@ -460,18 +460,19 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       sc.market.kind = MarketKind::SingleItem;
     } else if (kind == "units") {
       sc.market.kind = MarketKind::Units;
+      if (!mr.has("units")) mr.missing("units", "for kind = \"units\" (the number of identical units)");
       const std::uint64_t units = mr.count("units", 0, 1, UINT64_MAX);
-      MCREV_EXPECTS(mr.has("units"), "market.units", "is required for kind = \"units\" (the number of identical units)");
       MCREV_EXPECTS(units <= static_cast<std::uint64_t>(kMaxBidders), "market.units",
                     "at most " + std::to_string(kMaxBidders) + " units are supported");
       sc.market.units = static_cast<int>(units);
     } else if (kind == "divisible") {
       sc.market.kind = MarketKind::Divisible;
-      MCREV_EXPECTS(mr.has("supply"), "market.supply", "is required for kind = \"divisible\" (the quantity for sale)");
+      if (!mr.has("supply")) mr.missing("supply", "for kind = \"divisible\" (the quantity for sale)");
       sc.market.supply = mr.number("supply");
-      MCREV_EXPECTS(std::isfinite(sc.market.supply) && sc.market.supply > 0, "market.supply", "must be a finite number > 0");
+      MCREV_EXPECTS(std::isfinite(sc.market.supply) && sc.market.supply > 0, "market.supply",
+                    "must be a finite number > 0, got " + fmt_num(sc.market.supply));
       sc.market.cap = mr.number("cap", HUGE_VAL);
-      MCREV_EXPECTS(sc.market.cap > 0, "market.cap", "must be > 0 (omit it for no cap)");
+      MCREV_EXPECTS(sc.market.cap > 0, "market.cap", "must be > 0 (omit it for no cap), got " + fmt_num(sc.market.cap));
     } else if (kind == "combinatorial") {
       sc.market.kind = MarketKind::Combinatorial;
       const toml::node* n = mr.node("items");
@@ -491,7 +492,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       sc.market.kind = MarketKind::DoubleAuction;
     } else if (kind == "public_project") {
       sc.market.kind = MarketKind::PublicProject;
-      MCREV_EXPECTS(mr.has("cost"), "market.cost", "is required for kind = \"public_project\" (the project's cost C)");
+      if (!mr.has("cost")) mr.missing("cost", "for kind = \"public_project\" (the project's cost C)");
       sc.market.cost = mr.number("cost");
       MCREV_EXPECTS(std::isfinite(sc.market.cost), "market.cost", "must be a finite number");
     } else {

@@ -586,8 +586,7 @@ struct DivisibleMarket {
                            "smallest market-clearing price)");
     if (r.has("reserve")) {
       r.expect(!r.is_array("reserve"), "reserve", "one reserve price per unit for every agent in the divisible market");
-      ms.reserve = r.number("reserve");
-      r.expect(ms.reserve >= 0.0, "reserve", "the reserve price must be >= 0");
+      ms.reserve = r.number("reserve");  // >= 0: checked with every mechanism's reserve (engine.cpp)
     }
     r.strategy(ms.strategy, "truthful", false);
   }
