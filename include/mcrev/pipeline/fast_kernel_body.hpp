@@ -393,10 +393,10 @@ MCREV_FAST_UNROLL
   a[3 * K * stride] = a[3 * K * stride] + dI * dJ;
 }
 
-/// leaf_finish in place: afterwards row k holds mean_k, row 2K + k holds M2_k and row 3K the co-moment
-/// (the partial [n, mean, m2, cross] of the leaf, n returned by kernel_leaf).
-MCREV_HD MCREV_FAST_INLINE void kernel_leaf_finish(double n, double* acc, int stride) {
-  constexpr int K = kKernelMetrics, I = metric::kSurplus, J = metric::kOptSurplus;
+/// leaf_finish in place for K metrics (any fast kernel's rows): afterwards row k holds mean_k, row
+/// 2K + k holds M2_k and row 3K the co-moment (the partial [n, mean, m2, cross] of the leaf).
+MCREV_HD MCREV_FAST_INLINE void leaf_finish_rows(double n, double* acc, int stride, int K) {
+  constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
   acc[3 * K * stride] = n == 0.0 ? 0.0 : acc[3 * K * stride] - acc[(K + I) * stride] * acc[(K + J) * stride] / n;
 MCREV_FAST_UNROLL
   for (int k = 0; k < K; ++k) {
@@ -410,6 +410,11 @@ MCREV_FAST_UNROLL
     const double v = acc[(2 * K + k) * stride] - s1 * s1 / n;
     acc[(2 * K + k) * stride] = v > 0.0 ? v : 0.0;
   }
+}
+
+/// leaf_finish_rows for the single-item kernel's kKernelMetrics (n returned by kernel_leaf).
+MCREV_HD MCREV_FAST_INLINE void kernel_leaf_finish(double n, double* acc, int stride) {
+  leaf_finish_rows(n, acc, stride, kKernelMetrics);
 }
 
 /// One thread's leaf of the fast kernel: profiles [begin, end) of the pass (R =

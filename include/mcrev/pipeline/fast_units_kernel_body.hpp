@@ -356,21 +356,9 @@ MCREV_FAST_NO_UNROLL
   }
 }
 
-/// leaf_finish in place: afterwards row k holds mean_k, row 2B + k holds M2_k and row 3B the co-moment.
+/// leaf_finish_rows (fast_kernel_body.hpp) for the units kernel's B metrics.
 MCREV_HD MCREV_FAST_INLINE void units_leaf_finish(double n, double* acc, int stride, int B) {
-  constexpr int I = metric::kSurplus, J = metric::kOptSurplus;
-  acc[3 * B * stride] = n == 0.0 ? 0.0 : acc[3 * B * stride] - acc[(B + I) * stride] * acc[(B + J) * stride] / n;
-  for (int k = 0; k < B; ++k) {
-    if (n == 0.0) {
-      acc[k * stride] = 0.0;
-      acc[(2 * B + k) * stride] = 0.0;
-      continue;
-    }
-    const double s1 = acc[(B + k) * stride];
-    acc[k * stride] = acc[k * stride] + s1 / n;
-    const double v = acc[(2 * B + k) * stride] - s1 * s1 / n;
-    acc[(2 * B + k) * stride] = v > 0.0 ? v : 0.0;
-  }
+  leaf_finish_rows(n, acc, stride, B);
 }
 
 /// One thread's leaf: profiles [begin, end) of thread_range (begin a multiple of kLeafProfiles, at
