@@ -18,6 +18,7 @@
 #include "backends/cpu_fast.hpp"
 #include "backends/cpu_fast_units.hpp"
 #include "backends/cpu_divisible.hpp"
+#include "backends/fast_cuda.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -808,6 +809,10 @@ RunResult finish_run(const Scenario& sc, const ModelData& md, std::vector<double
   res.backend = backend_name(b);
   res.path = cpu::evaluation_path(md.view(), b == Backend::Cuda, options.fast_path);  // docs/cpu_backend.md, "Fast path"
   cpu::units_evaluation_path(md.view(), b == Backend::Cuda, options.fast_path, &res.path);  // units market
+  if (b == Backend::Cuda && res.path.rfind("fast path", 0) == 0) {  // the units kernel's shared memory, per device
+    const std::string shortfall = units_shared_memory_shortfall(md, options.devices);
+    if (!shortfall.empty()) res.path = "generic path (" + shortfall + ")";
+  }
   cpu::divisible_evaluation_path(md.view(), b == Backend::Cuda, &res.path);  // divisible market
   res.confidence = sc.confidence;
   res.mechanisms = summarize(sc, res.partial, sc.confidence);

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 
 namespace mcrev {
 
@@ -137,6 +138,31 @@ class UnitsChunks final : public ChunkSource {
 
 }  // namespace
 
+std::string units_shared_memory_shortfall(const ModelData& md, const std::vector<int>& devices) {
+  const Model view = md.view();
+  if (view.market.kind != MarketKind::Units) return {};
+  const fast::UnitsPlan plan = fast::make_units_plan(view);
+  fast::UnitsKernelPlan kp;
+  if (!fast::make_units_kernel_plan(view, plan, nullptr, &kp)) return {};
+  // the leaf sums must fit a block's shared memory on every device (sm_75: 64 KB; sm_80 and later:
+  // 163–227 KB); otherwise the generic kernel
+  const size_t shared = static_cast<size_t>(3 * kp.plan.block() + 1) * kBlock * sizeof(double) + 3 * kBlock * sizeof(double);
+  std::vector<int> ds = devices;
+  if (ds.empty()) {
+    int d = 0;
+    MCREV_CUDA(cudaGetDevice(&d));
+    ds.push_back(d);
+  }
+  for (int d : ds) {
+    int optin = 0;
+    MCREV_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, d));
+    if (static_cast<size_t>(optin) < shared)
+      return "the units kernel's leaf sums need " + std::to_string(shared) + " bytes of shared memory per block; device " +
+             std::to_string(d) + " allows " + std::to_string(optin);
+  }
+  return {};
+}
+
 std::unique_ptr<ChunkSource> make_fast_units_chunks(const ModelData& md, std::uint64_t samples,
                                                     const std::vector<int>& devices) {
   const Model view = md.view();
@@ -144,14 +170,7 @@ std::unique_ptr<ChunkSource> make_fast_units_chunks(const ModelData& md, std::ui
   const fast::UnitsPlan plan = fast::make_units_plan(view);
   fast::UnitsKernelPlan kp;
   if (!fast::make_units_kernel_plan(view, plan, nullptr, &kp)) return nullptr;
-  // the leaf sums must fit a block's shared memory on every device (sm_75: 64 KB; sm_80 and later:
-  // 163–227 KB); otherwise the generic kernel
-  const size_t shared = static_cast<size_t>(3 * kp.plan.block() + 1) * kBlock * sizeof(double) + 3 * kBlock * sizeof(double);
-  for (int d : devices) {
-    int optin = 0;
-    MCREV_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, d));
-    if (static_cast<size_t>(optin) < shared) return nullptr;
-  }
+  if (!units_shared_memory_shortfall(md, devices).empty()) return nullptr;
   return std::make_unique<UnitsChunks>(kp, md, samples, devices);
 }
 

@@ -6,6 +6,7 @@
 #include "mcrev/engine.hpp"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace mcrev {
@@ -20,5 +21,11 @@ std::unique_ptr<ChunkSource> make_fast_chunks(const ModelData& md, std::uint64_t
 /// first. Chunk partials are bitwise the generic kernel's and the CPU backend's.
 std::unique_ptr<ChunkSource> make_fast_units_chunks(const ModelData& md, std::uint64_t samples,
                                                     const std::vector<int>& devices);
+
+/// Why the units kernel cannot run md on these devices (empty: the current device) although
+/// make_units_kernel_plan takes it: its leaf sums need more shared memory per block than a device's
+/// opt-in limit. Empty when it fits, or when md is not a market the units kernel takes. run.path
+/// reports it (host/engine.cpp). Throws BackendError on a CUDA error.
+std::string units_shared_memory_shortfall(const ModelData& md, const std::vector<int>& devices);
 
 }  // namespace mcrev

@@ -2,6 +2,8 @@
 #include "mcrev/engine.hpp"
 #include "mcrev/core/error.hpp"
 
+#include "backends/fast_cuda.hpp"
+
 namespace mcrev {
 
 bool cuda_available(std::string*, std::string* why_not) {
@@ -19,6 +21,8 @@ RangeState run_cuda_range(const ModelData&, std::uint64_t, std::uint64_t, std::u
 }
 
 std::vector<std::string> cuda_device_names() { return {}; }
+
+std::string units_shared_memory_shortfall(const ModelData&, const std::vector<int>&) { return {}; }
 
 double philox_roofline_cuda(std::uint64_t, int, double*) {
   throw BackendError("this build of mcrev has no CUDA backend (no CUDA compiler was found at configure time)");
