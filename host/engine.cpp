@@ -674,12 +674,7 @@ std::vector<double> finish_state(const ModelData& md, RangeState state) {
 namespace {
 
 Estimate estimate(double n, double mean, double m2, double z) {
-  Estimate e;
-  e.mean = mean;
-  e.stderr_ = n > 1 ? std::sqrt(m2 / (n - 1) / n) : 0.0;
-  e.ci_low = mean - z * e.stderr_;
-  e.ci_high = mean + z * e.stderr_;
-  return e;
+  return normal_interval(mean, n > 1 ? std::sqrt(m2 / (n - 1) / n) : 0.0, z);
 }
 
 std::string cpu_name() {

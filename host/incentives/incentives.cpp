@@ -106,15 +106,6 @@ void build_incentives(const Scenario& sc, ModelData& md) {
 
 namespace {
 
-Estimate make_estimate(double mean, double se, double z) {
-  Estimate e;
-  e.mean = mean;
-  e.stderr_ = se;
-  e.ci_low = mean - z * se;
-  e.ci_high = mean + z * se;
-  return e;
-}
-
 /// Cumulative scan: the bucket holding rank r (1-based) among the non-NaN counts.
 int bucket_of_rank(const double* counts, double r) {
   double cum = 0.0;
@@ -172,7 +163,7 @@ void summarize_incentives(const Scenario& sc, const std::vector<double>& partial
   const size_t sketch_offset = 1 + 2 * static_cast<size_t>(K) + M;
   const double z = normal_quantile(0.5 + 0.5 * confidence);
   auto var = [&](int k) { return n > 1 ? m2[k] / (n - 1) : 0.0; };
-  auto est = [&](int k) { return make_estimate(mean[k], n > 1 ? std::sqrt(var(k) / n) : 0.0, z); };
+  auto est = [&](int k) { return normal_interval(mean[k], n > 1 ? std::sqrt(var(k) / n) : 0.0, z); };
   int sketch = 0;
   for (int m = 0; m < M; ++m) {
     const IncentiveOptions& opt = sc.mechanisms[m].incentives;
@@ -207,7 +198,7 @@ void summarize_incentives(const Scenario& sc, const std::vector<double>& partial
         const double ratio = ms / mn;
         const double cov = n / (n - 1) * (mean[o + incentive_metric::ir_cross(g)] - mn * ms);
         const double v = (var(ks) - 2 * ratio * cov + ratio * ratio * var(kn)) / (mn * mn);
-        ir.mean_violation = make_estimate(ratio, std::sqrt(std::max(v, 0.0) / n), z);
+        ir.mean_violation = normal_interval(ratio, std::sqrt(std::max(v, 0.0) / n), z);
       } else {
         const double nan = std::nan("");
         ir.mean_violation = Estimate{nan, nan, nan, nan};

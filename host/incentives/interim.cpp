@@ -136,15 +136,6 @@ InterimSums interim_sums_cpu(const ModelData& md, const InterimGrid& grid, const
 
 namespace {
 
-Estimate make_estimate(double mean, double se, double z) {
-  Estimate e;
-  e.mean = mean;
-  e.stderr_ = se;
-  e.ci_low = mean - z * se;
-  e.ci_high = mean + z * se;
-  return e;
-}
-
 double sample_variance(const double* x, int count) {
   if (count < 2) return 0.0;
   double mean = 0.0;
@@ -329,16 +320,16 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_gain(c, k, sel[k]);
     for (int c = 0; c < Bn; ++c) plain_b[c] += tmp[c];
     const double f_plain = floor_se(gain_range(k, sel[k]), N);
-    pt.loss = make_estimate(loss, std::max(se_pooled(tmp), f_plain), z);
+    pt.loss = normal_interval(loss, std::max(se_pooled(tmp), f_plain), z);
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_gain(c, k, c < H ? sel2[k] : sel1[k]);
     for (int c = 0; c < Bn; ++c) cross_b[c] += tmp[c];
     const double fa = floor_se(gain_range(k, sel2[k]), NH), fb = floor_se(gain_range(k, sel1[k]), NH);
     const double f_cross = 0.5 * std::sqrt(fa * fa + fb * fb);
-    pt.loss_crossfit = make_estimate(mean_of(tmp), std::max(se_halves(tmp), f_cross), z);
+    pt.loss_crossfit = normal_interval(mean_of(tmp), std::max(se_halves(tmp), f_cross), z);
     for (int c = 0; c < Bn; ++c) tmp[c] = batch_utility(c, k, p);
     for (int c = 0; c < Bn; ++c) util_b[c] += tmp[c];
     const double f_util = floor_se(utility_range(k, p), N);
-    pt.utility = make_estimate(u, std::max(se_pooled(tmp), f_util), z);
+    pt.utility = normal_interval(u, std::max(se_pooled(tmp), f_util), z);
     plain_floor += f_plain / K;
     cross_floor += f_cross / K;
     util_floor += f_util / K;
@@ -357,9 +348,9 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     cross2 += gain_of(W2, P2, k, sel1[k]) / NH;
   }
   const double cross = 0.5 * (cross1 + cross2) / K;
-  r.exante = make_estimate(plain, std::max(se_pooled(plain_b), plain_floor), z);
-  r.exante_crossfit = make_estimate(cross, std::max(se_halves(cross_b), cross_floor), z);
-  r.prescribed_utility = make_estimate(util, std::max(se_pooled(util_b), util_floor), z);
+  r.exante = normal_interval(plain, std::max(se_pooled(plain_b), plain_floor), z);
+  r.exante_crossfit = normal_interval(cross, std::max(se_halves(cross_b), cross_floor), z);
+  r.prescribed_utility = normal_interval(util, std::max(se_pooled(util_b), util_floor), z);
   // Relative loss L/(U + L) by the delta method on the batch values.
   auto relative = [&](double L, const std::vector<double>& Lb, bool halves, double floor_L) {
     const double denom = util + L;
@@ -369,7 +360,7 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
     }
     for (int c = 0; c < Bn; ++c) tmp[c] = (util * (Lb[c] - L) - L * (util_b[c] - util)) / (denom * denom);
     const double floor_rel = (std::fabs(util) * floor_L + std::fabs(L) * util_floor) / (denom * denom);
-    return make_estimate(L / denom, std::max(halves ? se_halves(tmp) : se_pooled(tmp), floor_rel), z);
+    return normal_interval(L / denom, std::max(halves ? se_halves(tmp) : se_pooled(tmp), floor_rel), z);
   };
   r.relative = relative(plain, plain_b, false, plain_floor);
   r.relative_crossfit = relative(cross, cross_b, true, cross_floor);
@@ -396,8 +387,8 @@ InterimGroupResult analyze_interim(const InterimGrid& grid, const InterimSums& s
       }
     }
     us /= K;
-    sp.utility = make_estimate(us, std::max(se_pooled(ub), fu), z);
-    sp.gain = make_estimate(us - util, std::max(se_pooled(gb), fg), z);
+    sp.utility = normal_interval(us, std::max(se_pooled(ub), fu), z);
+    sp.gain = normal_interval(us - util, std::max(se_pooled(gb), fg), z);
     r.shading.push_back(sp);
   }
   return r;

@@ -226,15 +226,6 @@ std::vector<double> rqmc_replicate_partial(const std::vector<std::vector<double>
 
 namespace {
 
-Estimate interval(double mean, double se, double z) {
-  Estimate e;
-  e.mean = mean;
-  e.stderr_ = se;
-  e.ci_low = mean - z * se;
-  e.ci_high = mean + z * se;
-  return e;
-}
-
 Estimate& tracked_estimate(MechanismResult& r, int t) { return t == 0 ? r.revenue : r.welfare; }
 const char* tracked_name(int t) { return t == 0 ? "revenue" : "welfare"; }
 
@@ -267,7 +258,7 @@ void control_variate_estimate(const std::vector<VrControlSpec>& cs, double n, do
   const bool ok = std::isfinite(det) && det > 0;
   const double resid = ok ? std::max(0.0, m2y - explained) / (n - 1 - q) : m2y / (n - 1);
   const double var = ok ? resid * (1.0 / n + dsd) : resid / n;
-  *est = interval(ok ? ybar - adj : ybar, std::sqrt(var), z);
+  *est = normal_interval(ok ? ybar - adj : ybar, std::sqrt(var), z);
   vr->plain_variance = m2y / (n - 1);
   vr->method_variance = n * var;
   vr->beta[0] = ok ? beta[0] : 0;
