@@ -1,4 +1,5 @@
 #include "solvers/asymmetric_bne.hpp"
+#include "solvers/dormand_prince.hpp"
 #include "solvers/asymmetric_supports.hpp"
 
 #include "mcrev/core/config.hpp"
@@ -113,17 +114,6 @@ struct Trajectory {
   }
 };
 
-// Dormand–Prince 5(4) tableau.
-constexpr double A21 = 1.0 / 5;
-constexpr double A31 = 3.0 / 40, A32 = 9.0 / 40;
-constexpr double A41 = 44.0 / 45, A42 = -56.0 / 15, A43 = 32.0 / 9;
-constexpr double A51 = 19372.0 / 6561, A52 = -25360.0 / 2187, A53 = 64448.0 / 6561, A54 = -212.0 / 729;
-constexpr double A61 = 9017.0 / 3168, A62 = -355.0 / 33, A63 = 46732.0 / 5247, A64 = 49.0 / 176,
-                 A65 = -5103.0 / 18656;
-constexpr double B1 = 35.0 / 384, B3 = 500.0 / 1113, B4 = 125.0 / 192, B5 = -2187.0 / 6784, B6 = 11.0 / 84;
-constexpr double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920, E5 = -17253.0 / 339200, E6 = 22.0 / 525,
-                 E7 = -1.0 / 40;
-constexpr double C2 = 1.0 / 5, C3 = 3.0 / 10, C4 = 4.0 / 5, C5 = 8.0 / 9;
 
 /// Integrates backwards from checkpoint j0 (state s0) checkpoint by checkpoint until infeasible or
 /// below tau_floor.
@@ -132,8 +122,9 @@ Trajectory shoot(const Problem& p, double tau_top, int j0, const double* s0, dou
   Trajectory tr;
   tr.j0 = j0;
   const double tau0 = tau_top - grid_offset(j0);
-  double s[kMaxGroups], k1[kMaxGroups], k2[kMaxGroups], k3[kMaxGroups], k4[kMaxGroups], k5[kMaxGroups],
-      k6[kMaxGroups], k7[kMaxGroups], y[kMaxGroups], y5[kMaxGroups];
+  dopri::Stages<kMaxGroups> w;
+  double s[kMaxGroups];
+  double* k1 = w.k[0];
   std::copy(s0, s0 + G, s);
   if (!p.rhs(tau0, s, k1)) {
     tr.failed = true;
@@ -143,6 +134,7 @@ Trajectory shoot(const Problem& p, double tau_top, int j0, const double* s0, dou
   tr.cp.push_back(0);
   double tau = tau0, h = -grid_step(j0);
   long steps = 0;  // attempts; a stiff approach to infeasibility can shrink steps without end
+  auto rhs = [&p](double t, const double* in, double* out) { return p.rhs(t, in, out); };
   for (int j = j0 + 1;; ++j) {
     const double target = tau_top - grid_offset(j);
     if (target < tau_floor) return tr;
@@ -153,33 +145,7 @@ Trajectory shoot(const Problem& p, double tau_top, int j0, const double* s0, dou
         return tr;
       }
       const bool last = hh == target - tau;
-      auto stage = [&](const double* in, double* out, double c) { return p.rhs(tau + c * hh, in, out); };
-      bool ok = true;
-      for (int g = 0; g < G; ++g) y[g] = s[g] + hh * A21 * k1[g];
-      ok = ok && stage(y, k2, C2);
-      if (ok) {
-        for (int g = 0; g < G; ++g) y[g] = s[g] + hh * (A31 * k1[g] + A32 * k2[g]);
-        ok = stage(y, k3, C3);
-      }
-      if (ok) {
-        for (int g = 0; g < G; ++g) y[g] = s[g] + hh * (A41 * k1[g] + A42 * k2[g] + A43 * k3[g]);
-        ok = stage(y, k4, C4);
-      }
-      if (ok) {
-        for (int g = 0; g < G; ++g) y[g] = s[g] + hh * (A51 * k1[g] + A52 * k2[g] + A53 * k3[g] + A54 * k4[g]);
-        ok = stage(y, k5, C5);
-      }
-      if (ok) {
-        for (int g = 0; g < G; ++g)
-          y[g] = s[g] + hh * (A61 * k1[g] + A62 * k2[g] + A63 * k3[g] + A64 * k4[g] + A65 * k5[g]);
-        ok = stage(y, k6, 1.0);
-      }
-      if (ok) {
-        for (int g = 0; g < G; ++g)
-          y5[g] = s[g] + hh * (B1 * k1[g] + B3 * k3[g] + B4 * k4[g] + B5 * k5[g] + B6 * k6[g]);
-        ok = p.rhs(last ? target : tau + hh, y5, k7);
-      }
-      if (!ok) {
+      if (!dopri::step(rhs, G, tau, hh, last ? target : tau + hh, s, w)) {
         h = 0.25 * hh;
         if (std::fabs(h) < 1e-13) {
           tr.failed = true;
@@ -187,17 +153,12 @@ Trajectory shoot(const Problem& p, double tau_top, int j0, const double* s0, dou
         }
         continue;
       }
-      double err = 0.0;
-      for (int g = 0; g < G; ++g) {
-        const double e =
-            hh * (E1 * k1[g] + E3 * k3[g] + E4 * k4[g] + E5 * k5[g] + E6 * k6[g] + E7 * k7[g]);
-        err = std::max(err, std::fabs(e) / (kTol + kTol * std::fabs(y5[g])));
-      }
-      const double factor = err > 0 ? std::min(4.0, std::max(0.2, 0.9 * std::pow(err, -0.2))) : 4.0;
+      const double err = dopri::error_norm(w, G, hh, kTol);
+      const double factor = dopri::step_factor(err);
       if (err <= 1.0) {
         tau = last ? target : tau + hh;
-        std::copy(y5, y5 + G, s);
-        std::copy(k7, k7 + G, k1);
+        std::copy(w.y5, w.y5 + G, s);
+        std::copy(w.k[6], w.k[6] + G, k1);
         tr.push(tau, s, k1, G);
         h = std::max(hh * factor, -grid_step(j));
       } else {
