@@ -13,6 +13,7 @@
 #include "mcrev/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace mcrev::cpu {
@@ -624,11 +625,11 @@ MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
 // One pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
 // kFromUniform: truthful bids, uniform values computed from s.u. Returns false (nothing stored) when
 // the first pass refuses the batch.
-template <int W, bool kSecondPrice, int kN, bool kFromUniform, bool kExact>
-MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
-                                  const double* __restrict bids, bool truthful, double* b, bool first_batch,
-                                  int* generic) {
-  constexpr int L = FastBatch::kLeaves, K = kFusedK, kDiff = metric::kRevenueDiff;
+template <int W, bool kSecondPrice, int kN, bool kFromUniform>
+MCREV_FAST_INLINE void fused_exact(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
+                                   const double* __restrict bids, bool truthful, double* b, bool first_batch,
+                                   int* generic) {
+  constexpr int L = FastBatch::kLeaves, K = kFusedK;
   static_assert(W == L, "one vector per profile of the eight leaves");
   static_assert(metric::kOptSurplus == metric::kSurplus + 1, "a pair is two adjacent metrics");
   using V = Vd<W>;
@@ -639,7 +640,7 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
   const V v0 = splat<W>(mk.seller_value), inv = splat<W>(p.group_inv[0]);
   const Distribution& d0 = p.dist[0];
   const V low = splat<W>(d0.low), width = splat<W>(d0.high - d0.low);  // quantile_of<Uniform>'s terms
-  V sh[K], a1[K], a2[K], axy, ties = zero;
+  V sh[K], a1[K], a2[K], axy;
   if (first_batch) {
 #pragma GCC unroll 16
     for (int k = 0; k < K; ++k) a1[k] = a2[k] = sh[k] = zero;
@@ -647,7 +648,6 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
   } else {
 #pragma GCC unroll 16
     for (int k = 0; k < K; ++k) {
-      if (!kExact && k == kDiff) continue;
       sh[k] = loadv<W>(s.shift.data() + k * L);
       a1[k] = loadv<W>(s.s1.data() + k * L);
       a2[k] = loadv<W>(s.s2.data() + k * L);
@@ -705,7 +705,7 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
     m[metric::kWelfare] = welfare;
     m[metric::kSellerUtility] = revenue + kept;
     m[metric::kNoSale] = unsold;
-    m[kDiff] = kExact ? revenue - revenue : zero;
+    m[metric::kRevenueDiff] = revenue - revenue;
     m[metric::kSurplus] = welfare + kept;
     m[metric::kOptSurplus] = vmax > v0 ? vmax : v0;
     V here = sale ? one : zero;
@@ -713,16 +713,12 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
     m[metric::win(0)] = here == one ? one * inv : zero;
     m[metric::payment(0)] = here == one ? pr * inv : zero;
     m[metric::utility(0)] = here == one ? (value - pr) * inv : zero;
-    if constexpr (kExact) {
-      if (__builtin_expect(any_lane(tie), 0)) {
-        alignas(64) double t[K * L], tl[L];
-        storev<W>(tl, tie);
-        for (int k = 0; k < K; ++k) storev<W>(t + k * L, m[k]);
-        *generic += patch_tie_lanes(md, p, s, first, kLeafProfiles, jj, kFromUniform, tl, t, b);
-        for (int k = 0; k < K; ++k) m[k] = loadv<W>(t + k * L);
-      }
-    } else {
-      ties = tie > ties ? tie : ties;
+    if (__builtin_expect(any_lane(tie), 0)) {
+      alignas(64) double t[K * L], tl[L];
+      storev<W>(tl, tie);
+      for (int k = 0; k < K; ++k) storev<W>(t + k * L, m[k]);
+      *generic += patch_tie_lanes(md, p, s, first, kLeafProfiles, jj, kFromUniform, tl, t, b);
+      for (int k = 0; k < K; ++k) m[k] = loadv<W>(t + k * L);
     }
     // leaf_add (accumulate_rows): the leaves' first profiles set the shifts
     if (first_batch && jj == 0) {
@@ -733,19 +729,11 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
     V dd[K];
 #pragma GCC unroll 16
     for (int k = 0; k < K; ++k) {
-      if (!kExact && k == kDiff) continue;
       dd[k] = m[k] - sh[k];
       a1[k] += dd[k];
       a2[k] += dd[k] * dd[k];
     }
     axy += dd[metric::kSurplus] * dd[metric::kOptSurplus];
-  }
-  if constexpr (!kExact) {
-    const V sq = a2[metric::kRevenue];
-    V bad = sq - sq == zero ? ties : one;  // sq - sq is +0 for a finite sq, NaN otherwise
-    hide<W>(bad);
-    if (any_lane(bad)) return false;
-    sh[kDiff] = a1[kDiff] = a2[kDiff] = zero;
   }
 #pragma GCC unroll 16
   for (int k = 0; k < K; ++k) {
@@ -754,6 +742,177 @@ MCREV_FAST_INLINE bool fused_pass(const Model& md, const FastPlan& p, FastBatch:
     storev<W>(s.s2.data() + k * L, a2[k]);
   }
   storev<W>(s.sxy.data(), axy);
+}
+
+// The leaf sums of metrics [K0, K1) of the fused block for the eight leaves (lane l: leaf l), in
+// registers: accumulate_rows' operations, the pair (surplus, optimal surplus) when both are in range.
+template <int W, int K0, int K1>
+struct LaneSums {
+  static constexpr int L = FastBatch::kLeaves, N = K1 - K0;
+  static constexpr bool kPair = K0 <= metric::kSurplus && metric::kOptSurplus < K1;
+  Vd<W> sh[N], a1[N], a2[N], axy;
+  MCREV_FAST_INLINE void load(const FastBatch::Scratch& s, bool first_batch) {
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k)
+      sh[k] = a1[k] = a2[k] = first_batch ? splat<W>(0.0) : loadv<W>(s.s1.data() + (K0 + k) * L);
+    if (!first_batch)
+#pragma GCC unroll 16
+      for (int k = 0; k < N; ++k) {
+        sh[k] = loadv<W>(s.shift.data() + (K0 + k) * L);
+        a2[k] = loadv<W>(s.s2.data() + (K0 + k) * L);
+      }
+    if (kPair) axy = first_batch ? splat<W>(0.0) : loadv<W>(s.sxy.data());
+  }
+  // m: the profile's metrics K0.. (m[k - K0]); the leaves' first profiles set the shifts (leaf_add, n = 0)
+  MCREV_FAST_INLINE void add(const Vd<W>* m, bool set_shift) {
+    if (set_shift) {
+#pragma GCC unroll 16
+      for (int k = 0; k < N; ++k) sh[k] = m[k];
+      return;
+    }
+    Vd<W> d[N];
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k) {
+      d[k] = m[k] - sh[k];
+      a1[k] += d[k];
+      a2[k] += d[k] * d[k];
+    }
+    if constexpr (kPair) axy += d[metric::kSurplus - K0] * d[metric::kOptSurplus - K0];
+  }
+  MCREV_FAST_INLINE void store(FastBatch::Scratch& s) const {
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k) {
+      storev<W>(s.shift.data() + (K0 + k) * L, sh[k]);
+      storev<W>(s.s1.data() + (K0 + k) * L, a1[k]);
+      storev<W>(s.s2.data() + (K0 + k) * L, a2[k]);
+    }
+    if constexpr (kPair) storev<W>(s.sxy.data(), axy);
+  }
+};
+
+// The first pass (see above): two loops over the profiles, so that each keeps its sums in registers
+// (all of them did not fit: GCC spilled them, a load and a store per sum and profile). The first loop
+// runs the top pass, adds the metrics revenue .. no sale and keeps the sale, the price, the winner's
+// value and max_i v_i of each column (s.sale, s.held, s.vw, s.vmax); the second adds the surplus .. the
+// group's utility from them. Returns false (nothing stored) when the batch has a tie at the top or the
+// revenues are not known finite; then fused_exact runs the batch.
+template <int W, bool kSecondPrice, int kN, bool kFromUniform>
+MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, const double* __restrict bids,
+                                  bool truthful, bool first_batch) {
+  constexpr int L = FastBatch::kLeaves;
+  static_assert(W == L, "one vector per profile of the eight leaves");
+  static_assert(metric::kRevenue == 0 && metric::kNoSale == 3 && metric::kRevenueDiff == 4 && metric::kSurplus == 5 &&
+                    metric::utility(0) == kFusedK - 1,
+                "the two loops' metric ranges");
+  using V = Vd<W>;
+  const FastMech& mk = p.mech[0];
+  const double* __restrict v = s.u;
+  const int n = kN > 0 ? kN : p.n;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0), r = splat<W>(mk.reserve[0]);
+  const V v0 = splat<W>(mk.seller_value);
+  const Distribution& d0 = p.dist[0];
+  const V low = splat<W>(d0.low), width = splat<W>(d0.high - d0.low);  // quantile_of<Uniform>'s terms
+  double* __restrict sale_c = s.sale;
+  double* __restrict price_c = s.held;
+  double* __restrict value_c = s.vw;
+  double* __restrict vmax_c = s.vmax;
+  V ties = zero;
+  LaneSums<W, metric::kRevenue, metric::kNoSale + 1> A;
+  A.load(s, first_batch);
+  for (int jj = 0; jj < S / L; ++jj) {
+    const int j0 = jj * L;
+    V bst = none, sec = none, w = zero;
+    if constexpr (kFromUniform) {
+      // The top two of the uniforms, then the values of those two (see fused_batch: the quantile is
+      // non-decreasing and finite, so it maps the top two uniforms to the top two values, and the highest
+      // value is max_i v_i). The first uniform (finite, > 0) is top_step's first best.
+      V ub = loadv<W>(v + j0), us = none;
+#pragma GCC unroll 16
+      for (int k = 1; k < n; ++k) {
+        const V x = loadv<W>(v + k * S + j0);
+        const V lo = x < ub ? x : ub;
+        us = lo > us ? lo : us;
+        ub = x > ub ? x : ub;
+      }
+      bst = low + width * ub;
+      sec = low + width * us;
+      w = bst;
+      storev<W>(vmax_c + j0, bst);
+    } else {
+#pragma GCC unroll 16
+      for (int k = 0; k < n; ++k) {
+        const V x = loadv<W>(bids + k * S + j0);
+        if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
+        const V lo = x < bst ? x : bst;
+        sec = lo > sec ? lo : sec;
+        bst = x > bst ? x : bst;
+      }
+      if (truthful) w = bst;
+    }
+    bst = bst >= r ? bst : none;
+    sec = sec >= r ? sec : none;
+    hide<W>(bst);
+    hide<W>(sec);
+    hide<W>(w);
+    V salev = bst == none ? zero : one;  // store_top
+    V top = sec == bst ? bst : none;
+    hide<W>(salev);
+    hide<W>(top);
+    V tie = top == none ? zero : one;
+    hide<W>(tie);
+    ties = tie > ties ? tie : ties;
+    V pr;
+    if constexpr (kSecondPrice)
+      pr = sec > r ? sec : r;
+    else
+      pr = bst;
+    hide<W>(pr);
+    const V value = w * one;
+    storev<W>(sale_c + j0, salev);
+    storev<W>(price_c + j0, pr);
+    storev<W>(value_c + j0, value);
+    // sparse_cols' metrics revenue .. no sale
+    const auto sale = salev != zero;
+    const V revenue = sale ? pr : zero;
+    const V welfare = sale ? value : zero;
+    const V allocated = sale ? one : zero;
+    V unsold = one - allocated;
+    hide<W>(unsold);
+    const V kept = unsold == zero ? zero : v0 * unsold;
+    const V m[4] = {revenue, welfare, revenue + kept, unsold};
+    A.add(m, first_batch && jj == 0);
+  }
+  {
+    const V sq = A.a2[metric::kRevenue];
+    V bad = sq - sq == zero ? ties : one;  // sq - sq is +0 for a finite sq, NaN otherwise
+    hide<W>(bad);
+    if (any_lane(bad)) return false;
+  }
+  const V inv = splat<W>(p.group_inv[0]);
+  LaneSums<W, metric::kSurplus, kFusedK> B;
+  B.load(s, first_batch);
+  for (int jj = 0; jj < S / L; ++jj) {
+    const int j0 = jj * L;
+    const V salev = loadv<W>(sale_c + j0), pr = loadv<W>(price_c + j0), value = loadv<W>(value_c + j0),
+            vmax = loadv<W>(vmax_c + j0);
+    const auto sale = salev != zero;
+    const V welfare = sale ? value : zero;
+    const V allocated = sale ? one : zero;
+    V unsold = one - allocated;
+    hide<W>(unsold);
+    const V kept = unsold == zero ? zero : v0 * unsold;
+    V here = sale ? one : zero;
+    hide<W>(here);
+    const V m[5] = {welfare + kept, vmax > v0 ? vmax : v0, here == one ? one * inv : zero,
+                    here == one ? pr * inv : zero, here == one ? (value - pr) * inv : zero};
+    B.add(m, first_batch && jj == 0);
+  }
+  A.store(s);
+  B.store(s);
+  // mechanism 0's revenue difference: +0 in every column (the revenues are finite), so its shift and sums
+  // are +0 (they start at +0: FastBatch's constructor and the first batch)
+  for (int l = 0; l < L; ++l)
+    s.shift[metric::kRevenueDiff * L + l] = s.s1[metric::kRevenueDiff * L + l] = s.s2[metric::kRevenueDiff * L + l] = 0.0;
   return true;
 }
 
@@ -761,8 +920,8 @@ template <int W, bool kSecondPrice, int kN, bool kFromUniform>
 MCREV_FAST_INLINE int fused_batch_n(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
                                     const double* bids, bool truthful, double* b, bool first_batch) {
   int generic = 0;
-  if (!fused_pass<W, kSecondPrice, kN, kFromUniform, false>(md, p, s, first, bids, truthful, b, first_batch, &generic))
-    fused_pass<W, kSecondPrice, kN, kFromUniform, true>(md, p, s, first, bids, truthful, b, first_batch, &generic);
+  if (!fused_fast<W, kSecondPrice, kN, kFromUniform>(p, s, bids, truthful, first_batch))
+    fused_exact<W, kSecondPrice, kN, kFromUniform>(md, p, s, first, bids, truthful, b, first_batch, &generic);
   return generic;
 }
 
@@ -773,7 +932,12 @@ MCREV_FAST_INLINE int fused_batch(const Model& md, const FastPlan& p, Isa isa, F
                                   std::uint64_t first, double* b, bool first_batch) {
   const FastMech& mk = p.mech[0];
   const bool truthful = all_truthful<1>(p, mk);
-  if (truthful && p.dist[0].kind == DistKind::Uniform) {
+  // Uniform values computed in the loop: quantile_of<Uniform>(u) = low + (high − low) · u is then
+  // non-decreasing in u (high − low >= 0) and finite for u in (0, 1) (finite ends and width).
+  const Distribution& d0 = p.dist[0];
+  const double width = d0.high - d0.low;
+  if (truthful && d0.kind == DistKind::Uniform && std::isfinite(d0.low) && std::isfinite(d0.high) &&
+      std::isfinite(width) && width >= 0.0) {
     stream_uniforms_interleaved(isa, p.seed, kValueLane, first, kLeafProfiles, S, p.n, s.u, S);
     switch (p.n) {
       case 2: return fused_batch_n<W, kSecondPrice, 2, true>(md, p, s, first, s.u, true, b, first_batch);
