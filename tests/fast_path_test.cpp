@@ -420,6 +420,15 @@ TEST(FastPath, FusedSingleMechanismLeavesEqualLeafByLeafReference) {
   for (int n : {2, 3, 4, 5, 6, 7, 8, 10, 12}) EXPECT_EQ(compare_leaves(model_of(scenario_text(n, u01, sp)), 0), 0) << n;
   compare_leaves(model_of(scenario_text(5, u01, "[[mechanisms]]\nkind = \"second_price\"\nseller_value = 0.4\n")),
                  (std::uint64_t(1) << 32) - 3 * kLeafProfiles);
+  // a seller value, and values, prices and reserves of either sign (the seller-value-zero shortcut
+  // must not apply to a reserve of -0.0 nor to a seller value of -0.0)
+  for (int n : {3, 5, 7, 10})
+    for (const char* mech : {"[[mechanisms]]\nkind = \"second_price\"\nseller_value = 0.4\nreserve = 0.1\n",
+                             "[[mechanisms]]\nkind = \"second_price\"\nreserve = -0.0\n",
+                             "[[mechanisms]]\nkind = \"second_price\"\nseller_value = -0.0\n",
+                             "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\nreserve = -0.0\n",
+                             "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\nseller_value = 0.25\n"})
+      compare_leaves(model_of(scenario_text(n, R"({ dist = "uniform", low = -1.0, high = 0.5 })", mech)), 256 * 8 * n);
   compare_leaves(model_of(scenario_text(5, u01, "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\n")),
                  256 * 8);
   for (int n : {5, 7, 10}) {

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <cstdlib>
 
 namespace mcrev::cpu {
@@ -744,26 +745,25 @@ MCREV_FAST_INLINE void fused_exact(const Model& md, const FastPlan& p, FastBatch
   storev<W>(s.sxy.data(), axy);
 }
 
-// The leaf sums of metrics [K0, K1) of the fused block for the eight leaves (lane l: leaf l), in
-// registers: accumulate_rows' operations, the pair (surplus, optimal surplus) when both are in range.
-template <int W, int K0, int K1>
+// The leaf sums of the metrics Ks... of the fused block for the eight leaves (lane l: leaf l), in
+// registers: accumulate_rows' operations, and the pair (surplus, optimal surplus) from the differences
+// of the metrics at positions PI and PJ of the list (PI < 0: none).
+template <int W, int PI, int PJ, int... Ks>
 struct LaneSums {
-  static constexpr int L = FastBatch::kLeaves, N = K1 - K0;
-  static constexpr bool kPair = K0 <= metric::kSurplus && metric::kOptSurplus < K1;
+  static constexpr int L = FastBatch::kLeaves, N = sizeof...(Ks);
+  static constexpr int kIdx[N] = {Ks...};
   Vd<W> sh[N], a1[N], a2[N], axy;
   MCREV_FAST_INLINE void load(const FastBatch::Scratch& s, bool first_batch) {
+    const Vd<W> zero = splat<W>(0.0);
 #pragma GCC unroll 16
-    for (int k = 0; k < N; ++k)
-      sh[k] = a1[k] = a2[k] = first_batch ? splat<W>(0.0) : loadv<W>(s.s1.data() + (K0 + k) * L);
-    if (!first_batch)
-#pragma GCC unroll 16
-      for (int k = 0; k < N; ++k) {
-        sh[k] = loadv<W>(s.shift.data() + (K0 + k) * L);
-        a2[k] = loadv<W>(s.s2.data() + (K0 + k) * L);
-      }
-    if (kPair) axy = first_batch ? splat<W>(0.0) : loadv<W>(s.sxy.data());
+    for (int k = 0; k < N; ++k) {
+      sh[k] = first_batch ? zero : loadv<W>(s.shift.data() + kIdx[k] * L);
+      a1[k] = first_batch ? zero : loadv<W>(s.s1.data() + kIdx[k] * L);
+      a2[k] = first_batch ? zero : loadv<W>(s.s2.data() + kIdx[k] * L);
+    }
+    if (PI >= 0) axy = first_batch ? zero : loadv<W>(s.sxy.data());
   }
-  // m: the profile's metrics K0.. (m[k - K0]); the leaves' first profiles set the shifts (leaf_add, n = 0)
+  // m[k]: the profile's metric kIdx[k]; the leaves' first profiles set the shifts (leaf_add, n = 0)
   MCREV_FAST_INLINE void add(const Vd<W>* m, bool set_shift) {
     if (set_shift) {
 #pragma GCC unroll 16
@@ -777,33 +777,37 @@ struct LaneSums {
       a1[k] += d[k];
       a2[k] += d[k] * d[k];
     }
-    if constexpr (kPair) axy += d[metric::kSurplus - K0] * d[metric::kOptSurplus - K0];
+    if constexpr (PI >= 0) axy += d[PI] * d[PJ];
   }
+  // the sums of list entry k as those of metric `to` too (a metric whose column is bitwise metric kIdx[k]'s)
   MCREV_FAST_INLINE void store(FastBatch::Scratch& s) const {
 #pragma GCC unroll 16
-    for (int k = 0; k < N; ++k) {
-      storev<W>(s.shift.data() + (K0 + k) * L, sh[k]);
-      storev<W>(s.s1.data() + (K0 + k) * L, a1[k]);
-      storev<W>(s.s2.data() + (K0 + k) * L, a2[k]);
-    }
-    if constexpr (kPair) storev<W>(s.sxy.data(), axy);
+    for (int k = 0; k < N; ++k) store_as(s, k, kIdx[k]);
+    if constexpr (PI >= 0) storev<W>(s.sxy.data(), axy);
+  }
+  MCREV_FAST_INLINE void store_as(FastBatch::Scratch& s, int k, int to) const {
+    storev<W>(s.shift.data() + to * L, sh[k]);
+    storev<W>(s.s1.data() + to * L, a1[k]);
+    storev<W>(s.s2.data() + to * L, a2[k]);
   }
 };
 
 // The first pass (see above): two loops over the profiles, so that each keeps its sums in registers
 // (all of them did not fit: GCC spilled them, a load and a store per sum and profile). The first loop
-// runs the top pass, adds the metrics revenue .. no sale and keeps the sale, the price, the winner's
-// value and max_i v_i of each column (s.sale, s.held, s.vw, s.vmax); the second adds the surplus .. the
-// group's utility from them. Returns false (nothing stored) when the batch has a tie at the top or the
-// revenues are not known finite; then fused_exact runs the batch.
-template <int W, bool kSecondPrice, int kN, bool kFromUniform>
+// runs the top pass, adds some of the metrics and keeps the sale, the price, the winner's value and
+// max_i v_i of each column (s.sale, s.held, s.vw, s.vmax); the second adds the others from them.
+// kZeroV0 (seller value +0, values and prices never −0: see fused_batch): kept = v0 · unsold is +0, so
+// the seller's utility (revenue + kept) is bitwise the revenue, and the surplus (welfare + kept) the
+// welfare, column for column: their sums are the revenue's and the welfare's. Returns false (nothing
+// stored) when the batch has a tie at the top or the revenues are not known finite; then fused_exact
+// runs the batch.
+template <int W, bool kSecondPrice, int kN, bool kFromUniform, bool kZeroV0>
 MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, const double* __restrict bids,
                                   bool truthful, bool first_batch) {
   constexpr int L = FastBatch::kLeaves;
+  namespace mt = metric;
   static_assert(W == L, "one vector per profile of the eight leaves");
-  static_assert(metric::kRevenue == 0 && metric::kNoSale == 3 && metric::kRevenueDiff == 4 && metric::kSurplus == 5 &&
-                    metric::utility(0) == kFusedK - 1,
-                "the two loops' metric ranges");
+  static_assert(mt::kRevenueDiff == 4 && mt::utility(0) == kFusedK - 1 && mt::win(0) == 7, "the fused block");
   using V = Vd<W>;
   const FastMech& mk = p.mech[0];
   const double* __restrict v = s.u;
@@ -817,11 +821,15 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
   double* __restrict value_c = s.vw;
   double* __restrict vmax_c = s.vmax;
   V ties = zero;
-  LaneSums<W, metric::kRevenue, metric::kNoSale + 1> A;
+  // loop A's metrics: revenue, welfare, seller utility, no sale (kZeroV0: revenue, welfare, no sale,
+  // optimal surplus and the pair (welfare standing for the surplus))
+  using SumsA = std::conditional_t<kZeroV0, LaneSums<W, 1, 3, mt::kRevenue, mt::kWelfare, mt::kNoSale, mt::kOptSurplus>,
+                                   LaneSums<W, -1, -1, mt::kRevenue, mt::kWelfare, mt::kSellerUtility, mt::kNoSale>>;
+  SumsA A;
   A.load(s, first_batch);
   for (int jj = 0; jj < S / L; ++jj) {
     const int j0 = jj * L;
-    V bst = none, sec = none, w = zero;
+    V bst = none, sec = none, w = zero, vmax;
     if constexpr (kFromUniform) {
       // The top two of the uniforms, then the values of those two (see fused_batch: the quantile is
       // non-decreasing and finite, so it maps the top two uniforms to the top two values, and the highest
@@ -837,7 +845,8 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
       bst = low + width * ub;
       sec = low + width * us;
       w = bst;
-      storev<W>(vmax_c + j0, bst);
+      vmax = bst;
+      if constexpr (!kZeroV0) storev<W>(vmax_c + j0, vmax);
     } else {
 #pragma GCC unroll 16
       for (int k = 0; k < n; ++k) {
@@ -848,6 +857,7 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
         bst = x > bst ? x : bst;
       }
       if (truthful) w = bst;
+      vmax = loadv<W>(vmax_c + j0);
     }
     bst = bst >= r ? bst : none;
     sec = sec >= r ? sec : none;
@@ -871,56 +881,74 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
     storev<W>(sale_c + j0, salev);
     storev<W>(price_c + j0, pr);
     storev<W>(value_c + j0, value);
-    // sparse_cols' metrics revenue .. no sale
+    // sparse_cols' metrics
     const auto sale = salev != zero;
     const V revenue = sale ? pr : zero;
     const V welfare = sale ? value : zero;
     const V allocated = sale ? one : zero;
     V unsold = one - allocated;
     hide<W>(unsold);
-    const V kept = unsold == zero ? zero : v0 * unsold;
-    const V m[4] = {revenue, welfare, revenue + kept, unsold};
-    A.add(m, first_batch && jj == 0);
+    if constexpr (kZeroV0) {
+      const V m[4] = {revenue, welfare, unsold, vmax > v0 ? vmax : v0};
+      A.add(m, first_batch && jj == 0);
+    } else {
+      const V kept = unsold == zero ? zero : v0 * unsold;
+      const V m[4] = {revenue, welfare, revenue + kept, unsold};
+      A.add(m, first_batch && jj == 0);
+    }
   }
   {
-    const V sq = A.a2[metric::kRevenue];
+    const V sq = A.a2[0];  // the revenue's
     V bad = sq - sq == zero ? ties : one;  // sq - sq is +0 for a finite sq, NaN otherwise
     hide<W>(bad);
     if (any_lane(bad)) return false;
   }
   const V inv = splat<W>(p.group_inv[0]);
-  LaneSums<W, metric::kSurplus, kFusedK> B;
+  using SumsB = std::conditional_t<kZeroV0, LaneSums<W, -1, -1, mt::win(0), mt::payment(0), mt::utility(0)>,
+                                   LaneSums<W, 0, 1, mt::kSurplus, mt::kOptSurplus, mt::win(0), mt::payment(0),
+                                            mt::utility(0)>>;
+  SumsB B;
   B.load(s, first_batch);
   for (int jj = 0; jj < S / L; ++jj) {
     const int j0 = jj * L;
-    const V salev = loadv<W>(sale_c + j0), pr = loadv<W>(price_c + j0), value = loadv<W>(value_c + j0),
-            vmax = loadv<W>(vmax_c + j0);
+    const V salev = loadv<W>(sale_c + j0), pr = loadv<W>(price_c + j0), value = loadv<W>(value_c + j0);
     const auto sale = salev != zero;
-    const V welfare = sale ? value : zero;
-    const V allocated = sale ? one : zero;
-    V unsold = one - allocated;
-    hide<W>(unsold);
-    const V kept = unsold == zero ? zero : v0 * unsold;
     V here = sale ? one : zero;
     hide<W>(here);
-    const V m[5] = {welfare + kept, vmax > v0 ? vmax : v0, here == one ? one * inv : zero,
-                    here == one ? pr * inv : zero, here == one ? (value - pr) * inv : zero};
-    B.add(m, first_batch && jj == 0);
+    const V win = here == one ? one * inv : zero, pay = here == one ? pr * inv : zero,
+            util = here == one ? (value - pr) * inv : zero;
+    if constexpr (kZeroV0) {
+      const V m[3] = {win, pay, util};
+      B.add(m, first_batch && jj == 0);
+    } else {
+      const V vmax = loadv<W>(vmax_c + j0);
+      const V welfare = sale ? value : zero;
+      const V allocated = sale ? one : zero;
+      V unsold = one - allocated;
+      hide<W>(unsold);
+      const V kept = unsold == zero ? zero : v0 * unsold;
+      const V m[5] = {welfare + kept, vmax > v0 ? vmax : v0, win, pay, util};
+      B.add(m, first_batch && jj == 0);
+    }
   }
   A.store(s);
   B.store(s);
+  if constexpr (kZeroV0) {
+    A.store_as(s, 0, mt::kSellerUtility);  // the revenue's sums
+    A.store_as(s, 1, mt::kSurplus);        // the welfare's
+  }
   // mechanism 0's revenue difference: +0 in every column (the revenues are finite), so its shift and sums
   // are +0 (they start at +0: FastBatch's constructor and the first batch)
   for (int l = 0; l < L; ++l)
-    s.shift[metric::kRevenueDiff * L + l] = s.s1[metric::kRevenueDiff * L + l] = s.s2[metric::kRevenueDiff * L + l] = 0.0;
+    s.shift[mt::kRevenueDiff * L + l] = s.s1[mt::kRevenueDiff * L + l] = s.s2[mt::kRevenueDiff * L + l] = 0.0;
   return true;
 }
 
-template <int W, bool kSecondPrice, int kN, bool kFromUniform>
+template <int W, bool kSecondPrice, int kN, bool kFromUniform, bool kZeroV0 = false>
 MCREV_FAST_INLINE int fused_batch_n(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
                                     const double* bids, bool truthful, double* b, bool first_batch) {
   int generic = 0;
-  if (!fused_fast<W, kSecondPrice, kN, kFromUniform>(p, s, bids, truthful, first_batch))
+  if (!fused_fast<W, kSecondPrice, kN, kFromUniform, kZeroV0>(p, s, bids, truthful, first_batch))
     fused_exact<W, kSecondPrice, kN, kFromUniform>(md, p, s, first, bids, truthful, b, first_batch, &generic);
   return generic;
 }
@@ -939,13 +967,24 @@ MCREV_FAST_INLINE int fused_batch(const Model& md, const FastPlan& p, Isa isa, F
   if (truthful && d0.kind == DistKind::Uniform && std::isfinite(d0.low) && std::isfinite(d0.high) &&
       std::isfinite(width) && width >= 0.0) {
     stream_uniforms_interleaved(isa, p.seed, kValueLane, first, kLeafProfiles, S, p.n, s.u, S);
+    // Seller value +0 and a reserve other than −0: no price, value or revenue is −0 (the values are
+    // low + width · u with u > 0, never −0; a price is a value or the reserve), so revenue + (+0) and
+    // welfare + (+0) are the revenue and the welfare bit for bit (fused_fast's kZeroV0).
+    const double r = mk.reserve[0];
+    if (mk.seller_value == 0.0 && !std::signbit(mk.seller_value) && !(r == 0.0 && std::signbit(r))) {
+      switch (p.n) {
+        case 2: return fused_batch_n<W, kSecondPrice, 2, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 3: return fused_batch_n<W, kSecondPrice, 3, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 4: return fused_batch_n<W, kSecondPrice, 4, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 5: return fused_batch_n<W, kSecondPrice, 5, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 6: return fused_batch_n<W, kSecondPrice, 6, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 8: return fused_batch_n<W, kSecondPrice, 8, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 10: return fused_batch_n<W, kSecondPrice, 10, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        default: return fused_batch_n<W, kSecondPrice, 0, true, true>(md, p, s, first, s.u, true, b, first_batch);
+      }
+    }
     switch (p.n) {
-      case 2: return fused_batch_n<W, kSecondPrice, 2, true>(md, p, s, first, s.u, true, b, first_batch);
-      case 3: return fused_batch_n<W, kSecondPrice, 3, true>(md, p, s, first, s.u, true, b, first_batch);
-      case 4: return fused_batch_n<W, kSecondPrice, 4, true>(md, p, s, first, s.u, true, b, first_batch);
       case 5: return fused_batch_n<W, kSecondPrice, 5, true>(md, p, s, first, s.u, true, b, first_batch);
-      case 6: return fused_batch_n<W, kSecondPrice, 6, true>(md, p, s, first, s.u, true, b, first_batch);
-      case 8: return fused_batch_n<W, kSecondPrice, 8, true>(md, p, s, first, s.u, true, b, first_batch);
       case 10: return fused_batch_n<W, kSecondPrice, 10, true>(md, p, s, first, s.u, true, b, first_batch);
       default: return fused_batch_n<W, kSecondPrice, 0, true>(md, p, s, first, s.u, true, b, first_batch);
     }
