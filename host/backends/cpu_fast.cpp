@@ -564,13 +564,13 @@ void patch_ties(const Model& md, FastBatch::Scratch& s, std::uint64_t first, std
 // The fused batch (leaves_body): one group, one mechanism, second or first price, W == kLeaves. Column
 // j0 = jj · 8 of every row is profile jj of the eight leaves, one per lane, so the top pass, the price,
 // the block's metrics (sparse_cols' expressions) and leaf_add's sums (accumulate_rows' operations) run
-// in one loop over the 16 profiles of each leaf, in order, with the metrics and the sums in registers:
+// in loops over the 16 profiles of each leaf, in order, with the metrics and the sums in registers:
 // the same IEEE operations in the same order as batch_loops + accumulate_lanes, without the rows in
-// between. Truthful bids of uniform values: the values are computed in the loop from the uniforms
-// (quantile_of<Uniform>, the same operations as draw_values), max_i v_i alongside.
+// between. Truthful bids of uniform values: the values come from the uniforms in the loop
+// (quantile_of<Uniform>, the same operations as draw_values; see fused_batch).
 //
-// Two passes over a batch, both starting from the sums in memory:
-// - kExact = false (tried first): no tie handling and no revenue-difference sums; it keeps the sums only
+// Two passes over a batch at most, both starting from the sums in memory:
+// - fused_fast (tried first): no tie handling and no revenue-difference sums; it keeps the sums only
 //   when no profile of the batch has a tie at the top and every revenue is finite. Mechanism 0's
 //   revenue difference is revenue − revenue, +0 for a finite revenue, so its shift (the leaf's first
 //   value) and its sums stay +0 exactly (+0 + (+0 − +0) = +0, +0 + (+0 · +0) = +0). The revenues are
@@ -578,7 +578,7 @@ void patch_ties(const Model& md, FastBatch::Scratch& s, std::uint64_t first, std
 //   difference from the shift ±inf or NaN (the shift is a revenue of the same leaf), whose square
 //   makes the sum +inf or NaN for good (squares are >= 0); a finite sum after the batch thus proves
 //   every revenue so far finite (an overflow to +inf only sends the batch to the exact pass).
-// - kExact = true (the batch again, when the first pass refused): every metric, and a tie (second ==
+// - fused_exact (the batch again, when the first pass refused): every metric, and a tie (second ==
 //   best > kNoBid) evaluated by the generic evaluate_values, lane by lane, before the profile's
 //   metrics are added (patch_ties' values).
 constexpr int kFusedK = metric::per_mechanism(1);
@@ -623,9 +623,8 @@ MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
   return q[0] + q[1] != 0.0;
 }
 
-// One pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
-// kFromUniform: truthful bids, uniform values computed from s.u. Returns false (nothing stored) when
-// the first pass refuses the batch.
+// The exact pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
+// kFromUniform: truthful bids, uniform values computed from s.u.
 template <int W, bool kSecondPrice, int kN, bool kFromUniform>
 MCREV_FAST_INLINE void fused_exact(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
                                    const double* __restrict bids, bool truthful, double* b, bool first_batch,
