@@ -625,8 +625,13 @@ MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
 
 // The exact pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
 // kFromUniform: truthful bids, uniform values computed from s.u.
+#if defined(__x86_64__) || defined(__i386__)
+#define MCREV_FUSED_EXACT __attribute__((noinline, target("avx512f,avx512dq")))  // one copy per kind
+#else
+#define MCREV_FUSED_EXACT __attribute__((noinline))
+#endif
 template <int W, bool kSecondPrice, int kN, bool kFromUniform>
-MCREV_FAST_INLINE void fused_exact(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
+MCREV_FUSED_EXACT void fused_exact(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
                                    const double* __restrict bids, bool truthful, double* b, bool first_batch,
                                    int* generic) {
   constexpr int L = FastBatch::kLeaves, K = kFusedK;
@@ -948,7 +953,7 @@ MCREV_FAST_INLINE int fused_batch_n(const Model& md, const FastPlan& p, FastBatc
                                     const double* bids, bool truthful, double* b, bool first_batch) {
   int generic = 0;
   if (!fused_fast<W, kSecondPrice, kN, kFromUniform, kZeroV0>(p, s, bids, truthful, first_batch))
-    fused_exact<W, kSecondPrice, kN, kFromUniform>(md, p, s, first, bids, truthful, b, first_batch, &generic);
+    fused_exact<W, kSecondPrice, 0, kFromUniform>(md, p, s, first, bids, truthful, b, first_batch, &generic);  // rare: n not unrolled
   return generic;
 }
 
