@@ -408,6 +408,60 @@ value = { dist = "discrete", values = [0.2, 0.6, 0.9], probs = [0.3, 0.3, 0.4] }
 )" + std::string(kThreeGroupMechanisms)), 256 * 40);
 }
 
+TEST(FastPath, FusedSingleMechanismLeavesEqualLeafByLeafReference) {
+  // One group and one second- or first-price mechanism: run_leaves' fused loop on AVX-512 (the top pass,
+  // the metrics and the sums in registers; uniform values computed from the uniforms when bids are
+  // truthful; the revenue-difference sums of mechanism 0 left at +0 unless a batch is refused). Every
+  // n the loop unrolls for and one it does not, reserves, a seller value, non-uniform values,
+  // equilibrium and shaded bids, ties (discrete values, and uniform values so narrow that most
+  // profiles tie) and revenues whose squares overflow (every batch goes to the exact pass).
+  const std::string u01 = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
+  const std::string sp = "[[mechanisms]]\nkind = \"second_price\"\nreserve = 0.3\n";
+  for (int n : {2, 3, 4, 5, 6, 7, 8, 10, 12}) EXPECT_EQ(compare_leaves(model_of(scenario_text(n, u01, sp)), 0), 0) << n;
+  compare_leaves(model_of(scenario_text(5, u01, "[[mechanisms]]\nkind = \"second_price\"\nseller_value = 0.4\n")),
+                 (std::uint64_t(1) << 32) - 3 * kLeafProfiles);
+  // a seller value, and values, prices and reserves of either sign (the seller-value-zero shortcut
+  // must not apply to a reserve of -0.0 nor to a seller value of -0.0)
+  for (int n : {3, 5, 7, 10})
+    for (const char* mech : {"[[mechanisms]]\nkind = \"second_price\"\nseller_value = 0.4\nreserve = 0.1\n",
+                             "[[mechanisms]]\nkind = \"second_price\"\nreserve = -0.0\n",
+                             "[[mechanisms]]\nkind = \"second_price\"\nseller_value = -0.0\n",
+                             "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\nreserve = -0.0\n",
+                             "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\nseller_value = 0.25\n"})
+      compare_leaves(model_of(scenario_text(n, R"({ dist = "uniform", low = -1.0, high = 0.5 })", mech)), 256 * 8 * n);
+  compare_leaves(model_of(scenario_text(5, u01, "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"truthful\"\n")),
+                 256 * 8);
+  for (int n : {5, 7, 10}) {
+    compare_leaves(model_of(scenario_text(n, R"({ dist = "uniform", low = 0.0, high = 2.0 })",
+                                          "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"bne\"\nreserve = 0.4\n")),
+                   0);
+    compare_leaves(model_of(scenario_text(n, R"({ dist = "power", low = 0.0, high = 1.0, k = 0.5 })", sp)), 256 * 24);
+  }
+  compare_leaves(model_of(scenario_text(
+                     6, u01, "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"shade\"\nfactor = 0.8\nreserve = 0.2\n")),
+                 0);
+  for (int n : {2, 5, 9}) {
+    EXPECT_GT(compare_leaves(model_of(scenario_text(n, kFiveDiscrete, "[[mechanisms]]\nkind = \"second_price\"\n")), 0),
+              100)
+        << n;
+    EXPECT_GT(compare_leaves(model_of(scenario_text(n, kFiveDiscrete,
+                                                    "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"shade\"\nfactor = 0.9\n")),
+                             0),
+              100)
+        << n;
+    // 1 + 2^-50 · u takes few values: most profiles tie, in the loop that computes the values itself
+    EXPECT_GT(compare_leaves(model_of(scenario_text(n, R"({ dist = "uniform", low = 1.0, high = 1.00000000000000088817841970012523 })",
+                                                    "[[mechanisms]]\nkind = \"second_price\"\n")),
+                             0),
+              100)
+        << n;
+  }
+  compare_leaves(model_of(scenario_text(5, R"({ dist = "uniform", low = 0.0, high = 1e300 })", sp)), 0);
+  compare_leaves(model_of(scenario_text(5, R"({ dist = "uniform", low = 0.0, high = 1e300 })",
+                                        "[[mechanisms]]\nkind = \"first_price\"\nstrategy = \"bne\"\n")),
+                 0);
+}
+
 TEST(FastPath, BackendEqualsGenericForEveryChunkingAndThreadCount) {
   // Chunks of 1, 4, 8 and 64 leaves (run_leaves takes groups of eight whole leaves, the rest goes leaf
   // by leaf), a partial last leaf, ties, 1 and 2 threads: the fast backend's bits are the generic one's.

@@ -13,6 +13,8 @@
 #include "mcrev/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 #include <cstdlib>
 
 namespace mcrev::cpu {
@@ -209,6 +211,37 @@ MCREV_FAST_INLINE void store_top(FastBatch::Scratch& s, int j0, Vd<W> bst, Vd<W>
   storev<W>(s.flag + j0, tie > was ? tie : was);
 }
 
+// Whether every group of the mechanism bids truthfully (its bids are then its values).
+template <int kG>
+MCREV_FAST_INLINE bool all_truthful(const FastPlan& p, const FastMech& mk) {
+  const int G = kG > 0 ? kG : p.n_groups;
+  bool truthful = true;
+  for (int g = 0; g < G; ++g) truthful = truthful && mk.strategy[g].kind == StrategyKind::Truthful;
+  return truthful;
+}
+
+// The mechanism's bids, group by group (the strategy's kind hoisted out of the loop over profiles): the
+// values s.u themselves when every group bids truthfully, else the rows s.bids.
+template <int kG, int W>
+MCREV_FAST_INLINE const double* bids_pass(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, int count) {
+  const int G = kG > 0 ? kG : p.n_groups;
+  const double* v = s.u;
+  if (all_truthful<kG>(p, mk)) return v;
+  for (int g = 0; g < G; ++g)
+    for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
+      const Strategy& st = mk.strategy[g];
+      double* out = s.bids + k * S;
+      const double* in = v + k * S;
+      switch (st.kind) {
+        case StrategyKind::Shade: bids_of<StrategyKind::Shade>(st, in, out, count); break;
+        case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice, W>(st, in, out, count); break;
+        case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay, W>(st, in, out, count); break;
+        default: std::copy(in, in + count, out); break;
+      }
+    }
+  return s.bids;
+}
+
 template <int kG, bool kCols, int W>
 MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, FastBatch::Scratch& s, int count,
                                       double* xs, int row, int off, bool is_base, Isa isa, std::uint64_t first,
@@ -253,25 +286,8 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
     }
     return sparse_rows<kG, kCols, W>(p, mk, s, price, count, xs, row, off, is_base);
   }
-  // bids, group by group (the strategy's kind hoisted out of the loop over profiles)
-  const double* b = v;
-  bool truthful = true;
-  for (int g = 0; g < G; ++g) truthful = truthful && mk.strategy[g].kind == StrategyKind::Truthful;
-  if (!truthful) {
-    for (int g = 0; g < G; ++g)
-      for (int k = p.group_first[g]; k < p.group_first[g + 1]; ++k) {
-        const Strategy& st = mk.strategy[g];
-        double* out = s.bids + k * S;
-        const double* in = v + k * S;
-        switch (st.kind) {
-          case StrategyKind::Shade: bids_of<StrategyKind::Shade>(st, in, out, count); break;
-          case StrategyKind::UniformFirstPrice: equilibrium_bids<StrategyKind::UniformFirstPrice, W>(st, in, out, count); break;
-          case StrategyKind::UniformAllPay: equilibrium_bids<StrategyKind::UniformAllPay, W>(st, in, out, count); break;
-          default: std::copy(in, in + count, out); break;
-        }
-      }
-    b = s.bids;
-  }
+  const bool truthful = all_truthful<kG>(p, mk);
+  const double* b = bids_pass<kG, W>(p, mk, s, count);
   // argmax_bid's two passes in one: top_step, and the first agent at the highest eligible bid (its
   // value, its index). Without a tie at the top it is argmax_bid's winner; a tie (two eligible agents
   // at the highest bid) is exactly second == best > kNoBid, and the generic path takes it. W profiles
@@ -386,17 +402,16 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
   sparse_rows<kG, kCols, W>(p, mk, s, price, count, xs, row, off, is_base);
 }
 
-// The whole batch for one instruction set (the loops above inlined into it). kCols: the batch is eight
-// interleaved leaves (column j = profile first + (j % 8) · leaf + j / 8) and the metrics go to columns.
-template <int kG, bool kCols, int W>
-MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
-                                   std::uint64_t first, std::uint64_t leaf, int count, double* xs, int row) {
+// The batch's uniforms, then (in place) its values, and max_i v_i (max_value's order) in the same pass.
+// kCols: the batch is eight interleaved leaves (see batch_loops).
+template <bool kCols>
+MCREV_FAST_INLINE void draw_values(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                   std::uint64_t first, std::uint64_t leaf, int count) {
   const int n = p.n;
   if (kCols)
     stream_uniforms_interleaved(isa, p.seed, kValueLane, first, leaf, count, n, s.u, S);
   else
     stream_uniforms(isa, p.seed, kValueLane, first, count, n, s.u, S);
-  // Values in place of their uniforms, and their maximum (max_value's order) in the same pass.
   double* __restrict vmax = s.vmax;
   for (int g = 0; g < p.n_groups; ++g) {
     const Distribution& d = p.dist[g];
@@ -420,6 +435,14 @@ MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, 
         for (int j = 0; j < count; ++j) vmax[j] = uk[j] > vmax[j] ? uk[j] : vmax[j];
     }
   }
+}
+
+// The whole batch for one instruction set (the loops above inlined into it). kCols: the batch is eight
+// interleaved leaves (column j = profile first + (j % 8) · leaf + j / 8) and the metrics go to columns.
+template <int kG, bool kCols, int W>
+MCREV_FAST_INLINE void batch_loops(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                   std::uint64_t first, std::uint64_t leaf, int count, double* xs, int row) {
+  draw_values<kCols>(md, p, isa, s, first, leaf, count);
   if (kCols)  // count == S: whole vectors (GCC made a rep stos of the fill)
     for (int j = 0; j < S; j += W) storev<W>(s.flag + j, splat<W>(0.0));
   else
@@ -538,12 +561,462 @@ void patch_ties(const Model& md, FastBatch::Scratch& s, std::uint64_t first, std
   }
 }
 
+// The fused batch (leaves_body): one group, one mechanism, second or first price, W == kLeaves. Column
+// j0 = jj · 8 of every row is profile jj of the eight leaves, one per lane, so the top pass, the price,
+// the block's metrics (sparse_cols' expressions) and leaf_add's sums (accumulate_rows' operations) run
+// in loops over the 16 profiles of each leaf, in order, with the metrics and the sums in registers:
+// the same IEEE operations in the same order as batch_loops + accumulate_lanes, without the rows in
+// between. Truthful bids of uniform values: the values come from the uniforms in the loop
+// (quantile_of<Uniform>, the same operations as draw_values; see fused_batch).
+//
+// Two passes over a batch at most, both starting from the sums in memory:
+// - fused_fast (tried first): no tie handling and no revenue-difference sums; it keeps the sums only
+//   when no profile of the batch has a tie at the top and every revenue is finite. Mechanism 0's
+//   revenue difference is revenue − revenue, +0 for a finite revenue, so its shift (the leaf's first
+//   value) and its sums stay +0 exactly (+0 + (+0 − +0) = +0, +0 + (+0 · +0) = +0). The revenues are
+//   known finite when the sum of squared revenue differences is: a non-finite revenue makes its
+//   difference from the shift ±inf or NaN (the shift is a revenue of the same leaf), whose square
+//   makes the sum +inf or NaN for good (squares are >= 0); a finite sum after the batch thus proves
+//   every revenue so far finite (an overflow to +inf only sends the batch to the exact pass).
+// - fused_exact (the batch again, when the first pass refused): every metric, and a tie (second ==
+//   best > kNoBid) evaluated by the generic evaluate_values, lane by lane, before the profile's
+//   metrics are added (patch_ties' values).
+constexpr int kFusedK = metric::per_mechanism(1);
+
+// The tie lanes of profile jj (columns jj · 8 + l): the generic metrics replace the fused ones.
+// from_uniform: s.u holds the uniforms (the values are quantile_of<Uniform> of them).
+__attribute__((noinline)) int patch_tie_lanes(const Model& md, const FastPlan& p, FastBatch::Scratch& s,
+                                              std::uint64_t first, std::uint64_t leaf, int jj, bool from_uniform,
+                                              const double* tie, double* m, double* b) {
+  constexpr int L = FastBatch::kLeaves;
+  int generic = 0;
+  for (int l = 0; l < L; ++l) {
+    if (tie[l] == 0.0) continue;
+    const int j = jj * L + l;
+    for (int k = 0; k < md.n_bidders; ++k)
+      s.agent_values[k] =
+          from_uniform ? p.dist[0].quantile_of<DistKind::Uniform>(s.u[k * S + j], md.arena) : s.u[k * S + j];
+    evaluate_values<static_cast<int>(MarketKind::SingleItem)>(
+        md, first + static_cast<std::uint64_t>(l) * leaf + static_cast<std::uint64_t>(jj), 0, md.n_mechanisms,
+        s.agent_values, b, s.row.data());
+    for (int k = 0; k < kFusedK; ++k) m[k * L + l] = s.row[k];
+    ++generic;
+  }
+  return generic;
+}
+
+// Hides x's origin from the optimizer (fast::opaque of fast_multi_unit.hpp): in one loop, GCC folds a
+// comparison of a selected value into a selection on combined conditions, which it lowers lane by lane
+// for AVX-512 (batch_loops' rows separated them through memory). No instruction.
+template <int W>
+MCREV_FAST_INLINE void hide(Vd<W>& x) {
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(x));
+#endif
+  (void)x;
+}
+
+// Whether some lane of x (each lane 0 or 1) is 1: a sum of halves (exact), not a lane-by-lane test.
+MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
+  const Vd<4> h = __builtin_shufflevector(x, x, 0, 1, 2, 3) + __builtin_shufflevector(x, x, 4, 5, 6, 7);
+  const Vd<2> q = __builtin_shufflevector(h, h, 0, 1) + __builtin_shufflevector(h, h, 2, 3);
+  return q[0] + q[1] != 0.0;
+}
+
+// The exact pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
+// kFromUniform: truthful bids, uniform values computed from s.u.
+#if defined(__x86_64__) || defined(__i386__)
+#define MCREV_FUSED_EXACT __attribute__((noinline, target("avx512f,avx512dq")))  // one copy per kind
+#else
+#define MCREV_FUSED_EXACT __attribute__((noinline))
+#endif
+template <int W, bool kSecondPrice, int kN, bool kFromUniform>
+MCREV_FUSED_EXACT void fused_exact(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
+                                   const double* __restrict bids, bool truthful, double* b, bool first_batch,
+                                   int* generic) {
+  constexpr int L = FastBatch::kLeaves, K = kFusedK;
+  static_assert(W == L, "one vector per profile of the eight leaves");
+  static_assert(metric::kOptSurplus == metric::kSurplus + 1, "a pair is two adjacent metrics");
+  using V = Vd<W>;
+  const FastMech& mk = p.mech[0];
+  const double* __restrict v = s.u;
+  const int n = kN > 0 ? kN : p.n;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0), r = splat<W>(mk.reserve[0]);
+  const V v0 = splat<W>(mk.seller_value), inv = splat<W>(p.group_inv[0]);
+  const Distribution& d0 = p.dist[0];
+  const V low = splat<W>(d0.low), width = splat<W>(d0.high - d0.low);  // quantile_of<Uniform>'s terms
+  V sh[K], a1[K], a2[K], axy;
+  if (first_batch) {
+#pragma GCC unroll 16
+    for (int k = 0; k < K; ++k) a1[k] = a2[k] = sh[k] = zero;
+    axy = zero;
+  } else {
+#pragma GCC unroll 16
+    for (int k = 0; k < K; ++k) {
+      sh[k] = loadv<W>(s.shift.data() + k * L);
+      a1[k] = loadv<W>(s.s1.data() + k * L);
+      a2[k] = loadv<W>(s.s2.data() + k * L);
+    }
+    axy = loadv<W>(s.sxy.data());
+  }
+  for (int jj = 0; jj < S / L; ++jj) {
+    const int j0 = jj * L;
+    // the top pass (mechanism_rows, kG == 1) and, from the uniforms, the values' maximum (draw_values)
+    V bst = none, sec = none, w = zero, vmax = zero;
+#pragma GCC unroll 16
+    for (int k = 0; k < n; ++k) {
+      V x;
+      if constexpr (kFromUniform) {
+        x = low + width * loadv<W>(v + k * S + j0);
+        vmax = k == 0 ? x : (x > vmax ? x : vmax);
+      } else {
+        x = loadv<W>(bids + k * S + j0);
+        if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
+      }
+      const V lo = x < bst ? x : bst;
+      sec = lo > sec ? lo : sec;
+      bst = x > bst ? x : bst;
+    }
+    if (kFromUniform || truthful) w = bst;
+    if constexpr (!kFromUniform) vmax = loadv<W>(s.vmax + j0);
+    bst = bst >= r ? bst : none;
+    sec = sec >= r ? sec : none;
+    hide<W>(bst);
+    hide<W>(sec);
+    hide<W>(w);
+    V salev = bst == none ? zero : one;  // store_top
+    V top = sec == bst ? bst : none;
+    hide<W>(salev);
+    hide<W>(top);
+    V tie = top == none ? zero : one;
+    hide<W>(tie);
+    V pr;
+    if constexpr (kSecondPrice)
+      pr = sec > r ? sec : r;
+    else
+      pr = bst;
+    hide<W>(pr);
+    // sparse_cols, kG == 1, mechanism 0 (is_base)
+    V m[K];
+    const auto sale = salev != zero;
+    const V value = w * one;
+    const V revenue = sale ? pr : zero;
+    const V welfare = sale ? value : zero;
+    const V allocated = sale ? one : zero;
+    V unsold = one - allocated;
+    hide<W>(unsold);
+    const V kept = unsold == zero ? zero : v0 * unsold;
+    m[metric::kRevenue] = revenue;
+    m[metric::kWelfare] = welfare;
+    m[metric::kSellerUtility] = revenue + kept;
+    m[metric::kNoSale] = unsold;
+    m[metric::kRevenueDiff] = revenue - revenue;
+    m[metric::kSurplus] = welfare + kept;
+    m[metric::kOptSurplus] = vmax > v0 ? vmax : v0;
+    V here = sale ? one : zero;
+    hide<W>(here);
+    m[metric::win(0)] = here == one ? one * inv : zero;
+    m[metric::payment(0)] = here == one ? pr * inv : zero;
+    m[metric::utility(0)] = here == one ? (value - pr) * inv : zero;
+    if (__builtin_expect(any_lane(tie), 0)) {
+      alignas(64) double t[K * L], tl[L];
+      storev<W>(tl, tie);
+      for (int k = 0; k < K; ++k) storev<W>(t + k * L, m[k]);
+      *generic += patch_tie_lanes(md, p, s, first, kLeafProfiles, jj, kFromUniform, tl, t, b);
+      for (int k = 0; k < K; ++k) m[k] = loadv<W>(t + k * L);
+    }
+    // leaf_add (accumulate_rows): the leaves' first profiles set the shifts
+    if (first_batch && jj == 0) {
+#pragma GCC unroll 16
+      for (int k = 0; k < K; ++k) sh[k] = m[k];
+      continue;
+    }
+    V dd[K];
+#pragma GCC unroll 16
+    for (int k = 0; k < K; ++k) {
+      dd[k] = m[k] - sh[k];
+      a1[k] += dd[k];
+      a2[k] += dd[k] * dd[k];
+    }
+    axy += dd[metric::kSurplus] * dd[metric::kOptSurplus];
+  }
+#pragma GCC unroll 16
+  for (int k = 0; k < K; ++k) {
+    storev<W>(s.shift.data() + k * L, sh[k]);
+    storev<W>(s.s1.data() + k * L, a1[k]);
+    storev<W>(s.s2.data() + k * L, a2[k]);
+  }
+  storev<W>(s.sxy.data(), axy);
+}
+
+// The leaf sums of the metrics Ks... of the fused block for the eight leaves (lane l: leaf l), in
+// registers: accumulate_rows' operations, and the pair (surplus, optimal surplus) from the differences
+// of the metrics at positions PI and PJ of the list (PI < 0: none).
+template <int W, int PI, int PJ, int... Ks>
+struct LaneSums {
+  static constexpr int L = FastBatch::kLeaves, N = sizeof...(Ks);
+  static constexpr int kIdx[N] = {Ks...};
+  Vd<W> sh[N], a1[N], a2[N], axy;
+  MCREV_FAST_INLINE void load(const FastBatch::Scratch& s, bool first_batch) {
+    const Vd<W> zero = splat<W>(0.0);
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k) {
+      sh[k] = first_batch ? zero : loadv<W>(s.shift.data() + kIdx[k] * L);
+      a1[k] = first_batch ? zero : loadv<W>(s.s1.data() + kIdx[k] * L);
+      a2[k] = first_batch ? zero : loadv<W>(s.s2.data() + kIdx[k] * L);
+    }
+    if (PI >= 0) axy = first_batch ? zero : loadv<W>(s.sxy.data());
+  }
+  // m[k]: the profile's metric kIdx[k]; the leaves' first profiles set the shifts (leaf_add, n = 0)
+  MCREV_FAST_INLINE void add(const Vd<W>* m, bool set_shift) {
+    if (set_shift) {
+#pragma GCC unroll 16
+      for (int k = 0; k < N; ++k) sh[k] = m[k];
+      return;
+    }
+    Vd<W> d[N];
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k) {
+      d[k] = m[k] - sh[k];
+      a1[k] += d[k];
+      a2[k] += d[k] * d[k];
+    }
+    if constexpr (PI >= 0) axy += d[PI] * d[PJ];
+  }
+  // the sums of list entry k as those of metric `to` too (a metric whose column is bitwise metric kIdx[k]'s)
+  MCREV_FAST_INLINE void store(FastBatch::Scratch& s) const {
+#pragma GCC unroll 16
+    for (int k = 0; k < N; ++k) store_as(s, k, kIdx[k]);
+    if constexpr (PI >= 0) storev<W>(s.sxy.data(), axy);
+  }
+  MCREV_FAST_INLINE void store_as(FastBatch::Scratch& s, int k, int to) const {
+    storev<W>(s.shift.data() + to * L, sh[k]);
+    storev<W>(s.s1.data() + to * L, a1[k]);
+    storev<W>(s.s2.data() + to * L, a2[k]);
+  }
+};
+
+// The first pass (see above): two loops over the profiles, so that each keeps its sums in registers
+// (all of them did not fit: GCC spilled them, a load and a store per sum and profile). The first loop
+// runs the top pass, adds some of the metrics and keeps the sale, the price, the winner's value and
+// max_i v_i of each column (s.sale, s.held, s.vw, s.vmax); the second adds the others from them.
+// kZeroV0 (seller value +0, values and prices never −0: see fused_batch): kept = v0 · unsold is +0, so
+// the seller's utility (revenue + kept) is bitwise the revenue, and the surplus (welfare + kept) the
+// welfare, column for column: their sums are the revenue's and the welfare's. Returns false (nothing
+// stored) when the batch has a tie at the top or the revenues are not known finite; then fused_exact
+// runs the batch.
+template <int W, bool kSecondPrice, int kN, bool kFromUniform, bool kZeroV0>
+MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, const double* __restrict bids,
+                                  bool truthful, bool first_batch) {
+  constexpr int L = FastBatch::kLeaves;
+  namespace mt = metric;
+  static_assert(W == L, "one vector per profile of the eight leaves");
+  static_assert(mt::kRevenueDiff == 4 && mt::utility(0) == kFusedK - 1 && mt::win(0) == 7, "the fused block");
+  using V = Vd<W>;
+  const FastMech& mk = p.mech[0];
+  const double* __restrict v = s.u;
+  const int n = kN > 0 ? kN : p.n;
+  const V none = splat<W>(kNoBid), zero = splat<W>(0.0), one = splat<W>(1.0), r = splat<W>(mk.reserve[0]);
+  const V v0 = splat<W>(mk.seller_value);
+  const Distribution& d0 = p.dist[0];
+  const V low = splat<W>(d0.low), width = splat<W>(d0.high - d0.low);  // quantile_of<Uniform>'s terms
+  double* __restrict sale_c = s.sale;
+  double* __restrict price_c = s.held;
+  double* __restrict value_c = s.vw;
+  double* __restrict vmax_c = s.vmax;
+  V ties = zero;
+  // loop A's metrics: revenue, welfare, seller utility, no sale (kZeroV0: revenue, welfare, no sale,
+  // optimal surplus and the pair (welfare standing for the surplus))
+  using SumsA = std::conditional_t<kZeroV0, LaneSums<W, 1, 3, mt::kRevenue, mt::kWelfare, mt::kNoSale, mt::kOptSurplus>,
+                                   LaneSums<W, -1, -1, mt::kRevenue, mt::kWelfare, mt::kSellerUtility, mt::kNoSale>>;
+  SumsA A;
+  A.load(s, first_batch);
+  for (int jj = 0; jj < S / L; ++jj) {
+    const int j0 = jj * L;
+    V bst = none, sec = none, w = zero, vmax;
+    if constexpr (kFromUniform) {
+      // The top two of the uniforms, then the values of those two (see fused_batch: the quantile is
+      // non-decreasing and finite, so it maps the top two uniforms to the top two values, and the highest
+      // value is max_i v_i). The first uniform (finite, > 0) is top_step's first best.
+      V ub = loadv<W>(v + j0), us = none;
+#pragma GCC unroll 16
+      for (int k = 1; k < n; ++k) {
+        const V x = loadv<W>(v + k * S + j0);
+        const V lo = x < ub ? x : ub;
+        us = lo > us ? lo : us;
+        ub = x > ub ? x : ub;
+      }
+      bst = low + width * ub;
+      sec = low + width * us;
+      w = bst;
+      vmax = bst;
+      if constexpr (!kZeroV0) storev<W>(vmax_c + j0, vmax);
+    } else {
+#pragma GCC unroll 16
+      for (int k = 0; k < n; ++k) {
+        const V x = loadv<W>(bids + k * S + j0);
+        if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
+        const V lo = x < bst ? x : bst;
+        sec = lo > sec ? lo : sec;
+        bst = x > bst ? x : bst;
+      }
+      if (truthful) w = bst;
+      vmax = loadv<W>(vmax_c + j0);
+    }
+    bst = bst >= r ? bst : none;
+    sec = sec >= r ? sec : none;
+    hide<W>(bst);
+    hide<W>(sec);
+    hide<W>(w);
+    V salev = bst == none ? zero : one;  // store_top
+    V top = sec == bst ? bst : none;
+    hide<W>(salev);
+    hide<W>(top);
+    V tie = top == none ? zero : one;
+    hide<W>(tie);
+    ties = tie > ties ? tie : ties;
+    V pr;
+    if constexpr (kSecondPrice)
+      pr = sec > r ? sec : r;
+    else
+      pr = bst;
+    hide<W>(pr);
+    const V value = w * one;
+    storev<W>(sale_c + j0, salev);
+    storev<W>(price_c + j0, pr);
+    storev<W>(value_c + j0, value);
+    // sparse_cols' metrics
+    const auto sale = salev != zero;
+    const V revenue = sale ? pr : zero;
+    const V welfare = sale ? value : zero;
+    const V allocated = sale ? one : zero;
+    V unsold = one - allocated;
+    hide<W>(unsold);
+    if constexpr (kZeroV0) {
+      const V m[4] = {revenue, welfare, unsold, vmax > v0 ? vmax : v0};
+      A.add(m, first_batch && jj == 0);
+    } else {
+      const V kept = unsold == zero ? zero : v0 * unsold;
+      const V m[4] = {revenue, welfare, revenue + kept, unsold};
+      A.add(m, first_batch && jj == 0);
+    }
+  }
+  {
+    const V sq = A.a2[0];  // the revenue's
+    V bad = sq - sq == zero ? ties : one;  // sq - sq is +0 for a finite sq, NaN otherwise
+    hide<W>(bad);
+    if (any_lane(bad)) return false;
+  }
+  const V inv = splat<W>(p.group_inv[0]);
+  using SumsB = std::conditional_t<kZeroV0, LaneSums<W, -1, -1, mt::win(0), mt::payment(0), mt::utility(0)>,
+                                   LaneSums<W, 0, 1, mt::kSurplus, mt::kOptSurplus, mt::win(0), mt::payment(0),
+                                            mt::utility(0)>>;
+  SumsB B;
+  B.load(s, first_batch);
+  for (int jj = 0; jj < S / L; ++jj) {
+    const int j0 = jj * L;
+    const V salev = loadv<W>(sale_c + j0), pr = loadv<W>(price_c + j0), value = loadv<W>(value_c + j0);
+    const auto sale = salev != zero;
+    V here = sale ? one : zero;
+    hide<W>(here);
+    const V win = here == one ? one * inv : zero, pay = here == one ? pr * inv : zero,
+            util = here == one ? (value - pr) * inv : zero;
+    if constexpr (kZeroV0) {
+      const V m[3] = {win, pay, util};
+      B.add(m, first_batch && jj == 0);
+    } else {
+      const V vmax = loadv<W>(vmax_c + j0);
+      const V welfare = sale ? value : zero;
+      const V allocated = sale ? one : zero;
+      V unsold = one - allocated;
+      hide<W>(unsold);
+      const V kept = unsold == zero ? zero : v0 * unsold;
+      const V m[5] = {welfare + kept, vmax > v0 ? vmax : v0, win, pay, util};
+      B.add(m, first_batch && jj == 0);
+    }
+  }
+  A.store(s);
+  B.store(s);
+  if constexpr (kZeroV0) {
+    A.store_as(s, 0, mt::kSellerUtility);  // the revenue's sums
+    A.store_as(s, 1, mt::kSurplus);        // the welfare's
+  }
+  // mechanism 0's revenue difference: +0 in every column (the revenues are finite), so its shift and sums
+  // are +0 (they start at +0: FastBatch's constructor and the first batch)
+  for (int l = 0; l < L; ++l)
+    s.shift[mt::kRevenueDiff * L + l] = s.s1[mt::kRevenueDiff * L + l] = s.s2[mt::kRevenueDiff * L + l] = 0.0;
+  return true;
+}
+
+template <int W, bool kSecondPrice, int kN, bool kFromUniform, bool kZeroV0 = false>
+MCREV_FAST_INLINE int fused_batch_n(const Model& md, const FastPlan& p, FastBatch::Scratch& s, std::uint64_t first,
+                                    const double* bids, bool truthful, double* b, bool first_batch) {
+  int generic = 0;
+  if (!fused_fast<W, kSecondPrice, kN, kFromUniform, kZeroV0>(p, s, bids, truthful, first_batch))
+    fused_exact<W, kSecondPrice, 0, kFromUniform>(md, p, s, first, bids, truthful, b, first_batch, &generic);  // rare: n not unrolled
+  return generic;
+}
+
+// One batch of the fused path: draws the uniforms (and, unless fused, the values and bids), then the
+// passes, with n a constant for the common sizes.
+template <int W, bool kSecondPrice>
+MCREV_FAST_INLINE int fused_batch(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
+                                  std::uint64_t first, double* b, bool first_batch) {
+  const FastMech& mk = p.mech[0];
+  const bool truthful = all_truthful<1>(p, mk);
+  // Uniform values computed in the loop: quantile_of<Uniform>(u) = low + (high − low) · u is then
+  // non-decreasing in u (high − low >= 0) and finite for u in (0, 1) (finite ends and width).
+  const Distribution& d0 = p.dist[0];
+  const double width = d0.high - d0.low;
+  if (truthful && d0.kind == DistKind::Uniform && std::isfinite(d0.low) && std::isfinite(d0.high) &&
+      std::isfinite(width) && width >= 0.0) {
+    stream_uniforms_interleaved(isa, p.seed, kValueLane, first, kLeafProfiles, S, p.n, s.u, S);
+    // Seller value +0 and a reserve other than −0: no price, value or revenue is −0 (the values are
+    // low + width · u with u > 0, never −0; a price is a value or the reserve), so revenue + (+0) and
+    // welfare + (+0) are the revenue and the welfare bit for bit (fused_fast's kZeroV0).
+    const double r = mk.reserve[0];
+    if (mk.seller_value == 0.0 && !std::signbit(mk.seller_value) && !(r == 0.0 && std::signbit(r))) {
+      switch (p.n) {
+        case 2: return fused_batch_n<W, kSecondPrice, 2, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 3: return fused_batch_n<W, kSecondPrice, 3, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 4: return fused_batch_n<W, kSecondPrice, 4, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 5: return fused_batch_n<W, kSecondPrice, 5, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 6: return fused_batch_n<W, kSecondPrice, 6, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 8: return fused_batch_n<W, kSecondPrice, 8, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        case 10: return fused_batch_n<W, kSecondPrice, 10, true, true>(md, p, s, first, s.u, true, b, first_batch);
+        default: return fused_batch_n<W, kSecondPrice, 0, true, true>(md, p, s, first, s.u, true, b, first_batch);
+      }
+    }
+    switch (p.n) {
+      case 5: return fused_batch_n<W, kSecondPrice, 5, true>(md, p, s, first, s.u, true, b, first_batch);
+      case 10: return fused_batch_n<W, kSecondPrice, 10, true>(md, p, s, first, s.u, true, b, first_batch);
+      default: return fused_batch_n<W, kSecondPrice, 0, true>(md, p, s, first, s.u, true, b, first_batch);
+    }
+  }
+  draw_values<true>(md, p, isa, s, first, kLeafProfiles, S);
+  const double* bids = bids_pass<1, W>(p, mk, s, S);
+  switch (p.n) {
+    case 5: return fused_batch_n<W, kSecondPrice, 5, false>(md, p, s, first, bids, truthful, b, first_batch);
+    case 10: return fused_batch_n<W, kSecondPrice, 10, false>(md, p, s, first, bids, truthful, b, first_batch);
+    default: return fused_batch_n<W, kSecondPrice, 0, false>(md, p, s, first, bids, truthful, b, first_batch);
+  }
+}
+
 // Eight whole leaves [first, first + 8 · kLeafProfiles), kLeafProfiles / 8 batches of 64 columns.
 template <int kG, int W>
 MCREV_FAST_INLINE int leaves_body(const Model& md, const FastPlan& p, Isa isa, FastBatch::Scratch& s,
                                   std::uint64_t first, double* b) {
   const int K = p.block() * p.n_mechanisms, P = p.n_mechanisms;
   int generic = 0;
+  if constexpr (kG == 1 && W == FastBatch::kLeaves) {
+    const Rule rule = p.mech[0].rule;
+    if (p.n_mechanisms == 1 && (rule == Rule::SecondPrice || rule == Rule::FirstPrice)) {
+      for (std::uint64_t jj0 = 0; jj0 < kLeafProfiles; jj0 += S / FastBatch::kLeaves)
+        generic += rule == Rule::SecondPrice ? fused_batch<W, true>(md, p, isa, s, first + jj0, b, jj0 == 0)
+                                             : fused_batch<W, false>(md, p, isa, s, first + jj0, b, jj0 == 0);
+      return generic;
+    }
+  }
   for (std::uint64_t jj0 = 0; jj0 < kLeafProfiles; jj0 += S / FastBatch::kLeaves) {
     batch_loops<kG, true, W>(md, p, isa, s, first + jj0, kLeafProfiles, S, s.cols.data(), 0);
     if (any_flag<W>(s.flag)) patch_ties(md, s, first + jj0, kLeafProfiles, K, b, &generic);
