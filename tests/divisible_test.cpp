@@ -650,6 +650,7 @@ seller_value = 0.1
 )";
 
 const char* kUniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
+const char* kUpPab = "[[mechanisms]]\nkind = \"uniform_price\"\n[[mechanisms]]\nkind = \"pay_as_bid\"\n";
 // Atoms at 0.4 (probability 0.2) and at 0 (0.5): ties at λ and among the rejected steps.
 const char* kAtoms = R"({ dist = "empirical", points = [[0.0, 0.0], [0.4, 0.3], [0.4, 0.5], [1.0, 1.0]] })";
 const char* kAtZero = R"({ dist = "empirical", points = [[0.0, 0.0], [0.0, 0.5], [0.5, 0.5], [1.0, 1.0]] })";
@@ -795,6 +796,14 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
                      kSixRules),
       one_step_group(9, 3, 1.0, 6.5, R"({ dist = "uniform", low = 1000000.0, high = 1000000.0000001 })", "",
                      "[[mechanisms]]\nkind = \"vcg\"\n"),
+      // The whole-step clearing (values U[0, 2^k], q = w a power of two, S = (K* − 1) q, uniform
+      // price and pay-as-bid without reserve): K* = 11, 2, 5, 7, 4 and 9 (two agents).
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kUpPab),
+      one_step_group(10, 4, 1.0, 1.0, kUniform, "", kUpPab),
+      one_step_group(13, 1, 1.0, 4.0, kUniform, "", kUpPab),
+      one_step_group(5, 3, 0.5, 3.0, R"({ dist = "uniform", low = 0.0, high = 4.0 })", "", kUpPab),
+      one_step_group(6, 2, 2.0, 6.0, R"({ dist = "uniform", low = 0.0, high = 0.5 })", "", kUpPab),
+      one_step_group(2, 8, 1.0, 8.0, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\n[[mechanisms]]\nkind = \"uniform_price\"\n"),
   };
   std::vector<cpu::Isa> isas;
   for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512})

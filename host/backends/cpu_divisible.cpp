@@ -6,6 +6,7 @@
 #include "backends/cpu_batch.hpp"
 #include "mcrev/pipeline/evaluate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -58,6 +59,13 @@ struct StepsPlan {
   bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
   double recip = 0.0;   // 1 / q when q is a power of two (x / q = x · (1 / q), both correctly rounded), else 0
   double qsum[kMaxDemand + 1] = {};  // q summed c times from +0, in order (an agent's strict demand)
+  // whole: the whole-step clearing on the words (z8::clear_whole) applies: values U[0, 2^k] (every
+  // value, w · value and sum of them exact), q = w a power of two, S = (K* − 1) q (the steps above λ
+  // fill the supply: nothing of the step priced λ is sold), every mechanism uniform_price or
+  // pay_as_bid with reserve = seller value = 0. gq = (K* − 1) q; unit = w · high · 2^-33 (the value
+  // of word y is (2y + 1) · high · 2^-33, times w).
+  bool whole = false;
+  double gq = 0.0, unit = 0.0;
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -125,6 +133,24 @@ StepsPlan plan_of(const Model& md) {
   if (p.list > p.top) p.list = p.top;
   if (p.top > kMaxTop || p.agents * p.list > kMaxSlots) return p;
   p.ok = true;
+  // whole (see StepsPlan)
+  const double high = gr.dist.high;
+  int e_high = 0, e_w = 0;
+  bool whole = gr.dist.kind == DistKind::Uniform && gr.dist.low == 0.0 && high > 0.0 &&
+               std::frexp(high, &e_high) == 0.5 && p.exact && p.recip > 0.0 && q0 == gr.size &&
+               std::frexp(q0, &e_w) == 0.5 && p.kstar >= 1 && e_high + e_w > -900 && e_high + e_w < 900;
+  for (int k = 0; k < md.n_mechanisms && whole; ++k) {
+    const Mechanism& mech = md.mechanisms[k];
+    whole = mech.kind != MechKind::DivVcg && mech.reserve == 0.0 && mech.seller_value == 0.0;
+  }
+  if (whole) {
+    double gq = 0.0;
+    for (int k = 1; k < p.kstar; ++k) gq += q0;
+    whole = gq == md.market.supply;
+    p.gq = gq;
+    p.unit = gr.size * high * 0x1p-33;
+  }
+  p.whole = whole;
   return p;
 }
 
@@ -843,6 +869,105 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   return bad;
 }
 
+// clear_eight's outcome and metric block for sixteen profiles of a whole-step market (StepsPlan::whole)
+// from the agents' sorted words y[a * m + e] and λ's word kw (the K*-th largest), without a value
+// per step. With r = 0 < every value, λ = value(kw) (kth > r); a lane whose λ is not a single step
+// (ties != 1) is returned as bad, as in clear_eight. Otherwise exactly K* − 1 steps lie above λ and
+// S − (K* − 1) q = 0: share = 0, extra = +0, every X_a = C_a q, strict = held = allocated =
+// quantity = (K* − 1) q. Every value is (2y + 1) · high · 2^-33, so every product w · y, λ · X_a
+// and every sum of them in clear_eight is exact (at most 512 terms of 33 + 9 significant bits):
+// the sums depend only on their terms, not on their order, and equal the real sums. Hence welfare =
+// (2 Σ y + K* − 1) · w · high · 2^-33 (Σ over the words above λ; integer sums below 2^42, exact in
+// doubles), uniform price's revenue = λ · (K* − 1) q and utility = welfare − revenue (u_a >= 0:
+// no IR violation), pay-as-bid's revenue = welfare and utility +0. The rest of the block is
+// constant, computed with clear_eight's operations in the same order.
+MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw, int j0,
+                         int live, double* v, double* xs, int row) {
+  const int steps = p.agents * p.m, block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
+  const __m512i onei = _mm512_set1_epi32(1);
+  // Σ y over the words above λ, in two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
+  // Σ y = 2^16 hi + ((lo − 2^16 hi) mod 2^32), the second term Σ (y & 0xFFFF) < 2^25.
+  __m512i ties = _mm512_setzero_si512(), lo = ties, hi = ties;
+  for (int k = 0; k < steps; ++k) {
+    const __m512i t = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(k) * kMaxBatch);
+    const __mmask16 g = _mm512_cmpgt_epu32_mask(t, kw);
+    ties = _mm512_mask_add_epi32(ties, _mm512_cmpeq_epi32_mask(t, kw), ties, onei);
+    lo = _mm512_mask_add_epi32(lo, g, lo, t);
+    hi = _mm512_mask_add_epi32(hi, g, hi, _mm512_srli_epi32(t, 16));
+  }
+  const int bad = _mm512_cmpneq_epi32_mask(ties, onei) & liveK;
+  const __m512i low16 = _mm512_sub_epi32(lo, _mm512_slli_epi32(hi, 16));
+  const double v0 = 0.0, supply = md.supply(), inv = 1.0 / gr.count, count = gr.count;
+  const double unsold = supply - p.gq;                            // sv − allocated
+  const double kept = unsold == 0.0 ? 0.0 : v0 * unsold;          // seller value 0
+  const double opt = v0 * (supply - p.gq);                        // v0 · (sv − quantity)
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const Z keptv = _mm512_set1_pd(kept), optv = _mm512_set1_pd(opt), invv = _mm512_set1_pd(inv);
+  const Z heldc = _mm512_set1_pd(p.gq * inv), unsoldv = _mm512_set1_pd(unsold);
+  const Z activec = p.gq != 0.0 ? one : zero;   // some X_a = C_a q != 0 iff K* − 1 > 0
+  const Z negc = _mm512_set1_pd(0.0 / count);  // no u_a < 0
+  const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32), span = _mm512_set1_pd(gr.dist.high);
+  const bool unit = gr.dist.high == 1.0;
+  for (int h = 0; h < 2 && 8 * h < live; ++h) {
+    auto part = [&](__m512i x) {
+      return _mm512_cvtepu32_pd(h == 0 ? _mm512_castsi512_si256(x) : _mm512_extracti64x4_epi64(x, 1));
+    };
+    const Z u = _mm512_mul_pd(_mm512_add_pd(part(kw), half), scale);  // sixteen_lanes' value_of
+    const Z lambda = unit ? u : _mm512_add_pd(zero, _mm512_mul_pd(span, u));
+    // 2 Σ y + (K* − 1) = 2^17 hi + 2 low16 + (K* − 1), every step exact
+    const Z sum = _mm512_add_pd(_mm512_mul_pd(part(hi), _mm512_set1_pd(131072.0)),
+                                _mm512_add_pd(_mm512_add_pd(part(low16), part(low16)), _mm512_set1_pd(p.kstar - 1)));
+    const Z welfare = _mm512_mul_pd(sum, _mm512_set1_pd(p.unit));
+    Z baseline = zero;
+    for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+      const bool up = md.mechanisms[mi].kind == MechKind::DivUniformPrice;
+      const Z revenue = up ? _mm512_mul_pd(lambda, _mm512_set1_pd(p.gq)) : welfare;
+      const Z util = up ? _mm512_sub_pd(welfare, revenue) : zero;
+      if (mi == 0) baseline = revenue;
+      Z o[16] = {revenue,
+                 welfare,
+                 _mm512_add_pd(revenue, keptv),
+                 unsoldv,
+                 _mm512_sub_pd(revenue, baseline),
+                 _mm512_add_pd(welfare, keptv),
+                 _mm512_add_pd(welfare, optv),
+                 heldc,
+                 _mm512_mul_pd(revenue, invv),
+                 _mm512_mul_pd(util, invv),
+                 revenue,
+                 _mm512_maskz_mov_pd(lt(revenue, zero), one),
+                 activec,
+                 negc,
+                 lambda,
+                 zero};
+      transpose8(o);
+      transpose8(o + 8);
+      for (int l = 0; l < 8 && 8 * h + l < live; ++l) {
+        if (bad >> (8 * h + l) & 1) continue;
+        double* out = xs + static_cast<size_t>(j0 + 8 * h + l) * row + mi * block;
+        _mm512_storeu_pd(out, o[l]);
+        _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
+      }
+    }
+  }
+  for (int l = 0; l < live; ++l) {  // the per-profile model's values (sorted per agent) for the bad lanes
+    if (!(bad >> l & 1)) continue;
+    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
+    for (int a = 0; a < p.agents; ++a) {
+      std::uint32_t t[kMaxDemand];
+      for (int e = 0; e < p.m; ++e) t[e] = w0[static_cast<size_t>(a * p.m + e) * kMaxBatch + l];
+      std::sort(t, t + p.m, [](std::uint32_t x, std::uint32_t y) { return x > y; });
+      for (int e = 0; e < p.m; ++e) {
+        const double uu = (static_cast<double>(t[e]) + 0.5) * 0x1p-32;
+        out[a * p.m + e] = unit ? uu : 0.0 + gr.dist.high * uu;
+      }
+    }
+  }
+  return bad;
+}
+
 // top_of's network on sixteen profiles' 32-bit words (out of line: one copy for every M).
 __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U16* buf_b) {
   const int kth_only = p.vcg ? 0 : p.kstar;
@@ -852,6 +977,32 @@ __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U
     case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
     default: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
   }
+}
+
+// sixteen_lanes for a whole-step market (StepsPlan::whole): the per-agent sorts and the network on
+// the words, then clear_whole on the words as drawn (its sums do not depend on their order).
+template <int M>
+__attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0,
+                                            int live, double* v, double* xs, int row) {
+  const int N = p.agents, m = M > 0 ? M : p.m, L = p.list;
+  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
+  const std::uint32_t* w0 = words + static_cast<size_t>(p.first_value) * kMaxBatch + j0;
+  U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  for (int a = 0; a < N; ++a) {
+    __m512i y[kMaxDemand];
+    for (int e = 0; e < m; ++e) y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
+    for (int r = 0; r < m; ++r)  // sort_columns' network on the words
+      for (int i = r & 1; i + 1 < m; i += 2) {
+        const __m512i a0 = y[i], b0 = y[i + 1];
+        y[i] = _mm512_max_epu32(a0, b0);
+        y[i + 1] = _mm512_min_epu32(a0, b0);
+      }
+    U16* list = buf_a + a * L;
+    for (int e = 0; e < m; ++e) list[e] = (U16)y[e];
+    for (int e = m; e < L; ++e) list[e] = U16{};
+  }
+  const U16* top = network16(p, buf_a, buf_b);
+  return clear_whole(md, p, w0, (__m512i)top[p.kstar - 1], j0, live, v, xs, row);
 }
 
 // Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
@@ -960,6 +1111,13 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
 __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
     const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
     int row) {
+  if (p.whole) switch (p.m) {
+      case 1: return z8::sixteen_whole<1>(md, p, words, j0, live, v, xs, row);
+      case 2: return z8::sixteen_whole<2>(md, p, words, j0, live, v, xs, row);
+      case 3: return z8::sixteen_whole<3>(md, p, words, j0, live, v, xs, row);
+      case 4: return z8::sixteen_whole<4>(md, p, words, j0, live, v, xs, row);
+      default: return z8::sixteen_whole<0>(md, p, words, j0, live, v, xs, row);
+    }
   switch (p.m) {
     case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
     case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
