@@ -65,6 +65,7 @@ struct StepsPlan {
   // pay_as_bid with reserve = seller value = 0. gq = (K* − 1) q; unit = w · high · 2^-33 (the value
   // of word y is (2y + 1) · high · 2^-33, times w).
   bool whole = false;
+  int wtop = 8;  // the whole-step selection's lists: a power of two >= K* + 1 and >= 8
   double gq = 0.0, unit = 0.0;
 };
 
@@ -147,6 +148,8 @@ StepsPlan plan_of(const Model& md) {
     double gq = 0.0;
     for (int k = 1; k < p.kstar; ++k) gq += q0;
     whole = gq == md.market.supply;
+    while (p.wtop < p.kstar + 1) p.wtop *= 2;
+    whole = whole && p.wtop <= kMaxTop;
     p.gq = gq;
     p.unit = gr.size * high * 0x1p-33;
   }
@@ -202,11 +205,16 @@ MCREV_AI void bitonic_merge(V* c) {
 // kth largest value is wanted (returned at index kth − 1): the last merge of two lists is then
 // max_i min(A[i − 1], B[kth − 1 − i]) (A[−1] = B[−1] = +inf), the kth largest of their union, one of
 // the values (with ties, the same value; ties at λ go to the per-profile model anyway).
+// two: stop at two lists (at the returned pointer, each of *two entries) instead (lists >= 2).
 template <int LEN, int TOP, class V>
-MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0, int* two = nullptr) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
   const V ninf = lowest<V>();
   while (lists > 1) {
+    if (two && lists == 2) {
+      *two = LEN;
+      return cur;
+    }
     if (lists == 2 && kth > 0 && kth <= LEN) {
       const V* A = cur;
       const V* B = cur + LEN;
@@ -235,7 +243,7 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
       bitonic_merge<OUT>(o);
     }
     lists = (lists + 1) / 2;
-    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth);
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth, two);
     V* t = cur;
     cur = nxt;
     nxt = t;
@@ -244,11 +252,11 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
 }
 
 template <int LEN, class V>
-MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0) {
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0, int* two = nullptr) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
-    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth); \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth, two); \
     break;
     MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
     MCREV_TOP_CASE(64)
@@ -881,23 +889,13 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
 // doubles), uniform price's revenue = λ · (K* − 1) q and utility = welfare − revenue (u_a >= 0:
 // no IR violation), pay-as-bid's revenue = welfare and utility +0. The rest of the block is
 // constant, computed with clear_eight's operations in the same order.
-MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw, int j0,
-                         int live, double* v, double* xs, int row) {
-  const int steps = p.agents * p.m, block = md.metrics_per_mechanism();
+MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw,
+                         const __m512i lo, const __m512i hi, int bad, int j0, int live, double* v, double* xs,
+                         int row) {
+  const int block = md.metrics_per_mechanism();
   const Group& gr = md.groups[0];
-  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
-  const __m512i onei = _mm512_set1_epi32(1);
-  // Σ y over the words above λ, in two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
+  // Σ y over the words above λ from two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
   // Σ y = 2^16 hi + ((lo − 2^16 hi) mod 2^32), the second term Σ (y & 0xFFFF) < 2^25.
-  __m512i ties = _mm512_setzero_si512(), lo = ties, hi = ties;
-  for (int k = 0; k < steps; ++k) {
-    const __m512i t = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(k) * kMaxBatch);
-    const __mmask16 g = _mm512_cmpgt_epu32_mask(t, kw);
-    ties = _mm512_mask_add_epi32(ties, _mm512_cmpeq_epi32_mask(t, kw), ties, onei);
-    lo = _mm512_mask_add_epi32(lo, g, lo, t);
-    hi = _mm512_mask_add_epi32(hi, g, hi, _mm512_srli_epi32(t, 16));
-  }
-  const int bad = _mm512_cmpneq_epi32_mask(ties, onei) & liveK;
   const __m512i low16 = _mm512_sub_epi32(lo, _mm512_slli_epi32(hi, 16));
   const double v0 = 0.0, supply = md.supply(), inv = 1.0 / gr.count, count = gr.count;
   const double unsold = supply - p.gq;                            // sv − allocated
@@ -979,30 +977,69 @@ __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U
   }
 }
 
-// sixteen_lanes for a whole-step market (StepsPlan::whole): the per-agent sorts and the network on
-// the words, then clear_whole on the words as drawn (its sums do not depend on their order).
-template <int M>
+// sixteen_lanes for a whole-step market (StepsPlan::whole). Only λ's word and the sum of the words
+// above it are needed, which do not depend on which agent holds which word: the words are sorted
+// in groups of eight as drawn (the 19-comparator network of Knuth, TAOCP 5.3.4; the last group
+// padded with the word 0, never above a value's word), the lists merged as top_of's network does
+// until two lists A and B remain (kept to their top wtop >= K* + 1 entries), and then, as for two
+// sorted lists the largest k of their union are max(A[e], B[k − 1 − e]) for e < k, the K*-th
+// largest word kw is the smallest of those maxima for k = K*, their sum less kw is the sum of the
+// words above λ (when nothing else equals kw), and the (K* − 1)-th and (K* + 1)-th largest words
+// (k = K* − 1, K* + 1) tell whether another word equals kw (a tie at λ: the lane is returned bad).
 __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0,
                                             int live, double* v, double* xs, int row) {
-  const int N = p.agents, m = M > 0 ? M : p.m, L = p.list;
+  const int steps = p.agents * p.m, groups = steps > 8 ? (steps + 7) / 8 : 2;
   const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
   const std::uint32_t* w0 = words + static_cast<size_t>(p.first_value) * kMaxBatch + j0;
+  const __m512i zi = _mm512_setzero_si512();
   U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  for (int a = 0; a < N; ++a) {
-    __m512i y[kMaxDemand];
-    for (int e = 0; e < m; ++e) y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
-    for (int r = 0; r < m; ++r)  // sort_columns' network on the words
-      for (int i = r & 1; i + 1 < m; i += 2) {
-        const __m512i a0 = y[i], b0 = y[i + 1];
-        y[i] = _mm512_max_epu32(a0, b0);
-        y[i + 1] = _mm512_min_epu32(a0, b0);
-      }
-    U16* list = buf_a + a * L;
-    for (int e = 0; e < m; ++e) list[e] = (U16)y[e];
-    for (int e = m; e < L; ++e) list[e] = U16{};
+  static constexpr int kSort8[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 1}, {2, 3},
+                                        {4, 5}, {6, 7}, {2, 4}, {3, 5}, {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+  for (int g = 0; g < groups; ++g) {
+    __m512i y[8];
+    for (int e = 0; e < 8; ++e) {
+      const int k = 8 * g + e;
+      y[e] = k < steps ? _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(k) * kMaxBatch) : zi;
+    }
+#pragma GCC unroll 19
+    for (const auto& c : kSort8) {
+      const __m512i a0 = y[c[0]], b0 = y[c[1]];
+      y[c[0]] = _mm512_max_epu32(a0, b0);
+      y[c[1]] = _mm512_min_epu32(a0, b0);
+    }
+    for (int e = 0; e < 8; ++e) buf_a[8 * g + e] = (U16)y[e];
   }
-  const U16* top = network16(p, buf_a, buf_b);
-  return clear_whole(md, p, w0, (__m512i)top[p.kstar - 1], j0, live, v, xs, row);
+  int len = 0;
+  const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups, 0, &len);
+  const int K = p.kstar;
+  const U16 *A = c, *B = c + len;
+  U16 pad[2 * (kMaxTop + 1)];
+  if (len < K + 1) {  // short lists (never cut to wtop): padded with the word 0 to K* + 1 entries
+    for (int e = 0; e <= K; ++e) {
+      pad[e] = e < len ? c[e] : U16{};
+      pad[K + 1 + e] = e < len ? c[len + e] : U16{};
+    }
+    A = pad;
+    B = pad + K + 1;
+  }
+  auto kth_of = [&](int k) {  // the k-th largest word (1 <= k <= K* + 1)
+    __m512i r = _mm512_max_epu32((__m512i)A[0], (__m512i)B[k - 1]);
+    for (int e = 1; e < k; ++e) r = _mm512_min_epu32(r, _mm512_max_epu32((__m512i)A[e], (__m512i)B[k - 1 - e]));
+    return r;
+  };
+  __m512i kw = _mm512_max_epu32((__m512i)A[0], (__m512i)B[K - 1]), lo = kw, hi = _mm512_srli_epi32(kw, 16);
+  for (int e = 1; e < K; ++e) {
+    const __m512i t = _mm512_max_epu32((__m512i)A[e], (__m512i)B[K - 1 - e]);
+    kw = _mm512_min_epu32(kw, t);
+    lo = _mm512_add_epi32(lo, t);
+    hi = _mm512_add_epi32(hi, _mm512_srli_epi32(t, 16));
+  }
+  lo = _mm512_sub_epi32(lo, kw);  // the K* − 1 words above kw
+  hi = _mm512_sub_epi32(hi, _mm512_srli_epi32(kw, 16));
+  __mmask16 tie = _mm512_cmpeq_epi32_mask(kth_of(K + 1), kw);
+  if (K >= 2) tie |= _mm512_cmpeq_epi32_mask(kth_of(K - 1), kw);
+  const int bad = tie & liveK;
+  return clear_whole(md, p, w0, kw, lo, hi, bad, j0, live, v, xs, row);
 }
 
 // Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
@@ -1111,13 +1148,7 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
 __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
     const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
     int row) {
-  if (p.whole) switch (p.m) {
-      case 1: return z8::sixteen_whole<1>(md, p, words, j0, live, v, xs, row);
-      case 2: return z8::sixteen_whole<2>(md, p, words, j0, live, v, xs, row);
-      case 3: return z8::sixteen_whole<3>(md, p, words, j0, live, v, xs, row);
-      case 4: return z8::sixteen_whole<4>(md, p, words, j0, live, v, xs, row);
-      default: return z8::sixteen_whole<0>(md, p, words, j0, live, v, xs, row);
-    }
+  if (p.whole) return z8::sixteen_whole(md, p, words, j0, live, v, xs, row);
   switch (p.m) {
     case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
     case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
