@@ -851,6 +851,42 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
   }
 }
 
+// The whole-step clearing (sixteen_whole) sends a profile with a tie at λ to the per-profile model.
+// Distinct Philox words rarely tie; with 512 words per profile (64 agents x 8 steps, K* = 41) about
+// one profile in 10^7 has another word equal to λ's. Profiles 1904078 and 4011128 of this market
+// at seed 5 are such profiles (found by scanning; checked here from the drawn values themselves).
+TEST(Divisible, WholeStepClearingSendsTiesAtLambdaToThePerProfileModel) {
+  const ModelData md = build_model(parse_scenario(one_step_group(64, 8, 1.0, 40.0, kUniform, "", kUpPab)));
+  const Model m = md.view();
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512";
+  const int n = m.n_values, K = m.n_mechanisms * m.metrics_per_mechanism(), row = cpu::padded_metrics(K);
+  std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * cpu::kMaxBatch),
+      b(m.scratch_doubles()), xs(static_cast<size_t>(row) * cpu::kMaxBatch), x(K), w(n);
+  for (std::uint64_t tied : {1904078ull, 4011128ull}) {
+    draw_values(m, tied, w.data());
+    std::vector<double> sorted(w.begin(), w.end());
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    const int kstar = 41;  // q = 1: 40 steps fill S = 40
+    EXPECT_TRUE(sorted[kstar - 1] == sorted[kstar - 2] || sorted[kstar - 1] == sorted[kstar]) << "profile " << tied;
+    const std::uint64_t first = tied / 64 * 64;
+    std::fill(v.begin(), v.end(), -7.0);
+    ASSERT_TRUE(cpu::draw_evaluate_divisible_steps(m, cpu::Isa::Avx512, first, 64, u.data(), v.data(), b.data(),
+                                                   xs.data(), row));
+    for (int j = 0; j < 64; ++j) {
+      draw_values(m, first + j, w.data());
+      // the value array holds the values of the tied profile (the per-profile model's input), only
+      if (first + j == tied)
+        EXPECT_EQ(std::memcmp(&v[j * n], w.data(), sizeof(double) * n), 0) << "profile " << tied;
+      else
+        EXPECT_TRUE(std::all_of(&v[j * n], &v[j * n] + n, [](double y) { return y == -7.0; })) << first + j;
+      evaluate_values(m, first + j, 0, m.n_mechanisms, w.data(), b.data(), x.data());
+      for (int k = 0; k < K; ++k)
+        ASSERT_EQ(std::memcmp(&xs[j * row + k], &x[k], sizeof(double)), 0)
+            << "profile " << first + j << " metric " << k << ": " << xs[j * row + k] << " vs " << x[k];
+    }
+  }
+}
+
 TEST(Divisible, ScenarioErrorsNameTheKey) {
   auto error_of = [](const std::string& toml) -> std::string {
     try {
