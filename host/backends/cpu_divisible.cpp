@@ -142,13 +142,13 @@ StepsPlan plan_of(const Model& md) {
                std::frexp(q0, &e_w) == 0.5 && p.kstar >= 1 && e_high + e_w > -900 && e_high + e_w < 900;
   for (int k = 0; k < md.n_mechanisms && whole; ++k) {
     const Mechanism& mech = md.mechanisms[k];
-    whole = mech.kind != MechKind::DivVcg && mech.reserve == 0.0 && mech.seller_value == 0.0;
+    whole = mech.reserve == 0.0 && mech.seller_value == 0.0;
   }
   if (whole) {
     double gq = 0.0;
     for (int k = 1; k < p.kstar; ++k) gq += q0;
     whole = gq == md.market.supply;
-    while (p.wtop < p.kstar + 1) p.wtop *= 2;
+    while (p.wtop < p.kstar + 1 + (vcg ? p.walk : 0)) p.wtop *= 2;  // ranks up to K* + 1 (+ the walk)
     whole = whole && p.wtop <= kMaxTop;
     p.gq = gq;
     p.unit = gr.size * high * 0x1p-33;
@@ -890,13 +890,14 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
 // no IR violation), pay-as-bid's revenue = welfare and utility +0. The rest of the block is
 // constant, computed with clear_eight's operations in the same order.
 MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw,
-                         const __m512i lo, const __m512i hi, int bad, int j0, int live, double* v, double* xs,
-                         int row) {
+                         const __m512i lo, const __m512i hi, const __m512i vlo, const __m512i vhi, int bad, int j0,
+                         int live, double* v, double* xs, int row) {
   const int block = md.metrics_per_mechanism();
   const Group& gr = md.groups[0];
   // Σ y over the words above λ from two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
   // Σ y = 2^16 hi + ((lo − 2^16 hi) mod 2^32), the second term Σ (y & 0xFFFF) < 2^25.
   const __m512i low16 = _mm512_sub_epi32(lo, _mm512_slli_epi32(hi, 16));
+  const __m512i vlow16 = _mm512_sub_epi32(vlo, _mm512_slli_epi32(vhi, 16));
   const double v0 = 0.0, supply = md.supply(), inv = 1.0 / gr.count, count = gr.count;
   const double unsold = supply - p.gq;                            // sv − allocated
   const double kept = unsold == 0.0 ? 0.0 : v0 * unsold;          // seller value 0
@@ -918,11 +919,16 @@ MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_
     const Z sum = _mm512_add_pd(_mm512_mul_pd(part(hi), _mm512_set1_pd(131072.0)),
                                 _mm512_add_pd(_mm512_add_pd(part(low16), part(low16)), _mm512_set1_pd(p.kstar - 1)));
     const Z welfare = _mm512_mul_pd(sum, _mm512_set1_pd(p.unit));
+    // vcg: Σ_a t_a = q Σ_a Σ (values of the steps a's walk takes), each a value of R (see sixteen_whole)
+    const Z vsum = _mm512_add_pd(_mm512_mul_pd(part(vhi), _mm512_set1_pd(131072.0)),
+                                 _mm512_add_pd(_mm512_add_pd(part(vlow16), part(vlow16)), _mm512_set1_pd(p.kstar - 1)));
+    const Z vcg_revenue = _mm512_mul_pd(vsum, _mm512_set1_pd(p.unit));
     Z baseline = zero;
     for (int mi = 0; mi < md.n_mechanisms; ++mi) {
-      const bool up = md.mechanisms[mi].kind == MechKind::DivUniformPrice;
-      const Z revenue = up ? _mm512_mul_pd(lambda, _mm512_set1_pd(p.gq)) : welfare;
-      const Z util = up ? _mm512_sub_pd(welfare, revenue) : zero;
+      const MechKind kind = md.mechanisms[mi].kind;
+      const bool up = kind == MechKind::DivUniformPrice, vcg = kind == MechKind::DivVcg;
+      const Z revenue = up ? _mm512_mul_pd(lambda, _mm512_set1_pd(p.gq)) : vcg ? vcg_revenue : welfare;
+      const Z util = up || vcg ? _mm512_sub_pd(welfare, revenue) : zero;
       if (mi == 0) baseline = revenue;
       Z o[16] = {revenue,
                  welfare,
@@ -1013,16 +1019,17 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
   const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups, 0, &len);
   const int K = p.kstar;
   const U16 *A = c, *B = c + len;
+  const int walk = p.vcg ? p.walk : 0, ranks = K + 1 + walk;  // ranks read: up to K* + 1 (+ vcg's walk)
   U16 pad[2 * (kMaxTop + 1)];
-  if (len < K + 1) {  // short lists (never cut to wtop): padded with the word 0 to K* + 1 entries
-    for (int e = 0; e <= K; ++e) {
+  if (len < ranks) {  // short lists (never cut to wtop): padded with the word 0
+    for (int e = 0; e < ranks; ++e) {
       pad[e] = e < len ? c[e] : U16{};
-      pad[K + 1 + e] = e < len ? c[len + e] : U16{};
+      pad[ranks + e] = e < len ? c[len + e] : U16{};
     }
     A = pad;
-    B = pad + K + 1;
+    B = pad + ranks;
   }
-  auto kth_of = [&](int k) {  // the k-th largest word (1 <= k <= K* + 1)
+  auto kth_of = [&](int k) {  // the k-th largest word (1 <= k <= ranks)
     __m512i r = _mm512_max_epu32((__m512i)A[0], (__m512i)B[k - 1]);
     for (int e = 1; e < k; ++e) r = _mm512_min_epu32(r, _mm512_max_epu32((__m512i)A[e], (__m512i)B[k - 1 - e]));
     return r;
@@ -1038,8 +1045,43 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
   hi = _mm512_sub_epi32(hi, _mm512_srli_epi32(kw, 16));
   __mmask16 tie = _mm512_cmpeq_epi32_mask(kth_of(K + 1), kw);
   if (K >= 2) tie |= _mm512_cmpeq_epi32_mask(kth_of(K - 1), kw);
+  // vcg (profiles_of's walk): agent a takes, at q each, the first C_a steps of R (the words of rank
+  // K* ... K* + m) that are not its own, C_a its steps above λ. With no tie among R (else the lane is
+  // bad, as need sends it to vcg_fill) a's own steps in R are its words <= kw, at most m − C_a, so
+  // the m + 1 steps hold at least C_a + 1 others' (a lane where the walk still wants is bad too);
+  // want = C_a q − (steps taken) q exactly, each step taken gives min(want, q) = q, and the steps
+  // priced >= r = 0 all count. Every product y · q and sum is exact (as in clear_whole), so Σ_a t_a
+  // is q times the sum of the taken values: vlo / vhi sum the taken words over all agents.
+  __m512i vlo = zi, vhi = zi;
+  if (walk > 0) {
+    const int m = p.m;
+    const __m512i onei = _mm512_set1_epi32(1);
+    __m512i R[kMaxWalk + 1], Rh[kMaxWalk];
+    R[0] = kw;
+    for (int i = 1; i <= walk; ++i) R[i] = kth_of(K + i);
+    for (int i = 0; i < walk; ++i) {
+      tie |= _mm512_cmpeq_epi32_mask(R[i], R[i + 1]);
+      Rh[i] = _mm512_srli_epi32(R[i], 16);
+    }
+    for (int a = 0; a < p.agents; ++a) {
+      __m512i y[kMaxDemand], C = zi, taken = zi;
+      for (int e = 0; e < m; ++e) {
+        y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
+        C = _mm512_mask_add_epi32(C, _mm512_cmpgt_epu32_mask(y[e], kw), C, onei);
+      }
+      for (int i = 0; i < walk; ++i) {
+        __mmask16 own = _mm512_cmpeq_epi32_mask(R[i], y[0]);
+        for (int e = 1; e < m; ++e) own |= _mm512_cmpeq_epi32_mask(R[i], y[e]);
+        const __mmask16 take = _mm512_mask_cmplt_epu32_mask(static_cast<__mmask16>(~own), taken, C);
+        vlo = _mm512_mask_add_epi32(vlo, take, vlo, R[i]);
+        vhi = _mm512_mask_add_epi32(vhi, take, vhi, Rh[i]);
+        taken = _mm512_mask_add_epi32(taken, take, taken, onei);
+      }
+      tie |= _mm512_cmpneq_epi32_mask(taken, C);
+    }
+  }
   const int bad = tie & liveK;
-  return clear_whole(md, p, w0, kw, lo, hi, bad, j0, live, v, xs, row);
+  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row);
 }
 
 // Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
