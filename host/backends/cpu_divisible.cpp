@@ -983,6 +983,34 @@ __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U
   }
 }
 
+// sixteen_whole's vcg walk (see there) for every agent, M steps each (0: p.m): adds to takers[i]
+// the agents taking step R[i]; returns the lanes where an agent is still wanting after the walk.
+template <int M>
+MCREV_AI __mmask16 walk_words(const StepsPlan& p, const std::uint32_t* w0, __mmask16 liveK, __m512i kw,
+                              const __m512i* R, int walk, __m512i* takers) {
+  const int m = M > 0 ? M : p.m;
+  if (M > 0) walk = M + 1;  // StepsPlan::walk
+  const __m512i zi = _mm512_setzero_si512(), onei = _mm512_set1_epi32(1);
+  __mmask16 open = 0;
+  for (int a = 0; a < p.agents; ++a) {
+    __m512i y[M > 0 ? M : kMaxDemand], C = zi, taken = zi;
+    for (int e = 0; e < m; ++e) {
+      y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
+      C = _mm512_mask_add_epi32(C, _mm512_cmpgt_epu32_mask(y[e], kw), C, onei);
+    }
+    for (int i = 0; i < walk; ++i) {
+      // not a's own: the smallest XOR of R[i]'s word with a's words is not 0 (vector operations, one test)
+      __m512i d = _mm512_xor_si512(R[i], y[0]);
+      for (int e = 1; e < m; ++e) d = _mm512_min_epu32(d, _mm512_xor_si512(R[i], y[e]));
+      const __mmask16 take = _mm512_mask_cmplt_epu32_mask(_mm512_test_epi32_mask(d, d), taken, C);
+      takers[i] = _mm512_mask_add_epi32(takers[i], take, takers[i], onei);
+      taken = _mm512_mask_add_epi32(taken, take, taken, onei);
+    }
+    open |= _mm512_cmpneq_epi32_mask(taken, C);
+  }
+  return open;
+}
+
 // sixteen_lanes for a whole-step market (StepsPlan::whole). Only λ's word and the sum of the words
 // above it are needed, which do not depend on which agent holds which word: the words are sorted
 // in groups of eight as drawn (the 19-comparator network of Knuth, TAOCP 5.3.4; the last group
@@ -1055,7 +1083,6 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
   __m512i vlo = zi, vhi = zi;
   if (walk > 0) {
     const int m = p.m;
-    const __m512i onei = _mm512_set1_epi32(1);
     __m512i R[kMaxWalk + 1], Rh[kMaxWalk];
     R[0] = kw;
     for (int i = 1; i <= walk; ++i) R[i] = kth_of(K + i);
@@ -1063,21 +1090,18 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
       tie |= _mm512_cmpeq_epi32_mask(R[i], R[i + 1]);
       Rh[i] = _mm512_srli_epi32(R[i], 16);
     }
-    for (int a = 0; a < p.agents; ++a) {
-      __m512i y[kMaxDemand], C = zi, taken = zi;
-      for (int e = 0; e < m; ++e) {
-        y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
-        C = _mm512_mask_add_epi32(C, _mm512_cmpgt_epu32_mask(y[e], kw), C, onei);
-      }
-      for (int i = 0; i < walk; ++i) {
-        __mmask16 own = _mm512_cmpeq_epi32_mask(R[i], y[0]);
-        for (int e = 1; e < m; ++e) own |= _mm512_cmpeq_epi32_mask(R[i], y[e]);
-        const __mmask16 take = _mm512_mask_cmplt_epu32_mask(static_cast<__mmask16>(~own), taken, C);
-        vlo = _mm512_mask_add_epi32(vlo, take, vlo, R[i]);
-        vhi = _mm512_mask_add_epi32(vhi, take, vhi, Rh[i]);
-        taken = _mm512_mask_add_epi32(taken, take, taken, onei);
-      }
-      tie |= _mm512_cmpneq_epi32_mask(taken, C);
+    __m512i takers[kMaxWalk];  // per step of R: the agents taking it
+    for (int i = 0; i < walk; ++i) takers[i] = zi;
+    switch (m) {
+      case 1: tie |= walk_words<1>(p, w0, liveK, kw, R, walk, takers); break;
+      case 2: tie |= walk_words<2>(p, w0, liveK, kw, R, walk, takers); break;
+      case 3: tie |= walk_words<3>(p, w0, liveK, kw, R, walk, takers); break;
+      case 4: tie |= walk_words<4>(p, w0, liveK, kw, R, walk, takers); break;
+      default: tie |= walk_words<0>(p, w0, liveK, kw, R, walk, takers);
+    }
+    for (int i = 0; i < walk; ++i) {  // n R_i summed mod 2^32, and n (R_i >> 16) (n <= 64: below 2^22)
+      vlo = _mm512_add_epi32(vlo, _mm512_mullo_epi32(takers[i], R[i]));
+      vhi = _mm512_add_epi32(vhi, _mm512_mullo_epi32(takers[i], Rh[i]));
     }
   }
   const int bad = tie & liveK;
