@@ -59,13 +59,13 @@ struct StepsPlan {
   bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
   double recip = 0.0;   // 1 / q when q is a power of two (x / q = x · (1 / q), both correctly rounded), else 0
   double qsum[kMaxDemand + 1] = {};  // q summed c times from +0, in order (an agent's strict demand)
-  // whole: the whole-step clearing on the words (z8::clear_whole) applies: values U[0, 2^k] (every
-  // value, w · value and sum of them exact), q = w a power of two, S = (K* − 1) q (the steps above λ
-  // fill the supply: nothing of the step priced λ is sold), every mechanism uniform_price or
-  // pay_as_bid with reserve = seller value = 0. gq = (K* − 1) q; unit = w · high · 2^-33 (the value
-  // of word y is (2y + 1) · high · 2^-33, times w).
+  // whole: the whole-step clearing on the words (z8::sixteen_whole, z8::clear_whole) applies: values
+  // U[0, 2^k] (every value, w · value and sum of them exact), q = w a power of two, S = (K* − 1) q
+  // (the steps above λ fill the supply: nothing of the step priced λ is sold), every mechanism
+  // uniform_price, pay_as_bid or vcg with reserve = seller value = 0. gq = (K* − 1) q; unit =
+  // w · high · 2^-33 (the value of word y is (2y + 1) · high · 2^-33, times w).
   bool whole = false;
-  int wtop = 8;  // the whole-step selection's lists: a power of two >= K* + 1 and >= 8
+  int wtop = 8;  // the whole-step selection's lists: a power of two >= 8 and >= K* + 1 (+ walk with vcg)
   double gq = 0.0, unit = 0.0;
 };
 
@@ -878,17 +878,20 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
 }
 
 // clear_eight's outcome and metric block for sixteen profiles of a whole-step market (StepsPlan::whole)
-// from the agents' sorted words y[a * m + e] and λ's word kw (the K*-th largest), without a value
-// per step. With r = 0 < every value, λ = value(kw) (kth > r); a lane whose λ is not a single step
-// (ties != 1) is returned as bad, as in clear_eight. Otherwise exactly K* − 1 steps lie above λ and
+// from λ's word kw (the K*-th largest), the sum of the words above it (lo, hi) and vcg's sum of the
+// words the agents' walks take (vlo, vhi), without a value per step (sixteen_whole computes them).
+// With r = 0 < every value, λ = value(kw) (kth > r); the lanes in bad (a tie at λ, or vcg's need)
+// get their values in v and no row, as in clear_eight. Otherwise exactly K* − 1 steps lie above λ and
 // S − (K* − 1) q = 0: share = 0, extra = +0, every X_a = C_a q, strict = held = allocated =
 // quantity = (K* − 1) q. Every value is (2y + 1) · high · 2^-33, so every product w · y, λ · X_a
 // and every sum of them in clear_eight is exact (at most 512 terms of 33 + 9 significant bits):
 // the sums depend only on their terms, not on their order, and equal the real sums. Hence welfare =
 // (2 Σ y + K* − 1) · w · high · 2^-33 (Σ over the words above λ; integer sums below 2^42, exact in
 // doubles), uniform price's revenue = λ · (K* − 1) q and utility = welfare − revenue (u_a >= 0:
-// no IR violation), pay-as-bid's revenue = welfare and utility +0. The rest of the block is
-// constant, computed with clear_eight's operations in the same order.
+// no IR violation), pay-as-bid's revenue = welfare and utility +0, vcg's revenue = (2 Σ taken y +
+// K* − 1) · w · high · 2^-33 (each agent takes C_a steps; K* − 1 in all) and utility = welfare −
+// revenue (t_a < u_a: no IR violation). The rest of the block is constant, computed with
+// clear_eight's operations in the same order.
 MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw,
                          const __m512i lo, const __m512i hi, const __m512i vlo, const __m512i vhi, int bad, int j0,
                          int live, double* v, double* xs, int row) {
