@@ -60,6 +60,15 @@ steps many 30 3 1.0 "$U" 20.0 "" "$SIX"
 steps supply125 10 4 1.0 "$U" 12.5 "" "$SIX"
 steps shifted 10 4 1.0 '{ dist = "uniform", low = 0.5, high = 2.0 }' 10.0 "" "$SIX"
 steps five 11 5 0.5 "$ATOMS" 6.0 "" "$SIX"
+UPPAB="$(one uniform_price)
+$(one pay_as_bid)
+$(one vcg)"
+# the whole-step clearing (docs/divisible.md): U[0, 2^k], q = w a power of two, S = (K* - 1) q
+steps whole_k2 10 4 1.0 "$U" 1.0 "" "$UPPAB"
+steps whole_one 13 1 1.0 "$U" 4.0 "" "$UPPAB"
+steps whole_q05 5 3 0.5 '{ dist = "uniform", low = 0.0, high = 4.0 }' 3.0 "" "$UPPAB"
+steps whole_w2 6 2 2.0 '{ dist = "uniform", low = 0.0, high = 0.5 }' 6.0 "" "$UPPAB"
+steps whole_vcg 12 3 1.0 "$U" 20.0 "" "$(one vcg)"
 steps regret 6 3 1.0 "$U" 7.0 "" '[[mechanisms]]
 kind = "vcg"
 incentives = { expost_regret = true, deviations = 8 }'

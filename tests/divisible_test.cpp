@@ -650,6 +650,7 @@ seller_value = 0.1
 )";
 
 const char* kUniform = R"({ dist = "uniform", low = 0.0, high = 1.0 })";
+const char* kUpPab = "[[mechanisms]]\nkind = \"uniform_price\"\n[[mechanisms]]\nkind = \"pay_as_bid\"\n";
 // Atoms at 0.4 (probability 0.2) and at 0 (0.5): ties at λ and among the rejected steps.
 const char* kAtoms = R"({ dist = "empirical", points = [[0.0, 0.0], [0.4, 0.3], [0.4, 0.5], [1.0, 1.0]] })";
 const char* kAtZero = R"({ dist = "empirical", points = [[0.0, 0.0], [0.0, 0.5], [0.5, 0.5], [1.0, 1.0]] })";
@@ -795,6 +796,16 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
                      kSixRules),
       one_step_group(9, 3, 1.0, 6.5, R"({ dist = "uniform", low = 1000000.0, high = 1000000.0000001 })", "",
                      "[[mechanisms]]\nkind = \"vcg\"\n"),
+      // The whole-step clearing (values U[0, 2^k], q = w a power of two, S = (K* − 1) q, no reserve):
+      // K* = 11, 2, 5, 7, 4 and 9 (two agents), with vcg (K* = 11, 2, 5, 7, 4) and without.
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kUpPab),
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kThreeRules),
+      one_step_group(10, 4, 1.0, 1.0, kUniform, "", kThreeRules),
+      one_step_group(13, 1, 1.0, 4.0, kUniform, "", kThreeRules),
+      one_step_group(5, 3, 0.5, 3.0, R"({ dist = "uniform", low = 0.0, high = 4.0 })", "", kThreeRules),
+      one_step_group(6, 2, 2.0, 6.0, R"({ dist = "uniform", low = 0.0, high = 0.5 })", "", kThreeRules),
+      one_step_group(12, 3, 1.0, 20.0, kUniform, "", "[[mechanisms]]\nkind = \"vcg\"\n"),
+      one_step_group(2, 8, 1.0, 8.0, kUniform, "", "[[mechanisms]]\nkind = \"pay_as_bid\"\n[[mechanisms]]\nkind = \"uniform_price\"\n"),
   };
   std::vector<cpu::Isa> isas;
   for (cpu::Isa isa : {cpu::Isa::Portable, cpu::Isa::Avx2, cpu::Isa::Avx512})
@@ -839,6 +850,53 @@ TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
         b(m.scratch_doubles()), xs(row * 8, -7.0);
     EXPECT_FALSE(cpu::draw_evaluate_divisible_steps(m, cpu::best_isa(), 0, 8, u.data(), v.data(), b.data(), xs.data(), row));
     EXPECT_TRUE(std::all_of(xs.begin(), xs.end(), [](double y) { return y == -7.0; }));
+  }
+}
+
+// The whole-step clearing (sixteen_whole) sends a profile with a tie at λ, or with vcg a tie among
+// the steps its walk reads, to the per-profile model. Distinct Philox words rarely tie; with 512
+// words per profile (64 agents x 8 steps, K* = 41) about one profile in 10^7 has another word equal
+// to λ's. Profiles 1904078 and 4011128 of this market at seed 5 have one (found by scanning; checked
+// here from the drawn values themselves), and with vcg profile 9595317 has two equal words among
+// the ranks K* + 1 ... K* + m + 1 the walk reads.
+TEST(Divisible, WholeStepClearingSendsTiesToThePerProfileModel) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512";
+  struct Case {
+    const char* mechanisms;
+    std::uint64_t tied;
+    int last;  // the ranks K* − 1 ... last hold two equal values
+  };
+  const Case cases[] = {{kUpPab, 1904078, 42}, {kUpPab, 4011128, 42}, {kThreeRules, 9595317, 50}};
+  for (const Case& cs : cases) {
+    SCOPED_TRACE(cs.tied);
+    const ModelData md = build_model(parse_scenario(one_step_group(64, 8, 1.0, 40.0, kUniform, "", cs.mechanisms)));
+    const Model m = md.view();
+    const int n = m.n_values, K = m.n_mechanisms * m.metrics_per_mechanism(), row = cpu::padded_metrics(K);
+    std::vector<double> u(static_cast<size_t>(n) * cpu::kMaxBatch), v(static_cast<size_t>(n) * cpu::kMaxBatch),
+        b(m.scratch_doubles()), xs(static_cast<size_t>(row) * cpu::kMaxBatch), x(K), w(n);
+    draw_values(m, cs.tied, w.data());
+    std::vector<double> sorted(w.begin(), w.end());
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    const int kstar = 41;  // q = 1: 40 steps fill S = 40
+    bool tie = false;
+    for (int r = kstar - 1; r < cs.last; ++r) tie = tie || sorted[r - 1] == sorted[r];  // ranks r, r + 1
+    EXPECT_TRUE(tie);
+    const std::uint64_t first = cs.tied / 64 * 64;
+    std::fill(v.begin(), v.end(), -7.0);
+    ASSERT_TRUE(cpu::draw_evaluate_divisible_steps(m, cpu::Isa::Avx512, first, 64, u.data(), v.data(), b.data(),
+                                                   xs.data(), row));
+    for (int j = 0; j < 64; ++j) {
+      draw_values(m, first + j, w.data());
+      // the value array holds the values of the tied profile (the per-profile model's input), only
+      if (first + j == cs.tied)
+        EXPECT_EQ(std::memcmp(&v[j * n], w.data(), sizeof(double) * n), 0);
+      else
+        EXPECT_TRUE(std::all_of(&v[j * n], &v[j * n] + n, [](double y) { return y == -7.0; })) << first + j;
+      evaluate_values(m, first + j, 0, m.n_mechanisms, w.data(), b.data(), x.data());
+      for (int k = 0; k < K; ++k)
+        ASSERT_EQ(std::memcmp(&xs[j * row + k], &x[k], sizeof(double)), 0)
+            << "profile " << first + j << " metric " << k << ": " << xs[j * row + k] << " vs " << x[k];
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include "backends/cpu_batch.hpp"
 #include "mcrev/pipeline/evaluate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -58,6 +59,14 @@ struct StepsPlan {
   bool exact = false;   // q = width and c · q exact for c <= m (q summed c times is c · q): see clear_eight
   double recip = 0.0;   // 1 / q when q is a power of two (x / q = x · (1 / q), both correctly rounded), else 0
   double qsum[kMaxDemand + 1] = {};  // q summed c times from +0, in order (an agent's strict demand)
+  // whole: the whole-step clearing on the words (z8::sixteen_whole, z8::clear_whole) applies: values
+  // U[0, 2^k] (every value, w · value and sum of them exact), q = w a power of two, S = (K* − 1) q
+  // (the steps above λ fill the supply: nothing of the step priced λ is sold), every mechanism
+  // uniform_price, pay_as_bid or vcg with reserve = seller value = 0. gq = (K* − 1) q; unit =
+  // w · high · 2^-33 (the value of word y is (2y + 1) · high · 2^-33, times w).
+  bool whole = false;
+  int wtop = 8;  // the whole-step selection's lists: a power of two >= 8 and >= K* + 1 (+ walk with vcg)
+  double gq = 0.0, unit = 0.0;
 };
 
 StepsPlan plan_of(const Model& md) {
@@ -125,6 +134,26 @@ StepsPlan plan_of(const Model& md) {
   if (p.list > p.top) p.list = p.top;
   if (p.top > kMaxTop || p.agents * p.list > kMaxSlots) return p;
   p.ok = true;
+  // whole (see StepsPlan)
+  const double high = gr.dist.high;
+  int e_high = 0, e_w = 0;
+  bool whole = gr.dist.kind == DistKind::Uniform && gr.dist.low == 0.0 && high > 0.0 &&
+               std::frexp(high, &e_high) == 0.5 && p.exact && p.recip > 0.0 && q0 == gr.size &&
+               std::frexp(q0, &e_w) == 0.5 && p.kstar >= 1 && e_high + e_w > -900 && e_high + e_w < 900;
+  for (int k = 0; k < md.n_mechanisms && whole; ++k) {
+    const Mechanism& mech = md.mechanisms[k];
+    whole = mech.reserve == 0.0 && mech.seller_value == 0.0;
+  }
+  if (whole) {
+    double gq = 0.0;
+    for (int k = 1; k < p.kstar; ++k) gq += q0;
+    whole = gq == md.market.supply;
+    while (p.wtop < p.kstar + 1 + (vcg ? p.walk : 0)) p.wtop *= 2;  // ranks up to K* + 1 (+ the walk)
+    whole = whole && p.wtop <= kMaxTop;
+    p.gq = gq;
+    p.unit = gr.size * high * 0x1p-33;
+  }
+  p.whole = whole;
   return p;
 }
 
@@ -176,11 +205,16 @@ MCREV_AI void bitonic_merge(V* c) {
 // kth largest value is wanted (returned at index kth − 1): the last merge of two lists is then
 // max_i min(A[i − 1], B[kth − 1 − i]) (A[−1] = B[−1] = +inf), the kth largest of their union, one of
 // the values (with ties, the same value; ties at λ go to the per-profile model anyway).
+// two: stop at two lists (at the returned pointer, each of *two entries) instead (lists >= 2).
 template <int LEN, int TOP, class V>
-MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
+MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0, int* two = nullptr) {
   constexpr int OUT = 2 * LEN <= TOP ? 2 * LEN : TOP;
   const V ninf = lowest<V>();
   while (lists > 1) {
+    if (two && lists == 2) {
+      *two = LEN;
+      return cur;
+    }
     if (lists == 2 && kth > 0 && kth <= LEN) {
       const V* A = cur;
       const V* B = cur + LEN;
@@ -209,7 +243,7 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
       bitonic_merge<OUT>(o);
     }
     lists = (lists + 1) / 2;
-    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth);
+    if constexpr (OUT != LEN) return reduce_lists<OUT, TOP>(nxt, cur, lists, kth, two);
     V* t = cur;
     cur = nxt;
     nxt = t;
@@ -218,11 +252,11 @@ MCREV_AI const V* reduce_lists(V* cur, V* nxt, int lists, int kth = 0) {
 }
 
 template <int LEN, class V>
-MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0) {
+MCREV_AI const V* reduce_top(int top, V* cur, V* nxt, int lists, int kth = 0, int* two = nullptr) {
   switch (top) {
 #define MCREV_TOP_CASE(T) \
   case T:                 \
-    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth); \
+    if constexpr (LEN <= T) return reduce_lists<LEN, T>(cur, nxt, lists, kth, two); \
     break;
     MCREV_TOP_CASE(1) MCREV_TOP_CASE(2) MCREV_TOP_CASE(4) MCREV_TOP_CASE(8) MCREV_TOP_CASE(16) MCREV_TOP_CASE(32)
     MCREV_TOP_CASE(64)
@@ -843,6 +877,104 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   return bad;
 }
 
+// clear_eight's outcome and metric block for sixteen profiles of a whole-step market (StepsPlan::whole)
+// from λ's word kw (the K*-th largest), the sum of the words above it (lo, hi) and vcg's sum of the
+// words the agents' walks take (vlo, vhi), without a value per step (sixteen_whole computes them).
+// With r = 0 < every value, λ = value(kw) (kth > r); the lanes in bad (a tie at λ, or vcg's need)
+// get their values in v and no row, as in clear_eight. Otherwise exactly K* − 1 steps lie above λ and
+// S − (K* − 1) q = 0: share = 0, extra = +0, every X_a = C_a q, strict = held = allocated =
+// quantity = (K* − 1) q. Every value is (2y + 1) · high · 2^-33, so every product w · y, λ · X_a
+// and every sum of them in clear_eight is exact (at most 512 terms of 33 + 9 significant bits):
+// the sums depend only on their terms, not on their order, and equal the real sums. Hence welfare =
+// (2 Σ y + K* − 1) · w · high · 2^-33 (Σ over the words above λ; integer sums below 2^42, exact in
+// doubles), uniform price's revenue = λ · (K* − 1) q and utility = welfare − revenue (u_a >= 0:
+// no IR violation), pay-as-bid's revenue = welfare and utility +0, vcg's revenue = (2 Σ taken y +
+// K* − 1) · w · high · 2^-33 (each agent takes C_a steps; K* − 1 in all) and utility = welfare −
+// revenue (t_a < u_a: no IR violation). The rest of the block is constant, computed with
+// clear_eight's operations in the same order.
+MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw,
+                         const __m512i lo, const __m512i hi, const __m512i vlo, const __m512i vhi, int bad, int j0,
+                         int live, double* v, double* xs, int row) {
+  const int block = md.metrics_per_mechanism();
+  const Group& gr = md.groups[0];
+  // Σ y over the words above λ from two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
+  // Σ y = 2^16 hi + ((lo − 2^16 hi) mod 2^32), the second term Σ (y & 0xFFFF) < 2^25.
+  const __m512i low16 = _mm512_sub_epi32(lo, _mm512_slli_epi32(hi, 16));
+  const __m512i vlow16 = _mm512_sub_epi32(vlo, _mm512_slli_epi32(vhi, 16));
+  const double v0 = 0.0, supply = md.supply(), inv = 1.0 / gr.count, count = gr.count;
+  const double unsold = supply - p.gq;                            // sv − allocated
+  const double kept = unsold == 0.0 ? 0.0 : v0 * unsold;          // seller value 0
+  const double opt = v0 * (supply - p.gq);                        // v0 · (sv − quantity)
+  const Z zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const Z keptv = _mm512_set1_pd(kept), optv = _mm512_set1_pd(opt), invv = _mm512_set1_pd(inv);
+  const Z heldc = _mm512_set1_pd(p.gq * inv), unsoldv = _mm512_set1_pd(unsold);
+  const Z activec = p.gq != 0.0 ? one : zero;   // some X_a = C_a q != 0 iff K* − 1 > 0
+  const Z negc = _mm512_set1_pd(0.0 / count);  // no u_a < 0
+  const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32), span = _mm512_set1_pd(gr.dist.high);
+  const bool unit = gr.dist.high == 1.0;
+  for (int h = 0; h < 2 && 8 * h < live; ++h) {
+    auto part = [&](__m512i x) {
+      return _mm512_cvtepu32_pd(h == 0 ? _mm512_castsi512_si256(x) : _mm512_extracti64x4_epi64(x, 1));
+    };
+    const Z u = _mm512_mul_pd(_mm512_add_pd(part(kw), half), scale);  // sixteen_lanes' value_of
+    const Z lambda = unit ? u : _mm512_add_pd(zero, _mm512_mul_pd(span, u));
+    // 2 Σ y + (K* − 1) = 2^17 hi + 2 low16 + (K* − 1), every step exact
+    const Z sum = _mm512_add_pd(_mm512_mul_pd(part(hi), _mm512_set1_pd(131072.0)),
+                                _mm512_add_pd(_mm512_add_pd(part(low16), part(low16)), _mm512_set1_pd(p.kstar - 1)));
+    const Z welfare = _mm512_mul_pd(sum, _mm512_set1_pd(p.unit));
+    // vcg: Σ_a t_a = q Σ_a Σ (values of the steps a's walk takes), each a value of R (see sixteen_whole)
+    const Z vsum = _mm512_add_pd(_mm512_mul_pd(part(vhi), _mm512_set1_pd(131072.0)),
+                                 _mm512_add_pd(_mm512_add_pd(part(vlow16), part(vlow16)), _mm512_set1_pd(p.kstar - 1)));
+    const Z vcg_revenue = _mm512_mul_pd(vsum, _mm512_set1_pd(p.unit));
+    Z baseline = zero;
+    for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+      const MechKind kind = md.mechanisms[mi].kind;
+      const bool up = kind == MechKind::DivUniformPrice, vcg = kind == MechKind::DivVcg;
+      const Z revenue = up ? _mm512_mul_pd(lambda, _mm512_set1_pd(p.gq)) : vcg ? vcg_revenue : welfare;
+      const Z util = up || vcg ? _mm512_sub_pd(welfare, revenue) : zero;
+      if (mi == 0) baseline = revenue;
+      Z o[16] = {revenue,
+                 welfare,
+                 _mm512_add_pd(revenue, keptv),
+                 unsoldv,
+                 _mm512_sub_pd(revenue, baseline),
+                 _mm512_add_pd(welfare, keptv),
+                 _mm512_add_pd(welfare, optv),
+                 heldc,
+                 _mm512_mul_pd(revenue, invv),
+                 _mm512_mul_pd(util, invv),
+                 revenue,
+                 _mm512_maskz_mov_pd(lt(revenue, zero), one),
+                 activec,
+                 negc,
+                 lambda,
+                 zero};
+      transpose8(o);
+      transpose8(o + 8);
+      for (int l = 0; l < 8 && 8 * h + l < live; ++l) {
+        if (bad >> (8 * h + l) & 1) continue;
+        double* out = xs + static_cast<size_t>(j0 + 8 * h + l) * row + mi * block;
+        _mm512_storeu_pd(out, o[l]);
+        _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
+      }
+    }
+  }
+  for (int l = 0; l < live; ++l) {  // the per-profile model's values (sorted per agent) for the bad lanes
+    if (!(bad >> l & 1)) continue;
+    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
+    for (int a = 0; a < p.agents; ++a) {
+      std::uint32_t t[kMaxDemand];
+      for (int e = 0; e < p.m; ++e) t[e] = w0[static_cast<size_t>(a * p.m + e) * kMaxBatch + l];
+      std::sort(t, t + p.m, [](std::uint32_t x, std::uint32_t y) { return x > y; });
+      for (int e = 0; e < p.m; ++e) {
+        const double uu = (static_cast<double>(t[e]) + 0.5) * 0x1p-32;
+        out[a * p.m + e] = unit ? uu : 0.0 + gr.dist.high * uu;
+      }
+    }
+  }
+  return bad;
+}
+
 // top_of's network on sixteen profiles' 32-bit words (out of line: one copy for every M).
 __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U16* buf_b) {
   const int kth_only = p.vcg ? 0 : p.kstar;
@@ -852,6 +984,131 @@ __attribute__((noinline)) const U16* network16(const StepsPlan& p, U16* buf_a, U
     case 4: return reduce_top<4>(p.top, buf_a, buf_b, p.agents, kth_only);
     default: return reduce_top<8>(p.top, buf_a, buf_b, p.agents, kth_only);
   }
+}
+
+// sixteen_whole's vcg walk (see there) for every agent, M steps each (0: p.m): adds to takers[i]
+// the agents taking step R[i]; returns the lanes where an agent is still wanting after the walk.
+template <int M>
+MCREV_AI __mmask16 walk_words(const StepsPlan& p, const std::uint32_t* w0, __mmask16 liveK, __m512i kw,
+                              const __m512i* R, int walk, __m512i* takers) {
+  const int m = M > 0 ? M : p.m;
+  if (M > 0) walk = M + 1;  // StepsPlan::walk
+  const __m512i zi = _mm512_setzero_si512(), onei = _mm512_set1_epi32(1);
+  __mmask16 open = 0;
+  for (int a = 0; a < p.agents; ++a) {
+    __m512i y[M > 0 ? M : kMaxDemand], C = zi, taken = zi;
+    for (int e = 0; e < m; ++e) {
+      y[e] = _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(a * m + e) * kMaxBatch);
+      C = _mm512_mask_add_epi32(C, _mm512_cmpgt_epu32_mask(y[e], kw), C, onei);
+    }
+    for (int i = 0; i < walk; ++i) {
+      // not a's own: the smallest XOR of R[i]'s word with a's words is not 0 (vector operations, one test)
+      __m512i d = _mm512_xor_si512(R[i], y[0]);
+      for (int e = 1; e < m; ++e) d = _mm512_min_epu32(d, _mm512_xor_si512(R[i], y[e]));
+      const __mmask16 take = _mm512_mask_cmplt_epu32_mask(_mm512_test_epi32_mask(d, d), taken, C);
+      takers[i] = _mm512_mask_add_epi32(takers[i], take, takers[i], onei);
+      taken = _mm512_mask_add_epi32(taken, take, taken, onei);
+    }
+    open |= _mm512_cmpneq_epi32_mask(taken, C);
+  }
+  return open;
+}
+
+// sixteen_lanes for a whole-step market (StepsPlan::whole). Only λ's word and the sum of the words
+// above it are needed, which do not depend on which agent holds which word: the words are sorted
+// in groups of eight as drawn (the 19-comparator network of Knuth, TAOCP 5.3.4; the last group
+// padded with the word 0, never above a value's word), the lists merged as top_of's network does
+// until two lists A and B remain (kept to their top wtop >= K* + 1 entries), and then, as for two
+// sorted lists the largest k of their union are max(A[e], B[k − 1 − e]) for e < k, the K*-th
+// largest word kw is the smallest of those maxima for k = K*, their sum less kw is the sum of the
+// words above λ (when nothing else equals kw), and the (K* − 1)-th and (K* + 1)-th largest words
+// (k = K* − 1, K* + 1) tell whether another word equals kw (a tie at λ: the lane is returned bad).
+__attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0,
+                                            int live, double* v, double* xs, int row) {
+  const int steps = p.agents * p.m, groups = steps > 8 ? (steps + 7) / 8 : 2;
+  const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
+  const std::uint32_t* w0 = words + static_cast<size_t>(p.first_value) * kMaxBatch + j0;
+  const __m512i zi = _mm512_setzero_si512();
+  U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
+  static constexpr int kSort8[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 1}, {2, 3},
+                                        {4, 5}, {6, 7}, {2, 4}, {3, 5}, {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+  for (int g = 0; g < groups; ++g) {
+    __m512i y[8];
+    for (int e = 0; e < 8; ++e) {
+      const int k = 8 * g + e;
+      y[e] = k < steps ? _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(k) * kMaxBatch) : zi;
+    }
+#pragma GCC unroll 19
+    for (const auto& c : kSort8) {
+      const __m512i a0 = y[c[0]], b0 = y[c[1]];
+      y[c[0]] = _mm512_max_epu32(a0, b0);
+      y[c[1]] = _mm512_min_epu32(a0, b0);
+    }
+    for (int e = 0; e < 8; ++e) buf_a[8 * g + e] = (U16)y[e];
+  }
+  int len = 0;
+  const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups, 0, &len);
+  const int K = p.kstar;
+  const U16 *A = c, *B = c + len;
+  const int walk = p.vcg ? p.walk : 0, ranks = K + 1 + walk;  // ranks read: up to K* + 1 (+ vcg's walk)
+  U16 pad[2 * (kMaxTop + 1)];
+  if (len < ranks) {  // short lists (never cut to wtop): padded with the word 0
+    for (int e = 0; e < ranks; ++e) {
+      pad[e] = e < len ? c[e] : U16{};
+      pad[ranks + e] = e < len ? c[len + e] : U16{};
+    }
+    A = pad;
+    B = pad + ranks;
+  }
+  auto kth_of = [&](int k) {  // the k-th largest word (1 <= k <= ranks)
+    __m512i r = _mm512_max_epu32((__m512i)A[0], (__m512i)B[k - 1]);
+    for (int e = 1; e < k; ++e) r = _mm512_min_epu32(r, _mm512_max_epu32((__m512i)A[e], (__m512i)B[k - 1 - e]));
+    return r;
+  };
+  __m512i kw = _mm512_max_epu32((__m512i)A[0], (__m512i)B[K - 1]), lo = kw, hi = _mm512_srli_epi32(kw, 16);
+  for (int e = 1; e < K; ++e) {
+    const __m512i t = _mm512_max_epu32((__m512i)A[e], (__m512i)B[K - 1 - e]);
+    kw = _mm512_min_epu32(kw, t);
+    lo = _mm512_add_epi32(lo, t);
+    hi = _mm512_add_epi32(hi, _mm512_srli_epi32(t, 16));
+  }
+  lo = _mm512_sub_epi32(lo, kw);  // the K* − 1 words above kw
+  hi = _mm512_sub_epi32(hi, _mm512_srli_epi32(kw, 16));
+  __mmask16 tie = _mm512_cmpeq_epi32_mask(kth_of(K + 1), kw);
+  if (K >= 2) tie |= _mm512_cmpeq_epi32_mask(kth_of(K - 1), kw);
+  // vcg (profiles_of's walk): agent a takes, at q each, the first C_a steps of R (the words of rank
+  // K* ... K* + m) that are not its own, C_a its steps above λ. With no tie among R (else the lane is
+  // bad, as need sends it to vcg_fill) a's own steps in R are its words <= kw, at most m − C_a, so
+  // the m + 1 steps hold at least C_a + 1 others' (a lane where the walk still wants is bad too);
+  // want = C_a q − (steps taken) q exactly, each step taken gives min(want, q) = q, and the steps
+  // priced >= r = 0 all count. Every product y · q and sum is exact (as in clear_whole), so Σ_a t_a
+  // is q times the sum of the taken values: vlo / vhi sum the taken words over all agents.
+  __m512i vlo = zi, vhi = zi;
+  if (walk > 0) {
+    const int m = p.m;
+    __m512i R[kMaxWalk + 1], Rh[kMaxWalk];
+    R[0] = kw;
+    for (int i = 1; i <= walk; ++i) R[i] = kth_of(K + i);
+    for (int i = 0; i < walk; ++i) {
+      tie |= _mm512_cmpeq_epi32_mask(R[i], R[i + 1]);
+      Rh[i] = _mm512_srli_epi32(R[i], 16);
+    }
+    __m512i takers[kMaxWalk];  // per step of R: the agents taking it
+    for (int i = 0; i < walk; ++i) takers[i] = zi;
+    switch (m) {
+      case 1: tie |= walk_words<1>(p, w0, liveK, kw, R, walk, takers); break;
+      case 2: tie |= walk_words<2>(p, w0, liveK, kw, R, walk, takers); break;
+      case 3: tie |= walk_words<3>(p, w0, liveK, kw, R, walk, takers); break;
+      case 4: tie |= walk_words<4>(p, w0, liveK, kw, R, walk, takers); break;
+      default: tie |= walk_words<0>(p, w0, liveK, kw, R, walk, takers);
+    }
+    for (int i = 0; i < walk; ++i) {  // n R_i summed mod 2^32, and n (R_i >> 16) (n <= 64: below 2^22)
+      vlo = _mm512_add_epi32(vlo, _mm512_mullo_epi32(takers[i], R[i]));
+      vhi = _mm512_add_epi32(vhi, _mm512_mullo_epi32(takers[i], Rh[i]));
+    }
+  }
+  const int bad = tie & liveK;
+  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row);
 }
 
 // Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
@@ -960,6 +1217,7 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
 __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
     const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
     int row) {
+  if (p.whole) return z8::sixteen_whole(md, p, words, j0, live, v, xs, row);
   switch (p.m) {
     case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
     case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
