@@ -625,7 +625,12 @@ MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
 
 // The exact pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
 // kFromUniform: truthful bids, uniform values computed from s.u.
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__clang__)
+// Clang refuses a 512-bit vector passed between a function with avx512f and an always_inline helper
+// without it (cpu_vec.hpp's loadv): inlined into leaves_avx512 instead (Clang builds are the fuzz
+// builds; the bits are the same).
+#define MCREV_FUSED_EXACT MCREV_FAST_INLINE
+#elif defined(__x86_64__) || defined(__i386__)
 #define MCREV_FUSED_EXACT __attribute__((noinline, target("avx512f,avx512dq")))  // one copy per kind
 #else
 #define MCREV_FUSED_EXACT __attribute__((noinline))
