@@ -258,7 +258,8 @@ void validate(const Scenario& sc) {
                 std::to_string(total) + " bidders per profile; at most " + std::to_string(kMaxBidders) +
                     " are supported");
   MCREV_EXPECTS(values <= kMaxBidders, "bidders",
-                std::to_string(values) + " values per profile (count x demand); at most " +
+                std::to_string(values) + " values per profile (count x " +
+                    (sc.market.kind == MarketKind::Divisible ? "steps" : "demand") + "); at most " +
                     std::to_string(kMaxBidders) + " are supported");
   if (units)
     MCREV_EXPECTS(sc.market.units <= values, "market.units",

@@ -160,6 +160,10 @@ sed 's/^suply = 10/supply = -10/' "$tmp/div.toml" > "$tmp/div2.toml"
 expect_err "negative supply" "market.supply: must be a finite number > 0, got -10" run "$tmp/div2.toml" -q
 sed 's/^suply = 10/supply = 10/; s/^kind = "vcg"/kind = "vcg"\nreserve = -1/' "$tmp/div.toml" > "$tmp/div3.toml"
 expect_err "divisible reserve -1" "mechanisms[0].reserve: must be at least 0 (the seller never pays to sell), got -1" run "$tmp/div3.toml" -q
+sed 's/^suply = 10/supply = 10/; s/width = 1 }/width = 0 }/' "$tmp/div.toml" > "$tmp/div4.toml"
+expect_err "divisible width 0" "bidders[0].utility.width: must be a finite number > 0, got 0" run "$tmp/div4.toml" -q
+sed 's/^suply = 10/supply = 10/; s/kind = "steps", steps = 2, width = 1/kind = "quadratic", slope = -2/' "$tmp/div.toml" > "$tmp/div5.toml"
+expect_err "divisible slope -2" "bidders[0].utility.slope: must be a finite number > 0, got -2" run "$tmp/div5.toml" -q
 "$bin" run --bogus > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "unknown option exits 2" test $? -eq 2
 check "unknown option: mcrev: error: prefix" test "$(head -1 "$tmp/err.txt")" = "mcrev: error: The following argument was not expected: --bogus"

@@ -759,6 +759,15 @@ TEST(Divisible, RunPathNamesTheBatchedStepClearingOrWhyNot) {
   Scenario q = parse_scenario(quadratic(1.0));
   q.samples = 512;
   EXPECT_EQ(run(q, o).path.rfind("generic path (", 0), 0u) << run(q, o).path;
+#if !defined(__clang__)
+  // a reserve other than the seller value: the first best is solved per profile, and run.path says so
+  Scenario r = parse_scenario(one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"vcg\"\n"
+                                                                       "[[mechanisms]]\nkind = \"uniform_price\"\nreserve = 0.3\n"));
+  r.samples = 512;
+  EXPECT_EQ(run(r, o).path,
+            "batched step clearing (n = 4 agents x 3 steps, K* = 6); the first-best surplus is solved profile by "
+            "profile (mechanism 1's reserve differs from market.seller_value), many times slower");
+#endif
 }
 
 // The fused draw and clearing (cpu::draw_evaluate_divisible_steps; eight profiles per vector with

@@ -1322,6 +1322,13 @@ void divisible_evaluation_path(const Model& md, bool cuda, std::string* path) {
   } else {
     *path = "batched step clearing (n = " + std::to_string(p.agents) + " agents x " + std::to_string(p.m) +
             " steps, K* = " + std::to_string(p.kstar) + ")";
+    for (int m = 0; m < md.n_mechanisms; ++m)
+      if (md.mechanisms[m].reserve != md.mechanisms[m].seller_value) {
+        // profiles_of / clear_eight: the optimal surplus at the seller's value, one profile at a time
+        *path += "; the first-best surplus is solved profile by profile (mechanism " + std::to_string(m) +
+                 "'s reserve differs from market.seller_value), many times slower";
+        break;
+      }
   }
 }
 

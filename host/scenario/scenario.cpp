@@ -548,8 +548,13 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir, co
       } else {
         throw ScenarioError(path + ".utility.kind", "unknown utility '" + uk + "' (expected linear, quadratic or steps)");
       }
-      MCREV_EXPECTS(std::isfinite(gs.size) && gs.size > 0, path + ".utility",
-                    "the demand, slope or width must be a finite number > 0");
+      {
+        const char* key = gs.utility == Utility::Linear ? "demand" : gs.utility == Utility::Quadratic ? "slope" : "width";
+        std::ostringstream got;
+        got << gs.size;
+        MCREV_EXPECTS(std::isfinite(gs.size) && gs.size > 0, path + ".utility." + key,
+                      "must be a finite number > 0, got " + got.str());
+      }
       ur.finish();
     } else if (sc.market.kind == MarketKind::Combinatorial) {
       const toml::node* n = r.node("bundle");
