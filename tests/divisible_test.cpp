@@ -764,9 +764,14 @@ TEST(Divisible, RunPathNamesTheBatchedStepClearingOrWhyNot) {
   Scenario r = parse_scenario(one_step_group(4, 3, 1.0, 5.0, kUniform, "", "[[mechanisms]]\nkind = \"vcg\"\n"
                                                                        "[[mechanisms]]\nkind = \"uniform_price\"\nreserve = 0.3\n"));
   r.samples = 512;
-  EXPECT_EQ(run(r, o).path,
+  EXPECT_EQ(run(r, o).path, "batched step clearing (n = 4 agents x 3 steps, K* = 6)");  // the first-best pass
+  // seller values that differ between mechanisms: the first best profile by profile, and run.path says so
+  Scenario r2 = parse_scenario(one_step_group(4, 3, 1.0, 5.0, kUniform, "", kSixRules));
+  r2.samples = 512;
+  EXPECT_EQ(run(r2, o).path,
             "batched step clearing (n = 4 agents x 3 steps, K* = 6); the first-best surplus is solved profile by "
-            "profile (mechanism 1's reserve differs from market.seller_value), many times slower");
+            "profile (mechanism 3's reserve differs from its seller value, and the mechanisms' seller values "
+            "differ), many times slower");
 #endif
 }
 
@@ -778,8 +783,45 @@ TEST(Divisible, RunPathNamesTheBatchedStepClearingOrWhyNot) {
 // sorted rejected steps) and markets without vcg (λ alone, by the max-min of the last merge), in
 // batches of 64, 1, 3, 37 and 8 profiles;
 // the instruction sets the processor has are each run. Markets of another shape are declined.
+// Reserves other than the (common) seller value: the batched paths' first-best pass at reserve v0.
+const char* kReserveRules = R"(
+[[mechanisms]]
+kind = "uniform_price"
+reserve = 0.5
+[[mechanisms]]
+kind = "pay_as_bid"
+[[mechanisms]]
+kind = "vcg"
+reserve = 0.3
+)";
+const char* kReserveRulesV0 = R"(
+[[mechanisms]]
+kind = "uniform_price"
+reserve = 0.2
+seller_value = 0.2
+[[mechanisms]]
+kind = "pay_as_bid"
+reserve = 0.6
+seller_value = 0.2
+[[mechanisms]]
+kind = "vcg"
+seller_value = 0.2
+)";
+
 TEST(Divisible, FusedDrawAndClearingIsThePerProfileModelBitForBit) {
   const std::string cases[] = {
+      // the first-best pass (reserves other than the common seller value; ties at λ0 with atoms and a
+      // narrow uniform)
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kReserveRules),
+      one_step_group(10, 4, 1.0, 10.0, kUniform, "", kReserveRulesV0),
+      one_step_group(6, 3, 0.7, 4.1, kAtoms, "cap = 50.0", kReserveRules),
+      one_step_group(6, 3, 1.0, 7.0, kAtZero, "", kReserveRulesV0),
+      one_step_group(8, 4, 1.0, 50.0, kUniform, "", kReserveRulesV0),
+      one_step_group(9, 8, 0.25, 5.0, R"({ dist = "exponential", rate = 2.0 })", "", kReserveRules),
+      one_step_group(10, 4, 1.0, 10.0, R"({ dist = "uniform", low = 0.1999999, high = 0.2000001 })", "",
+                     kReserveRulesV0),
+      one_step_group(10, 4, 1.0, 10.0, R"({ dist = "uniform", low = 0.5, high = 2.0 })", "",
+                     "[[mechanisms]]\nkind = \"uniform_price\"\nreserve = 1.1\n"),
       one_step_group(10, 4, 1.0, 10.0, kUniform, "", kSixRules),
       one_step_group(6, 3, 0.7, 4.1, kAtoms, "cap = 50.0", kSixRules),
       one_step_group(6, 3, 1.0, 7.0, kAtZero, "", kSixRules),

@@ -311,6 +311,18 @@ MCREV_AI V walk_agent(int walk, const V* R, const V* res, const V* base, const V
   return t;
 }
 
+// Whether the batched paths solve the first best at the seller's value by an allocation pass at
+// reserve v0 (some reserve differs from v0, and every mechanism has the same v0), instead of
+// DivisibleMarket::first_best profile by profile.
+inline bool first_best_pass(const Model& md) {
+  bool differs = false;
+  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
+    if (md.mechanisms[mi].seller_value != md.mechanisms[0].seller_value) return false;
+    differs = differs || md.mechanisms[mi].reserve != md.mechanisms[mi].seller_value;
+  }
+  return differs;
+}
+
 // One vector of W = 4 profiles (lanes >= live are padding): every mechanism's outcome with
 // DivisibleMarket::run's arithmetic and its metric block with write_metrics' arithmetic, lane by
 // lane. Returns a bit per lane whose profile has a tie at λ for some mechanism (its rows are
@@ -335,9 +347,12 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
   V X[kMaxFastAgents], T[kMaxFastAgents], C[kMaxFastAgents];
   V baseline = zero;
   int bad = 0;
-  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
-    const Mechanism& mech = md.mechanisms[mi];
-    const V r = splat<V>(mech.reserve);
+  // The first best at v0: an allocation pass mi = −1 at reserve v0 (see clear_eight).
+  const bool opt_pass = first_best_pass(md);
+  V gross_opt = zero, quantity_opt = zero;
+  for (int mi = opt_pass ? -1 : 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi < 0 ? 0 : mi];
+    const V r = splat<V>(mi < 0 ? mech.seller_value : mech.reserve);
     // Every select below tests a comparison directly (a mask kept in a variable is tested lane by
     // lane by GCC's lowering of the vector extension).
     const V lambda = kth > r ? kth : r;
@@ -379,6 +394,13 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
         val += rest > zero ? piece : zero;  // utility_value's break: + 0.0 leaves val (never −0)
       }
       value[a] = val;
+    }
+    if (mi < 0) {  // write_metrics' welfare sum (agent order from +0) and the quantity
+      V welfare = zero;
+      for (int a = 0; a < N; ++a) welfare += value[a];
+      gross_opt = welfare;
+      quantity_opt = quantity;
+      continue;
     }
     if (mech.kind == MechKind::DivUniformPrice) {
       for (int a = 0; a < N; ++a) T[a] = lambda * X[a];
@@ -478,7 +500,12 @@ MCREV_AI int profiles_of(const Model& md, const StepsPlan& p, const double* v, i
       out[metric::kRevenueDiff] = revenue[l] - baseline[l];
       out[metric::kSurplus] = welfare[l] + kept[l];
       double w_opt = gross[l], held_opt = quantity[l];
-      if (!same) w_opt = DivisibleMarket::first_best(md, v + l * n, v0, md.work(b), &held_opt);
+      if (!same && opt_pass) {
+        w_opt = gross_opt[l];
+        held_opt = quantity_opt[l];
+      } else if (!same) {
+        w_opt = DivisibleMarket::first_best(md, v + l * n, v0, md.work(b), &held_opt);
+      }
       out[metric::kOptSurplus] = w_opt + v0 * (supply - held_opt);
       out[metric::win(0)] = held[l] * inv;
       out[metric::payment(0)] = paid[l] * inv;
@@ -654,9 +681,14 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   Z kw[kMaxDemand], qs[kMaxDemand + 1];
   for (int c = 0; c <= m; ++c) qs[c] = _mm512_set1_pd(p.qsum[c]);
   for (int k = 0; k < m; ++k) kw[k] = _mm512_set1_pd(static_cast<double>(k) * w);
-  for (int mi = 0; mi < md.n_mechanisms; ++mi) {
-    const Mechanism& mech = md.mechanisms[mi];
-    const Z r = _mm512_set1_pd(mech.reserve);
+  // The first best at the seller's value v0 is the clearing at reserve v0 (first_best's arithmetic,
+  // the same as a mechanism's with reserve = v0): one allocation pass mi = −1 ahead of the
+  // mechanisms when some reserve differs from v0 (opt_pass), its welfare and quantity kept.
+  const bool opt_pass = first_best_pass(md);
+  Z gross_opt = zero, quantity_opt = zero;
+  for (int mi = opt_pass ? -1 : 0; mi < md.n_mechanisms; ++mi) {
+    const Mechanism& mech = md.mechanisms[mi < 0 ? 0 : mi];
+    const Z r = _mm512_set1_pd(mi < 0 ? mech.seller_value : mech.reserve);
     const K above = gt(kth, r);
     const Z lambda = _mm512_max_pd(kth, r);  // kth > r ? kth : r
     Z strict = zero, ties = zero;
@@ -710,6 +742,13 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
         }
         value[a] = val;
       }
+    }
+    if (mi < 0) {  // write_metrics' welfare sum (agent order from +0) and the quantity
+      Z welfare = zero;
+      for (int a = 0; a < N; ++a) welfare = _mm512_add_pd(welfare, value[a]);
+      gross_opt = welfare;
+      quantity_opt = quantity;
+      continue;
     }
     if (mech.kind == MechKind::DivUniformPrice) {
       for (int a = 0; a < N; ++a) T[a] = _mm512_mul_pd(lambda, X[a]);
@@ -837,7 +876,8 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
                unsold,
                _mm512_sub_pd(revenue, baseline),
                _mm512_add_pd(welfare, kept),
-               _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity))),
+               same || !opt_pass ? _mm512_add_pd(gross, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity)))
+                                 : _mm512_add_pd(gross_opt, _mm512_mul_pd(v0v, _mm512_sub_pd(sv, quantity_opt))),
                _mm512_mul_pd(held, invv),
                _mm512_mul_pd(paid, invv),
                _mm512_mul_pd(util, invv),
@@ -863,7 +903,7 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
       double* out = xs + static_cast<size_t>(j0 + l) * row + mi * block;
       _mm512_storeu_pd(out, o[l]);
       _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
-      if (!same) {
+      if (!same && !opt_pass) {
         ln.values_of(l);
         double held_opt = 0.0;
         const double w_opt = DivisibleMarket::first_best(md, v + static_cast<size_t>(j0 + l) * md.n_values, v0,
@@ -1322,11 +1362,12 @@ void divisible_evaluation_path(const Model& md, bool cuda, std::string* path) {
   } else {
     *path = "batched step clearing (n = " + std::to_string(p.agents) + " agents x " + std::to_string(p.m) +
             " steps, K* = " + std::to_string(p.kstar) + ")";
-    for (int m = 0; m < md.n_mechanisms; ++m)
+    for (int m = 0; m < md.n_mechanisms && !first_best_pass(md); ++m)
       if (md.mechanisms[m].reserve != md.mechanisms[m].seller_value) {
         // profiles_of / clear_eight: the optimal surplus at the seller's value, one profile at a time
         *path += "; the first-best surplus is solved profile by profile (mechanism " + std::to_string(m) +
-                 "'s reserve differs from market.seller_value), many times slower";
+                 "'s reserve differs from its seller value, and the mechanisms' seller values differ), many "
+                 "times slower";
         break;
       }
   }
