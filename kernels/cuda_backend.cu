@@ -7,6 +7,7 @@
 #include "mcrev/pipeline/kernel_body.hpp"
 
 #include "cuda_check.cuh"
+#include "device_buffer.cuh"
 #include "mcrev/core/sketch.hpp"
 #include "backends/chunk_driver.hpp"
 #include "backends/fast_cuda.hpp"
@@ -123,32 +124,19 @@ __global__ void __launch_bounds__(kBlock, 4)
   }
 }
 
-template <class T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  explicit DeviceArray(size_t n) {
-    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
-  }
-  DeviceArray(const std::vector<T>& h) : DeviceArray(h.size()) {
-    if (!h.empty()) MCREV_CUDA(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~DeviceArray() { cudaFree(ptr); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-};
 
 // Model copies and sketch buffers on one device; freed on that device.
 struct DeviceModel {
   int device;
   Model dev;
-  DeviceArray<Group> groups;
-  DeviceArray<Mechanism> mechanisms;
-  DeviceArray<Strategy> strategies;
-  DeviceArray<double> arena;
-  DeviceArray<IncentiveSpec> incentives;
+  DeviceBuffer<Group> groups;
+  DeviceBuffer<Mechanism> mechanisms;
+  DeviceBuffer<Strategy> strategies;
+  DeviceBuffer<double> arena;
+  DeviceBuffer<IncentiveSpec> incentives;
   size_t n_sk;
-  DeviceArray<unsigned long long> sk_counts, sk_min, sk_max;
-  DeviceArray<double> partials;
+  DeviceBuffer<unsigned long long> sk_counts, sk_min, sk_max;
+  DeviceBuffer<double> partials;
   std::vector<double> host;
   double* workspace = nullptr;  // the estimation kernel's thread slices (CudaChunks::allocate_workspace)
 
@@ -335,7 +323,7 @@ double philox_roofline_cuda(std::uint64_t samples, int n_uniforms, double* secon
   MCREV_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   MCREV_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, philox_kernel, kBlock, 0));
   const unsigned grid = static_cast<unsigned>(std::max(1, sms * std::max(1, per_sm)));
-  DeviceArray<double> out(static_cast<size_t>(grid) * kBlock);
+  DeviceBuffer<double> out(static_cast<size_t>(grid) * kBlock);
   cudaEvent_t a, b;
   MCREV_CUDA(cudaEventCreate(&a));
   MCREV_CUDA(cudaEventCreate(&b));

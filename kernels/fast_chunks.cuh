@@ -13,6 +13,7 @@
 #include "mcrev/pipeline/kernel_body.hpp"
 
 #include "cuda_check.cuh"
+#include "device_buffer.cuh"
 
 #include <cuda_runtime.h>
 
@@ -57,17 +58,7 @@ __device__ __forceinline__ void block_partial(double* acc, double* sn, double* s
   }
 }
 
-/// n elements of device memory (cudaMalloc; freed on destruction).
-template <class T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  explicit DeviceBuffer(size_t n) {
-    if (n) MCREV_CUDA(cudaMalloc(&ptr, n * sizeof(T)));
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-};
+using mcrev::DeviceBuffer;  // device_buffer.cuh
 
 /// Mechanism m's pass partials (count chunks of 1 + 2K + 1 doubles each, K metrics a mechanism) into
 /// the full-shape partials out (count chunks of full.size() doubles), as CudaChunks places its passes.
