@@ -623,6 +623,32 @@ MCREV_FAST_INLINE bool any_lane(Vd<8> x) {
   return q[0] + q[1] != 0.0;
 }
 
+// store_top and the price of one vector of profiles from its top two bids bst >= sec (and w, the
+// winner's value): the reserve r applied to both, salev 1 where the item sells, tie 1 where the top
+// two are equal (a tie the exact pass resolves), pr the price (second price: max(sec, r); first
+// price: bst). The values are hidden from the optimizer between the steps (see hide).
+template <int W, bool kSecondPrice>
+MCREV_FAST_INLINE void top_and_price(const Vd<W> r, const Vd<W> none, const Vd<W> zero, const Vd<W> one, Vd<W>& bst,
+                                     Vd<W>& sec, Vd<W>& w, Vd<W>& salev, Vd<W>& tie, Vd<W>& pr) {
+  using V = Vd<W>;
+  bst = bst >= r ? bst : none;
+  sec = sec >= r ? sec : none;
+  hide<W>(bst);
+  hide<W>(sec);
+  hide<W>(w);
+  salev = bst == none ? zero : one;  // store_top
+  V top = sec == bst ? bst : none;
+  hide<W>(salev);
+  hide<W>(top);
+  tie = top == none ? zero : one;
+  hide<W>(tie);
+  if constexpr (kSecondPrice)
+    pr = sec > r ? sec : r;
+  else
+    pr = bst;
+  hide<W>(pr);
+}
+
 // The exact pass over the batch (see above); kN > 0: n = kN bidders (the top pass unrolls), 0: p.n.
 // kFromUniform: truthful bids, uniform values computed from s.u.
 #if defined(__clang__)
@@ -684,23 +710,8 @@ MCREV_FUSED_EXACT void fused_exact(const Model& md, const FastPlan& p, FastBatch
     }
     if (kFromUniform || truthful) w = bst;
     if constexpr (!kFromUniform) vmax = loadv<W>(s.vmax + j0);
-    bst = bst >= r ? bst : none;
-    sec = sec >= r ? sec : none;
-    hide<W>(bst);
-    hide<W>(sec);
-    hide<W>(w);
-    V salev = bst == none ? zero : one;  // store_top
-    V top = sec == bst ? bst : none;
-    hide<W>(salev);
-    hide<W>(top);
-    V tie = top == none ? zero : one;
-    hide<W>(tie);
-    V pr;
-    if constexpr (kSecondPrice)
-      pr = sec > r ? sec : r;
-    else
-      pr = bst;
-    hide<W>(pr);
+    V salev, tie, pr;
+    top_and_price<W, kSecondPrice>(r, none, zero, one, bst, sec, w, salev, tie, pr);
     // sparse_cols, kG == 1, mechanism 0 (is_base)
     V m[K];
     const auto sale = salev != zero;
@@ -868,24 +879,9 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
       if (truthful) w = bst;
       vmax = loadv<W>(vmax_c + j0);
     }
-    bst = bst >= r ? bst : none;
-    sec = sec >= r ? sec : none;
-    hide<W>(bst);
-    hide<W>(sec);
-    hide<W>(w);
-    V salev = bst == none ? zero : one;  // store_top
-    V top = sec == bst ? bst : none;
-    hide<W>(salev);
-    hide<W>(top);
-    V tie = top == none ? zero : one;
-    hide<W>(tie);
+    V salev, tie, pr;
+    top_and_price<W, kSecondPrice>(r, none, zero, one, bst, sec, w, salev, tie, pr);
     ties = tie > ties ? tie : ties;
-    V pr;
-    if constexpr (kSecondPrice)
-      pr = sec > r ? sec : r;
-    else
-      pr = bst;
-    hide<W>(pr);
     const V value = w * one;
     storev<W>(sale_c + j0, salev);
     storev<W>(price_c + j0, pr);
