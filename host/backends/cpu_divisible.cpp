@@ -65,7 +65,10 @@ struct StepsPlan {
   // uniform_price, pay_as_bid or vcg with reserve = seller value = 0. gq = (K* − 1) q; unit =
   // w · high · 2^-33 (the value of word y is (2y + 1) · high · 2^-33, times w).
   bool whole = false;
-  int wtop = 8;  // the whole-step selection's lists: a power of two >= 8 and >= K* + 1 (+ walk with vcg)
+  int wtop = 8;  // the whole-step selection's lists: a power of two >= 8 and >= the ranks read
+  // counts: vcg's takers by counts on each agent's sorted words (z8::take_counts) instead of the walk:
+  // whole, vcg, and m = 1, 2, 4 or 8 (each agent's words one aligned run of a sorted group of 8)
+  bool counts = false;
   double gq = 0.0, unit = 0.0;
 };
 
@@ -148,12 +151,16 @@ StepsPlan plan_of(const Model& md) {
     double gq = 0.0;
     for (int k = 1; k < p.kstar; ++k) gq += q0;
     whole = gq == md.market.supply;
-    while (p.wtop < p.kstar + 1 + (vcg ? p.walk : 0)) p.wtop *= 2;  // ranks up to K* + 1 (+ the walk)
+    p.counts = vcg && p.m <= 8 && (p.m & (p.m - 1)) == 0;
+    // ranks read: up to K* + 1, with vcg up to K* + m (counts) or K* + 1 + walk (the walk)
+    const int ranks = p.kstar + 1 + (vcg ? (p.counts ? p.m - 1 : p.walk) : 0);
+    while (p.wtop < ranks) p.wtop *= 2;
     whole = whole && p.wtop <= kMaxTop;
     p.gq = gq;
     p.unit = gr.size * high * 0x1p-33;
   }
   p.whole = whole;
+  p.counts = p.counts && whole;
   return p;
 }
 
@@ -1054,6 +1061,75 @@ MCREV_AI __mmask16 walk_words(const StepsPlan& p, const std::uint32_t* w0, __mma
   return open;
 }
 
+// One level of a sorting network on words: y[c[0]] gets the larger, y[c[1]] the smaller.
+template <int N>
+MCREV_AI void compare_exchange(__m512i* y, const int (&cs)[N][2]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < N; ++i) {
+    const __m512i a0 = y[cs[i][0]], b0 = y[cs[i][1]];
+    y[cs[i][0]] = _mm512_max_epu32(a0, b0);
+    y[cs[i][1]] = _mm512_min_epu32(a0, b0);
+  }
+}
+
+// vcg's takers by counts (StepsPlan::counts): agent a's words sorted s[0] > ... > s[M − 1]
+// (sorted + a · M) and the steps R[0 .. M) of ranks K* ... K* + M − 1. Walking R in order, skipping
+// its own steps, a takes the first C_a (its steps above λ = R[0]); with no two equal words among the
+// ranks K* − 1 ... K* + M, a takes R[i] iff s[i] > R[i] and R[i] is not one of s[i + 1 .. M): the
+// words of a above R[i] number g = C_a + (a's own among R[0 .. i)) (every word between R[i] and λ
+// is one of R[0 .. i)), so a has taken i − (g − C_a) before R[i] and takes it, not its own, iff
+// that is below C_a, i.e. g > i, i.e. s[i] > R[i]; and a's own R[i] is s[j] with j >= i + 1 when
+// s[i] > R[i]. Only R[0 .. M) are taken (i < g <= M): a's own in R[0 .. M) are at most M − C_a,
+// so the others' fill its C_a.
+template <int M>
+MCREV_AI void take_counts(const __m512i* sorted, int agents, const __m512i* R, __m512i* takers) {
+  const __m512i onei = _mm512_set1_epi32(1);
+  for (int a = 0; a < agents; ++a) {
+    const __m512i* s = sorted + a * M;
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      __mmask16 take = _mm512_cmpgt_epu32_mask(s[i], R[i]);
+#pragma GCC unroll 8
+      for (int j = i + 1; j < M; ++j) take = _mm512_mask_cmpneq_epu32_mask(take, s[j], R[i]);
+      takers[i] = _mm512_mask_add_epi32(takers[i], take, takers[i], onei);
+    }
+  }
+}
+
+// sixteen_whole with vcg's counts (StepsPlan::counts): the group lists merged into one sorted list
+// C of the top wtop >= K* + m words; kw = C[K* − 1], the words above it C[0 .. K* − 1), R[i] =
+// C[K* − 1 + i]; a lane with two equal words among the ranks K* − 1 ... K* + m is bad (the
+// per-profile model), as in sixteen_whole.
+__attribute__((noinline)) int whole_counts(const Model& md, const StepsPlan& p, const std::uint32_t* w0,
+                                           __mmask16 liveK, const __m512i* sorted, U16* buf_a, U16* buf_b, int groups,
+                                           int j0, int live, double* v, double* xs, int row) {
+  const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups);
+  const int K = p.kstar, m = p.m;
+  const __m512i kw = (__m512i)c[K - 1], zi = _mm512_setzero_si512();
+  __m512i lo = zi, hi = zi;
+  for (int e = 0; e + 1 < K; ++e) {
+    lo = _mm512_add_epi32(lo, (__m512i)c[e]);
+    hi = _mm512_add_epi32(hi, _mm512_srli_epi32((__m512i)c[e], 16));
+  }
+  __mmask16 tie = 0;
+  for (int e = K >= 2 ? K - 2 : K - 1; e < K + m - 1; ++e) tie |= _mm512_cmpeq_epi32_mask((__m512i)c[e], (__m512i)c[e + 1]);
+  __m512i takers[8] = {zi, zi, zi, zi, zi, zi, zi, zi};
+  const __m512i* R = reinterpret_cast<const __m512i*>(c + K - 1);
+  switch (m) {
+    case 1: take_counts<1>(sorted, p.agents, R, takers); break;
+    case 2: take_counts<2>(sorted, p.agents, R, takers); break;
+    case 4: take_counts<4>(sorted, p.agents, R, takers); break;
+    default: take_counts<8>(sorted, p.agents, R, takers);
+  }
+  __m512i vlo = zi, vhi = zi;
+  for (int i = 0; i < m; ++i) {  // n R_i summed mod 2^32, and n (R_i >> 16) (n <= 64: below 2^22)
+    vlo = _mm512_add_epi32(vlo, _mm512_mullo_epi32(takers[i], R[i]));
+    vhi = _mm512_add_epi32(vhi, _mm512_mullo_epi32(takers[i], _mm512_srli_epi32(R[i], 16)));
+  }
+  const int bad = tie & liveK;
+  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row);
+}
+
 // sixteen_lanes for a whole-step market (StepsPlan::whole). Only λ's word and the sum of the words
 // above it are needed, which do not depend on which agent holds which word: the words are sorted
 // in groups of eight as drawn (the 19-comparator network of Knuth, TAOCP 5.3.4; the last group
@@ -1070,22 +1146,34 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
   const std::uint32_t* w0 = words + static_cast<size_t>(p.first_value) * kMaxBatch + j0;
   const __m512i zi = _mm512_setzero_si512();
   U16 buf_a[kMaxSlots], buf_b[kMaxSlots];
-  static constexpr int kSort8[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 1}, {2, 3},
-                                        {4, 5}, {6, 7}, {2, 4}, {3, 5}, {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+  // Batcher's odd-even merge sort of 8 (19 comparators, Knuth TAOCP 5.3.4) level by level: after the
+  // pairs, the fours and the eight, each aligned run of 2, 4 and 8 words is sorted. With vcg's counts
+  // (StepsPlan::counts: m = 1, 2, 4 or 8, so each agent's m words are one aligned run of a group) the
+  // runs of m are the agents' sorted words, kept in sorted[a * m + e].
+  static constexpr int kPairs[4][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}};
+  static constexpr int kFours[6][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {1, 2}, {5, 6}};
+  static constexpr int kEights[9][2] = {{0, 4}, {1, 5}, {2, 6}, {3, 7}, {2, 4}, {3, 5}, {1, 2}, {3, 4}, {5, 6}};
+  __m512i sorted[kMaxSlots];
   for (int g = 0; g < groups; ++g) {
     __m512i y[8];
     for (int e = 0; e < 8; ++e) {
       const int k = 8 * g + e;
       y[e] = k < steps ? _mm512_maskz_loadu_epi32(liveK, w0 + static_cast<size_t>(k) * kMaxBatch) : zi;
     }
-#pragma GCC unroll 19
-    for (const auto& c : kSort8) {
-      const __m512i a0 = y[c[0]], b0 = y[c[1]];
-      y[c[0]] = _mm512_max_epu32(a0, b0);
-      y[c[1]] = _mm512_min_epu32(a0, b0);
-    }
+    auto keep_runs = [&](int run) {
+      if (p.counts && p.m == run)
+        for (int e = 0; e < 8 && 8 * g + e < steps; ++e) sorted[8 * g + e] = y[e];
+    };
+    keep_runs(1);
+    compare_exchange(y, kPairs);
+    keep_runs(2);
+    compare_exchange(y, kFours);
+    keep_runs(4);
+    compare_exchange(y, kEights);
+    keep_runs(8);
     for (int e = 0; e < 8; ++e) buf_a[8 * g + e] = (U16)y[e];
   }
+  if (p.counts) return whole_counts(md, p, w0, liveK, sorted, buf_a, buf_b, groups, j0, live, v, xs, row);
   int len = 0;
   const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups, 0, &len);
   const int K = p.kstar;
