@@ -966,6 +966,64 @@ TEST(Divisible, WholeStepClearingSendsTiesToThePerProfileModel) {
   }
 }
 
+// DivisibleBatch::run_leaves (eight leaves side by side, the metric vectors added to the leaves' sums
+// with no rows) against the row path leaf by leaf: DivisibleBatch::run's rows (themselves the
+// per-profile model's, tests above) through LeafAccumulator and leaf_finish, every partial's bits.
+// The leaves start at `first` (any profile), so a tied profile can be placed at a leaf's first
+// profile (it sets the shifts), inside a leaf, or at a leaf's last profile.
+TEST(Divisible, WholeStepLeafLanesAreTheRowPathsLeafPartials) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "no AVX-512";
+  struct Case {
+    std::string toml;
+    std::uint64_t first;
+    int ties;  // tied profiles among the eight leaves' (see the test above)
+  };
+  constexpr std::uint64_t L = kLeafProfiles;
+  const std::string big_up_pab = one_step_group(64, 8, 1.0, 40.0, kUniform, "", kUpPab);
+  const std::string big_three = one_step_group(64, 8, 1.0, 40.0, kUniform, "", kThreeRules);
+  const Case cases[] = {
+      {big_up_pab, 1904078, 1},                  // leaf 0's first profile is tied
+      {big_up_pab, 4011128 - 3 * L - 100, 1},    // leaf 3's profile 100
+      {big_three, 9595317 - 7 * L - (L - 1), 1},  // leaf 7's last profile, three rules (vcg's walk)
+      {one_step_group(10, 4, 1.0, 10.0, kUniform, "", kThreeRules), 3 * L, 0},  // the benchmark's market
+      {one_step_group(10, 4, 1.0, 10.0, kUniform, "", kUpPab), 0, 0},
+      {one_step_group(7, 2, 0.5, 1.5, R"({ dist = "uniform", low = 0.0, high = 4.0 })", "",
+                      "[[mechanisms]]\nkind = \"vcg\"\n[[mechanisms]]\nkind = \"pay_as_bid\"\n"),
+       5 * L + 17, 0},
+  };
+  for (const Case& cs : cases) {
+    SCOPED_TRACE(cs.first);
+    const ModelData md = build_model(parse_scenario(cs.toml));
+    const Model m = md.view();
+    const PartialShape shape = md.shape();
+    const int K = shape.metrics, row = cpu::padded_metrics(K);
+    auto batch = cpu::DivisibleBatch::make(m, cpu::Isa::Avx512);
+    ASSERT_TRUE(batch);
+    ASSERT_TRUE(batch->leaves());
+    std::vector<double> b(m.scratch_doubles()), xs(static_cast<size_t>(row) * cpu::kMaxBatch, 0.0),
+        lanes(static_cast<size_t>(cpu::DivisibleBatch::kLeaves) * shape.size()), want(shape.size());
+    // twice: the second call's sums start from the first's (the shifts must be reset by the first profiles)
+    for (int pass = 0; pass < 2; ++pass) {
+      const int generic = batch->run_leaves(cs.first, b.data(), lanes.data());
+      // vcg also sends the profiles its walk over the words cannot decide (no tie) to the per-profile model
+      if (cs.toml.find("vcg") == std::string::npos) EXPECT_EQ(generic, cs.ties);
+      else EXPECT_GE(generic, cs.ties);
+    }
+    cpu::LeafAccumulator acc(shape, MechanismPairs{m.metrics_per_mechanism()}, cpu::Isa::Avx512);
+    for (int l = 0; l < cpu::DivisibleBatch::kLeaves; ++l) {
+      acc.reset();
+      for (std::uint64_t j = 0; j < L; j += cpu::kMaxBatch) {
+        batch->run(cs.first + l * L + j, cpu::kMaxBatch, b.data(), xs.data(), row);
+        acc.add(xs.data(), row, cpu::kMaxBatch);
+      }
+      acc.finish(want.data());
+      for (int k = 0; k < shape.size(); ++k)
+        ASSERT_EQ(std::memcmp(&lanes[l * shape.size() + k], &want[k], sizeof(double)), 0)
+            << "leaf " << l << " entry " << k << ": " << lanes[l * shape.size() + k] << " vs " << want[k];
+    }
+  }
+}
+
 TEST(Divisible, ScenarioErrorsNameTheKey) {
   auto error_of = [](const std::string& toml) -> std::string {
     try {

@@ -45,6 +45,7 @@ struct ChunkWorker {
   cpu::LeafAccumulator acc;
   std::unique_ptr<cpu::FastBatch> fast;  // the single-item fast path (cpu_fast.hpp), when eligible
   std::unique_ptr<cpu::UnitsBatch> units;  // the multi-unit fast path (cpu_fast_units.hpp), when eligible
+  std::unique_ptr<cpu::DivisibleBatch> divisible;  // one-group step markets (cpu_divisible.hpp), when eligible
 
   static int batch_size(const Model& m, int row) {
     // keep the batch's values and metrics within ~32 KiB (L1)
@@ -66,6 +67,9 @@ struct ChunkWorker {
     }
     const fast::UnitsPlan units_plan = cpu::units_plan_for_run(m, allow_fast);
     if (units_plan.eligible) units = std::make_unique<cpu::UnitsBatch>(m, units_plan, isa);
+    divisible = cpu::DivisibleBatch::make(m, isa);
+    if (divisible && divisible->leaves())
+      leaves.resize(std::max(leaves.size(), static_cast<size_t>(cpu::DivisibleBatch::kLeaves) * s.size()));
   }
 
   // Profiles [begin, end): begin is a multiple of kLeafProfiles.
@@ -84,6 +88,17 @@ struct ChunkWorker {
         local.push(0, std::vector<double>(p, p + shape.size()));
       }
     }
+    // The whole-step divisible clearing likewise (cpu_divisible.hpp).
+    constexpr std::uint64_t kDivGroup = cpu::DivisibleBatch::kLeaves * kLeafProfiles;
+    for (; divisible && divisible->leaves() && model.n_sketches == 0 && model.vr.method == 0 &&
+           leaf_begin + kDivGroup <= end;
+         leaf_begin += kDivGroup) {
+      divisible->run_leaves(leaf_begin, b.data(), leaves.data());
+      for (int l = 0; l < cpu::DivisibleBatch::kLeaves; ++l) {
+        const double* p = leaves.data() + static_cast<size_t>(l) * shape.size();
+        local.push(0, std::vector<double>(p, p + shape.size()));
+      }
+    }
     for (; leaf_begin < end; leaf_begin += kLeafProfiles) {
       const std::uint64_t leaf_end = std::min(end, leaf_begin + kLeafProfiles);
       acc.reset();
@@ -98,8 +113,9 @@ struct ChunkWorker {
           fast->run(first, count, b.data(), xs.data(), row);
         } else if (units) {
           units->run(first, count, b.data(), xs.data(), row);
-        } else if (!cpu::draw_evaluate_divisible_steps(model, isa, first, count, u.data(), v.data(), b.data(),
-                                                       xs.data(), row)) {  // (one-group step markets)
+        } else if (divisible) {  // (one-group step markets: draw_evaluate_divisible_steps, the plan made once)
+          divisible->run(first, count, b.data(), xs.data(), row);
+        } else {
           cpu::draw_values_batch(model, isa, first, count, u.data(), v.data());
           cpu::evaluate_batch(model, first, count, v.data(), b.data(), xs.data(), row);
         }

@@ -426,6 +426,22 @@ void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t
     }
 }
 
+void stream_words_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                              std::uint64_t leaf, int count, int n_uniforms, std::uint32_t* w, int stride) {
+  const ColumnMap map{first, 1, leaf};
+#if MCREV_X86
+  if (isa == Isa::Avx512) return words_avx512(seed, lane, map, count, n_uniforms, w, stride);
+#else
+  (void)isa;
+#endif
+  const int blocks = (n_uniforms + 3) / 4;
+  for (int j = 0; j < count; ++j)
+    for (int blk = 0; blk < blocks; ++blk) {
+      const uint4 b = philox_block(seed, map(j), lane, static_cast<std::uint32_t>(blk));
+      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) w[(4 * blk + q) * stride + j] = block_word(b, q);
+    }
+}
+
 void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
                                  std::uint64_t leaf, int count, int n_uniforms, double* u, int stride) {
   uniforms(isa, seed, lane, ColumnMap{first, 1, leaf}, count, n_uniforms, u, stride);

@@ -49,6 +49,12 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
 void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
                   std::uint32_t* w, int stride);
 
+/// stream_words for eight interleaved runs of profiles: column j is profile first + (j % 8) · leaf + j / 8
+/// (the divisible whole-step path draws eight leaves side by side, cpu_divisible.hpp); count a multiple
+/// of 8. Same words per profile as stream_words.
+void stream_words_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                              std::uint64_t leaf, int count, int n_uniforms, std::uint32_t* w, int stride);
+
 /// stream_uniforms for eight interleaved runs of profiles: column j is profile
 /// first + (j % 8) · leaf + j / 8 (the single-item fast path draws eight leaves of `leaf` profiles side
 /// by side, cpu_fast.hpp); count a multiple of 8. Same numbers per profile as stream_uniforms.

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #if defined(__clang__)
 // Clang builds (the fuzz preset, CPU only) take the per-profile model for these markets: the batched
@@ -22,6 +24,13 @@ bool evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, const doubl
 bool draw_evaluate_divisible_steps(const Model&, Isa, std::uint64_t, int, double*, double*, double*, double*, int) {
   return false;
 }
+struct DivisibleBatch::State {};
+std::unique_ptr<DivisibleBatch> DivisibleBatch::make(const Model&, Isa) { return nullptr; }
+DivisibleBatch::DivisibleBatch(std::unique_ptr<State> s) : s_(std::move(s)) {}
+DivisibleBatch::~DivisibleBatch() = default;
+void DivisibleBatch::run(std::uint64_t, int, double*, double*, int) {}
+bool DivisibleBatch::leaves() const { return false; }
+int DivisibleBatch::run_leaves(std::uint64_t, double*, double*) { return 0; }
 void divisible_evaluation_path(const Model& md, bool, std::string* path) {
   if (md.market.kind == MarketKind::Divisible)
     *path = "generic path (a clang build evaluates divisible markets profile by profile)";
@@ -539,6 +548,43 @@ __attribute__((target("avx2"))) void four_avx2(const Model& md, const StepsPlan&
 #endif
 
 #if defined(__x86_64__)
+// DivisibleBatch::run_leaves' sums (clear_whole adds to them instead of writing rows): the batch's
+// column j is profile first + j / 8 of leaf j % 8 (stream_words_interleaved), so in each half of
+// sixteen_whole's vectors lane l is leaf l, and the halves come in the leaves' profile order. Entry
+// [k * 8 + l]: metric k (< K = n_mechanisms · block) of leaf l; sxy[p * 8 + l]: pair p (mechanism p's
+// surplus and optimal surplus, MechanismPairs) of leaf l.
+constexpr int kBudgetMetric = metric::per_mechanism(1) + metric::kBudget;  // one group's block
+constexpr int kLambdaMetric = metric::outcome_metrics(1, false);          // λ, the block's last
+struct LaneSums {
+  std::uint64_t first = 0;  // column 0's profile
+  bool first_batch = false;  // columns 0..7 are the leaves' first profiles (leaf_add with n = 0)
+  double* b = nullptr;       // evaluate_values' scratch
+  double* rows = nullptr;    // ties: lane l's metric row at rows + l · K
+  double *shift = nullptr, *s1 = nullptr, *s2 = nullptr, *sxy = nullptr;
+  int generic = 0;           // profiles the per-profile model evaluated
+  // No profile of the leaves so far went to the per-profile model: every profile's block is then
+  // clear_whole's, whose metrics are of three kinds (add_lanes adds only the first while clean):
+  //  * free: revenue R, welfare W, mechanism m > 0's R − R_0, R / n, u / n (uniform price, vcg) and
+  //    mechanism 0's λ;
+  //  * equal to a free one in every profile, bitwise: R + kept = R (kept = +0; R >= +0 is never −0,
+  //    so R + (+0) = R), the budget R, W + kept = W + opt = W (opt = +0), mechanism m > 0's λ = λ_0;
+  //    their shifts (the same first profile) are equal too, so their sums are the free metric's,
+  //    operation for operation, and the pair's d_surplus · d_opt = d_W · d_W adds to sxy what s2
+  //    adds for W: equal_sums copies them when the leaves stop being clean, and at the end;
+  //  * constant (unsold, held, deficit 0 (R >= 0), active, IR violation, mechanism 0's R − R = +0,
+  //    pay-as-bid's u / n = +0 · 1/n = +0): d = c − c = +0 for the finite c, and s1 + (+0), s2 +
+  //    (+0)(+0) keep the sums' bits (they start at +0 and a sum of +0 and finite terms is never −0),
+  //    so the sums stay +0 and need nothing.
+  bool clean = true;
+};
+
+// evaluate_values of one profile, compiled for the baseline target like the row path's caller (out of
+// the AVX-512 region below).
+__attribute__((noinline)) void evaluate_tie(const Model& md, std::uint64_t profile, const double* v, double* b,
+                                            double* row) {
+  evaluate_values<kMarketDivisible>(md, profile, 0, md.n_mechanisms, v, b, row);
+}
+
 // ---- Eight profiles per vector with AVX-512 (the fused draw and clearing, draw_evaluate_divisible_steps) ----
 // profiles_of's arithmetic, operation for operation, with the selects as mask registers: `c ? a : b`
 // is a blend, `s += c ? y : 0.0` a masked add (s + 0.0 = s: none of these sums is ever −0), `a > b ?
@@ -924,6 +970,95 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
   return bad;
 }
 
+// run_leaves' ties (the lanes in bad8 of the half whose lane l is column col0 + l, profile
+// ls.first + col0 / 8 + l · kLeafProfiles): the per-profile model on the values clear_whole wrote to
+// v, each row to ls.rows + l · K, as the row path's caller does after sixteen_whole.
+__attribute__((noinline)) void tie_rows(const Model& md, LaneSums& ls, const double* v, int col0, unsigned bad8) {
+  const int K = md.n_mechanisms * md.metrics_per_mechanism();
+  for (int l = 0; l < 8; ++l) {
+    if (!(bad8 >> l & 1)) continue;
+    const std::uint64_t profile = ls.first + static_cast<std::uint64_t>(col0 / 8) +
+                                  static_cast<std::uint64_t>(l) * static_cast<std::uint64_t>(kLeafProfiles);
+    evaluate_tie(md, profile, v + static_cast<size_t>(col0 + l) * md.n_values, ls.b, ls.rows + static_cast<size_t>(l) * K);
+    ++ls.generic;
+  }
+}
+
+// o[k] (k < 15, mechanism block at metric m0) with lane l replaced by the tie row's metric for l in bad8.
+__attribute__((noinline)) void patch_ties(const double* rows, int K, int m0, unsigned bad8, Z* o) {
+  alignas(64) double t[8];
+  for (int k = 0; k < 15; ++k) {
+    _mm512_store_pd(t, o[k]);
+    for (int l = 0; l < 8; ++l)
+      if (bad8 >> l & 1) t[l] = rows[static_cast<size_t>(l) * K + m0 + k];
+    o[k] = _mm512_load_pd(t);
+  }
+}
+
+// leaf_add of one profile per leaf (lane l: leaf l) for the 15 metrics of one mechanism's block
+// (metrics m0 ...) and its pair p: LeafAccumulator's operations (accumulate_avx512, accumulate_pairs)
+// in the same order, d = x − shift, s1 += d, s2 += d · d, sxy += d_surplus · d_opt_surplus, lane by
+// lane (each lane's IEEE operations are the scalar ones, so the bits are the rows' bits); `first`:
+// the leaves' first profiles set the shifts and the sums start at +0 (leaf_add with n = 0).
+// While ls.clean only the free metrics (see LaneSums); pab: the mechanism is pay-as-bid.
+MCREV_AI void add_lanes(LaneSums& ls, const Z* o, int m0, int p, bool first, bool pab) {
+  double* sh = ls.shift + static_cast<size_t>(m0) * 8;
+  double* a1 = ls.s1 + static_cast<size_t>(m0) * 8;
+  double* a2 = ls.s2 + static_cast<size_t>(m0) * 8;
+  const Z zero = _mm512_setzero_pd();
+  if (first) {
+    for (int k = 0; k < 15; ++k) {
+      _mm512_storeu_pd(sh + 8 * k, o[k]);
+      _mm512_storeu_pd(a1 + 8 * k, zero);
+      _mm512_storeu_pd(a2 + 8 * k, zero);
+    }
+    _mm512_storeu_pd(ls.sxy + 8 * p, zero);
+    return;
+  }
+  auto add = [&](int k) {
+    const Z d = _mm512_sub_pd(o[k], _mm512_loadu_pd(sh + 8 * k));
+    _mm512_storeu_pd(a1 + 8 * k, _mm512_add_pd(_mm512_loadu_pd(a1 + 8 * k), d));
+    _mm512_storeu_pd(a2 + 8 * k, _mm512_add_pd(_mm512_loadu_pd(a2 + 8 * k), _mm512_mul_pd(d, d)));
+  };
+  if (ls.clean) {
+    add(metric::kRevenue);
+    add(metric::kWelfare);
+    if (p > 0) add(metric::kRevenueDiff);
+    add(metric::payment(0));
+    if (!pab) add(metric::utility(0));
+    if (p == 0) add(kLambdaMetric);
+    return;
+  }
+  Z di = zero, dj = zero;
+  for (int k = 0; k < 15; ++k) {
+    const Z d = _mm512_sub_pd(o[k], _mm512_loadu_pd(sh + 8 * k));
+    _mm512_storeu_pd(a1 + 8 * k, _mm512_add_pd(_mm512_loadu_pd(a1 + 8 * k), d));
+    _mm512_storeu_pd(a2 + 8 * k, _mm512_add_pd(_mm512_loadu_pd(a2 + 8 * k), _mm512_mul_pd(d, d)));
+    if (k == metric::kSurplus) di = d;
+    if (k == metric::kOptSurplus) dj = d;
+  }
+  _mm512_storeu_pd(ls.sxy + 8 * p, _mm512_add_pd(_mm512_loadu_pd(ls.sxy + 8 * p), _mm512_mul_pd(di, dj)));
+}
+
+// The sums of the metrics equal to a free one while the leaves were clean (LaneSums), copied from it;
+// the leaves are not clean after (every metric added).
+__attribute__((noinline)) void equal_sums(LaneSums& ls, int n_mechanisms, int block) {
+  auto copy = [&](int from, int to) {
+    std::memcpy(ls.s1 + 8 * to, ls.s1 + 8 * from, 8 * sizeof(double));
+    std::memcpy(ls.s2 + 8 * to, ls.s2 + 8 * from, 8 * sizeof(double));
+  };
+  for (int mi = 0; mi < n_mechanisms; ++mi) {
+    const int m0 = mi * block;
+    copy(m0 + metric::kRevenue, m0 + metric::kSellerUtility);
+    copy(m0 + metric::kRevenue, m0 + kBudgetMetric);
+    copy(m0 + metric::kWelfare, m0 + metric::kSurplus);
+    copy(m0 + metric::kWelfare, m0 + metric::kOptSurplus);
+    std::memcpy(ls.sxy + 8 * mi, ls.s2 + 8 * (m0 + metric::kWelfare), 8 * sizeof(double));
+    if (mi > 0) copy(kLambdaMetric, m0 + kLambdaMetric);
+  }
+  ls.clean = false;
+}
+
 // clear_eight's outcome and metric block for sixteen profiles of a whole-step market (StepsPlan::whole)
 // from λ's word kw (the K*-th largest), the sum of the words above it (lo, hi) and vcg's sum of the
 // words the agents' walks take (vlo, vhi), without a value per step (sixteen_whole computes them).
@@ -939,11 +1074,29 @@ __attribute__((noinline)) int clear_eight(const Model& md, const StepsPlan& p, c
 // K* − 1) · w · high · 2^-33 (each agent takes C_a steps; K* − 1 in all) and utility = welfare −
 // revenue (t_a < u_a: no IR violation). The rest of the block is constant, computed with
 // clear_eight's operations in the same order.
+//
+// With ls (DivisibleBatch::run_leaves: lane l of each half is leaf l, see LaneSums) the block's
+// vectors are added to the leaves' sums instead (add_lanes), a tie's lane replaced first by the
+// per-profile model's row (tie_rows, patch_ties): no transpose, no row.
 MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_t* w0, const __m512i kw,
                          const __m512i lo, const __m512i hi, const __m512i vlo, const __m512i vhi, int bad, int j0,
-                         int live, double* v, double* xs, int row) {
+                         int live, double* v, double* xs, int row, LaneSums* ls) {
   const int block = md.metrics_per_mechanism();
   const Group& gr = md.groups[0];
+  const bool unit = gr.dist.high == 1.0;
+  for (int l = 0; l < live; ++l) {  // the per-profile model's values (sorted per agent) for the bad lanes
+    if (!(bad >> l & 1)) continue;
+    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
+    for (int a = 0; a < p.agents; ++a) {
+      std::uint32_t t[kMaxDemand];
+      for (int e = 0; e < p.m; ++e) t[e] = w0[static_cast<size_t>(a * p.m + e) * kMaxBatch + l];
+      std::sort(t, t + p.m, [](std::uint32_t x, std::uint32_t y) { return x > y; });
+      for (int e = 0; e < p.m; ++e) {
+        const double uu = (static_cast<double>(t[e]) + 0.5) * 0x1p-32;
+        out[a * p.m + e] = unit ? uu : 0.0 + gr.dist.high * uu;
+      }
+    }
+  }
   // Σ y over the words above λ from two u32 sums: lo (mod 2^32) and hi = Σ (y >> 16) (below 2^25);
   // Σ y = 2^16 hi + ((lo − 2^16 hi) mod 2^32), the second term Σ (y & 0xFFFF) < 2^25.
   const __m512i low16 = _mm512_sub_epi32(lo, _mm512_slli_epi32(hi, 16));
@@ -958,8 +1111,12 @@ MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_
   const Z activec = p.gq != 0.0 ? one : zero;   // some X_a = C_a q != 0 iff K* − 1 > 0
   const Z negc = _mm512_set1_pd(0.0 / count);  // no u_a < 0
   const Z half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-32), span = _mm512_set1_pd(gr.dist.high);
-  const bool unit = gr.dist.high == 1.0;
   for (int h = 0; h < 2 && 8 * h < live; ++h) {
+    const unsigned bad8 = static_cast<unsigned>(bad) >> (8 * h) & 0xFFu;
+    if (ls && bad8) {
+      if (ls->clean) equal_sums(*ls, md.n_mechanisms, block);
+      tie_rows(md, *ls, v, j0 + 8 * h, bad8);
+    }
     auto part = [&](__m512i x) {
       return _mm512_cvtepu32_pd(h == 0 ? _mm512_castsi512_si256(x) : _mm512_extracti64x4_epi64(x, 1));
     };
@@ -996,6 +1153,11 @@ MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_
                  negc,
                  lambda,
                  zero};
+      if (ls) {  // run_leaves: the vectors (lanes = leaves) added to the sums, ties' rows in their lanes
+        if (bad8) patch_ties(ls->rows, md.n_mechanisms * block, mi * block, bad8, o);
+        add_lanes(*ls, o, mi * block, mi, ls->first_batch && j0 + 8 * h == 0, !up && !vcg);
+        continue;
+      }
       transpose8(o);
       transpose8(o + 8);
       for (int l = 0; l < 8 && 8 * h + l < live; ++l) {
@@ -1003,19 +1165,6 @@ MCREV_AI int clear_whole(const Model& md, const StepsPlan& p, const std::uint32_
         double* out = xs + static_cast<size_t>(j0 + 8 * h + l) * row + mi * block;
         _mm512_storeu_pd(out, o[l]);
         _mm512_mask_storeu_pd(out + 8, 0x7F, o[8 + l]);
-      }
-    }
-  }
-  for (int l = 0; l < live; ++l) {  // the per-profile model's values (sorted per agent) for the bad lanes
-    if (!(bad >> l & 1)) continue;
-    double* out = v + static_cast<size_t>(j0 + l) * md.n_values + p.first_value;
-    for (int a = 0; a < p.agents; ++a) {
-      std::uint32_t t[kMaxDemand];
-      for (int e = 0; e < p.m; ++e) t[e] = w0[static_cast<size_t>(a * p.m + e) * kMaxBatch + l];
-      std::sort(t, t + p.m, [](std::uint32_t x, std::uint32_t y) { return x > y; });
-      for (int e = 0; e < p.m; ++e) {
-        const double uu = (static_cast<double>(t[e]) + 0.5) * 0x1p-32;
-        out[a * p.m + e] = unit ? uu : 0.0 + gr.dist.high * uu;
       }
     }
   }
@@ -1102,7 +1251,7 @@ MCREV_AI void take_counts(const __m512i* sorted, int agents, const __m512i* R, _
 // per-profile model), as in sixteen_whole.
 __attribute__((noinline)) int whole_counts(const Model& md, const StepsPlan& p, const std::uint32_t* w0,
                                            __mmask16 liveK, const __m512i* sorted, U16* buf_a, U16* buf_b, int groups,
-                                           int j0, int live, double* v, double* xs, int row) {
+                                           int j0, int live, double* v, double* xs, int row, LaneSums* ls) {
   const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups);
   const int K = p.kstar, m = p.m;
   const __m512i kw = (__m512i)c[K - 1], zi = _mm512_setzero_si512();
@@ -1127,7 +1276,7 @@ __attribute__((noinline)) int whole_counts(const Model& md, const StepsPlan& p, 
     vhi = _mm512_add_epi32(vhi, _mm512_mullo_epi32(takers[i], _mm512_srli_epi32(R[i], 16)));
   }
   const int bad = tie & liveK;
-  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row);
+  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row, ls);
 }
 
 // sixteen_lanes for a whole-step market (StepsPlan::whole). Only λ's word and the sum of the words
@@ -1140,7 +1289,7 @@ __attribute__((noinline)) int whole_counts(const Model& md, const StepsPlan& p, 
 // words above λ (when nothing else equals kw), and the (K* − 1)-th and (K* + 1)-th largest words
 // (k = K* − 1, K* + 1) tell whether another word equals kw (a tie at λ: the lane is returned bad).
 __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0,
-                                            int live, double* v, double* xs, int row) {
+                                            int live, double* v, double* xs, int row, LaneSums* ls) {
   const int steps = p.agents * p.m, groups = steps > 8 ? (steps + 7) / 8 : 2;
   const __mmask16 liveK = static_cast<__mmask16>(live >= 16 ? 0xFFFFu : (1u << live) - 1u);
   const std::uint32_t* w0 = words + static_cast<size_t>(p.first_value) * kMaxBatch + j0;
@@ -1173,7 +1322,7 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
     keep_runs(8);
     for (int e = 0; e < 8; ++e) buf_a[8 * g + e] = (U16)y[e];
   }
-  if (p.counts) return whole_counts(md, p, w0, liveK, sorted, buf_a, buf_b, groups, j0, live, v, xs, row);
+  if (p.counts) return whole_counts(md, p, w0, liveK, sorted, buf_a, buf_b, groups, j0, live, v, xs, row, ls);
   int len = 0;
   const U16* c = reduce_top<8>(p.wtop, buf_a, buf_b, groups, 0, &len);
   const int K = p.kstar;
@@ -1236,7 +1385,7 @@ __attribute__((noinline)) int sixteen_whole(const Model& md, const StepsPlan& p,
     }
   }
   const int bad = tie & liveK;
-  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row);
+  return clear_whole(md, p, w0, kw, lo, hi, vlo, vhi, bad, j0, live, v, xs, row, ls);
 }
 
 // Sixteen profiles j0 .. j0 + live − 1 (live <= 16) of a U[low, high] market from the Philox words
@@ -1345,7 +1494,7 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int eight_avx
 __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_avx512(
     const Model& md, const StepsPlan& p, const std::uint32_t* words, int j0, int live, double* v, double* b, double* xs,
     int row) {
-  if (p.whole) return z8::sixteen_whole(md, p, words, j0, live, v, xs, row);
+  if (p.whole) return z8::sixteen_whole(md, p, words, j0, live, v, xs, row, nullptr);
   switch (p.m) {
     case 1: return z8::sixteen_lanes<1>(md, p, words, j0, live, v, b, xs, row);
     case 2: return z8::sixteen_lanes<2>(md, p, words, j0, live, v, b, xs, row);
@@ -1354,7 +1503,17 @@ __attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) int sixteen_a
     default: return z8::sixteen_lanes<0>(md, p, words, j0, live, v, b, xs, row);
   }
 }
+
+// run_leaves' batch: 64 columns (eight profiles of each of the eight leaves), sixteen per call.
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl,avx512bw"))) void leaves_avx512(
+    const Model& md, const StepsPlan& p, const std::uint32_t* words, double* v, LaneSums* ls) {
+  for (int j = 0; j < kMaxBatch; j += 16) z8::sixteen_whole(md, p, words, j, 16, v, nullptr, 0, ls);
+}
 #endif
+
+// draw_evaluate_divisible_steps for a model whose plan is p (p.ok; vr.method == 0, independent values).
+bool draw_evaluate(const Model& md, const StepsPlan& p, Isa isa, std::uint64_t first, int count, double* u, double* v,
+                   double* b, double* xs, int row);
 
 }  // namespace
 
@@ -1391,6 +1550,27 @@ bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int
 
 namespace mcrev::cpu {
 
+namespace {
+
+// Whether draw_evaluate_divisible_steps takes md, given its plan.
+bool takes(const Model& md, const StepsPlan& p) {
+  return md.market.kind == MarketKind::Divisible && md.vr.method == 0 &&
+         md.correlation.kind == CorrelationKind::Independent && p.ok;
+}
+
+// Whether the whole-step words path (sixteen_whole) of draw_evaluate takes every batch of md.
+bool whole_words(const Model& md, const StepsPlan& p, Isa isa) {
+#if defined(__x86_64__)
+  return takes(md, p) && p.whole && isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 &&
+         p.first_value == 0 && md.n_values == p.agents * p.m && md.metrics_per_mechanism() == 15 &&
+         md.groups[0].dist.kind == DistKind::Uniform && p.agents * p.m >= p.kstar + (p.vcg ? p.walk : 0);
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
 bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
                                    double* b, double* xs, int row) {
   if (md.market.kind != MarketKind::Divisible || md.vr.method != 0 ||
@@ -1398,6 +1578,13 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
     return false;
   const StepsPlan p = plan_of(md);
   if (!p.ok) return false;
+  return draw_evaluate(md, p, isa, first, count, u, v, b, xs, row);
+}
+
+namespace {
+
+bool draw_evaluate(const Model& md, const StepsPlan& p, Isa isa, std::uint64_t first, int count, double* u, double* v,
+                   double* b, double* xs, int row) {
   const int n = md.n_values;
 #if defined(__x86_64__)
   if (isa == Isa::Avx512 && isa_supported(Isa::Avx512) && p.m <= 8 && p.first_value == 0 && n == p.agents * p.m &&
@@ -1435,6 +1622,92 @@ bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first
 #endif
   draw_values_batch(md, isa, first, count, u, v);
   return evaluate_divisible_steps(md, isa, first, count, v, b, xs, row);
+}
+
+}  // namespace
+
+struct DivisibleBatch::State {
+  Model md;
+  StepsPlan p;
+  Isa isa;
+  bool leaves;
+  std::vector<double> u, v;                  // draw_evaluate's scratch (kMaxBatch profiles)
+  std::vector<double> shift, s1, s2, sxy;    // run_leaves' sums (LaneSums)
+  std::vector<double> rows, sums;            // ties' rows (8 · K); one leaf's sums gathered (3K + P)
+};
+
+std::unique_ptr<DivisibleBatch> DivisibleBatch::make(const Model& md, Isa isa) {
+  const StepsPlan p = plan_of(md);
+  if (!takes(md, p)) return nullptr;
+  auto s = std::make_unique<State>();
+  s->md = md;
+  s->p = p;
+  s->isa = isa;
+  s->leaves = whole_words(md, p, isa);
+  const size_t n = static_cast<size_t>(md.n_values), K = static_cast<size_t>(md.n_mechanisms) * md.metrics_per_mechanism();
+  s->u.assign(n * kMaxBatch, 0.0);
+  s->v.assign(n * kMaxBatch, 0.0);
+  if (s->leaves) {
+    s->shift.assign(K * kLeaves, 0.0);
+    s->s1.assign(K * kLeaves, 0.0);
+    s->s2.assign(K * kLeaves, 0.0);
+    s->sxy.assign(static_cast<size_t>(md.n_mechanisms) * kLeaves, 0.0);
+    s->rows.assign(K * kLeaves, 0.0);
+    s->sums.assign(3 * K + static_cast<size_t>(md.n_mechanisms), 0.0);
+  }
+  return std::unique_ptr<DivisibleBatch>(new DivisibleBatch(std::move(s)));
+}
+
+DivisibleBatch::DivisibleBatch(std::unique_ptr<State> s) : s_(std::move(s)) {}
+DivisibleBatch::~DivisibleBatch() = default;
+
+void DivisibleBatch::run(std::uint64_t first, int count, double* b, double* xs, int row) {
+  State& s = *s_;
+  draw_evaluate(s.md, s.p, s.isa, first, count, s.u.data(), s.v.data(), b, xs, row);
+}
+
+bool DivisibleBatch::leaves() const { return s_->leaves; }
+
+int DivisibleBatch::run_leaves(std::uint64_t first, double* b, double* partials) {
+  static_assert(kMaxBatch == 8 * kLeaves && kLeafProfiles % 8 == 0, "a batch is eight profiles of the eight leaves");
+  State& s = *s_;
+  const Model& md = s.md;
+  const int n = md.n_values, K = md.n_mechanisms * md.metrics_per_mechanism(), P = md.n_mechanisms;
+  LaneSums ls;
+  ls.b = b;
+  ls.rows = s.rows.data();
+  ls.shift = s.shift.data();
+  ls.s1 = s.s1.data();
+  ls.s2 = s.s2.data();
+  ls.sxy = s.sxy.data();
+#if defined(__x86_64__)
+  std::uint32_t* words = reinterpret_cast<std::uint32_t*>(s.u.data());  // n · kMaxBatch words fit in u
+  for (int jj = 0; jj < static_cast<int>(kLeafProfiles); jj += kMaxBatch / kLeaves) {
+    // column j: profile first + jj + j / 8 of leaf j % 8
+    stream_words_interleaved(s.isa, md.seed, kValueLane, first + static_cast<std::uint64_t>(jj), kLeafProfiles,
+                             kMaxBatch, n, words, kMaxBatch);
+    ls.first = first + static_cast<std::uint64_t>(jj);
+    ls.first_batch = jj == 0;
+    leaves_avx512(md, s.p, words, s.v.data(), &ls);
+  }
+  if (ls.clean) z8::equal_sums(ls, md.n_mechanisms, md.metrics_per_mechanism());
+#endif
+  const PartialShape shape{K, P};
+  double* sh = s.sums.data();  // the leaf's sums, gathered from the lanes
+  double* a1 = sh + K;
+  double* a2 = a1 + K;
+  double* xy = a2 + K;
+  for (int l = 0; l < kLeaves; ++l) {
+    for (int k = 0; k < K; ++k) {
+      sh[k] = s.shift[static_cast<size_t>(k) * kLeaves + l];
+      a1[k] = s.s1[static_cast<size_t>(k) * kLeaves + l];
+      a2[k] = s.s2[static_cast<size_t>(k) * kLeaves + l];
+    }
+    for (int q = 0; q < P; ++q) xy[q] = s.sxy[static_cast<size_t>(q) * kLeaves + l];
+    const LeafSums sums{sh, a1, a2, xy, static_cast<double>(kLeafProfiles)};
+    leaf_finish(sums, shape, MechanismPairs{md.metrics_per_mechanism()}, partials + static_cast<size_t>(l) * shape.size());
+  }
+  return ls.generic;
 }
 
 void divisible_evaluation_path(const Model& md, bool cuda, std::string* path) {

@@ -22,6 +22,7 @@
 #include "mcrev/model/model.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace mcrev::cpu {
@@ -50,6 +51,37 @@ bool evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int
 /// rows are bitwise those of draw_values_batch + evaluate_values.
 bool draw_evaluate_divisible_steps(const Model& md, Isa isa, std::uint64_t first, int count, double* u, double* v,
                                    double* b, double* xs, int row);
+
+/// draw_evaluate_divisible_steps with the model's analysis (the step plan) done once: one per worker
+/// thread of the CPU backend (cpu_backend.cpp), for a model draw_evaluate_divisible_steps takes.
+class DivisibleBatch {
+ public:
+  /// The batch for md, or null when draw_evaluate_divisible_steps returns false for it.
+  static std::unique_ptr<DivisibleBatch> make(const Model& md, Isa isa);
+  ~DivisibleBatch();
+  /// draw_evaluate_divisible_steps(md, isa, first, count, ...) bit for bit: profiles [first, first +
+  /// count) (count <= kMaxBatch), the j-th profile's metrics to xs + j * row. b: Model::scratch_doubles().
+  void run(std::uint64_t first, int count, double* b, double* xs, int row);
+
+  /// Leaves drawn side by side (run_leaves).
+  static constexpr int kLeaves = 8;
+  /// Whether run_leaves applies: the whole-step clearing (values U[0, 2^k], power-of-two steps, the
+  /// supply K* − 1 steps, reserve = seller value = 0) on AVX-512.
+  bool leaves() const;
+  /// The kLeaves leaves [first + l · kLeafProfiles, first + (l + 1) · kLeafProfiles) for l < kLeaves
+  /// (the CPU backend passes first a multiple of kLeafProfiles: whole leaves), leaves() only: leaf l's partial (leaf_finish layout, PartialShape{metrics,
+  /// n_mechanisms}.size() doubles) goes to partials + l · size. The words are drawn with the leaves
+  /// as lanes, and each profile's metric vectors (lane l: leaf l) are added to the leaves' sums as
+  /// they are computed, without metric rows; bitwise what run + LeafAccumulator + leaf_finish give
+  /// leaf after leaf. Returns the number of profiles the per-profile model evaluated (ties).
+  int run_leaves(std::uint64_t first, double* b, double* partials);
+
+  struct State;  ///< the model, its step plan and the scratch (cpu_divisible.cpp)
+
+ private:
+  explicit DivisibleBatch(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
+};
 
 /// For a divisible market, sets *path to the line RunResult::path reports (the batched step clearing
 /// above, or the generic path and why); leaves it unchanged for other markets.
