@@ -411,24 +411,11 @@ void stream_uniforms(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint6
   uniforms(isa, seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, u, stride);
 }
 
-void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
-                  std::uint32_t* w, int stride) {
-#if MCREV_X86
-  if (isa == Isa::Avx512) return words_avx512(seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, w, stride);
-#else
-  (void)isa;
-#endif
-  const int blocks = (n_uniforms + 3) / 4;
-  for (int j = 0; j < count; ++j)
-    for (int blk = 0; blk < blocks; ++blk) {
-      const uint4 b = philox_block(seed, first + static_cast<std::uint64_t>(j), lane, static_cast<std::uint32_t>(blk));
-      for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) w[(4 * blk + q) * stride + j] = block_word(b, q);
-    }
-}
+namespace {
 
-void stream_words_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
-                              std::uint64_t leaf, int count, int n_uniforms, std::uint32_t* w, int stride) {
-  const ColumnMap map{first, 1, leaf};
+// stream_words' and stream_words_interleaved's words: column j is profile map(j).
+void words(Isa isa, std::uint64_t seed, std::uint32_t lane, ColumnMap map, int count, int n_uniforms, std::uint32_t* w,
+           int stride) {
 #if MCREV_X86
   if (isa == Isa::Avx512) return words_avx512(seed, lane, map, count, n_uniforms, w, stride);
 #else
@@ -440,6 +427,18 @@ void stream_words_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, s
       const uint4 b = philox_block(seed, map(j), lane, static_cast<std::uint32_t>(blk));
       for (int q = 0; q < 4 && 4 * blk + q < n_uniforms; ++q) w[(4 * blk + q) * stride + j] = block_word(b, q);
     }
+}
+
+}  // namespace
+
+void stream_words(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first, int count, int n_uniforms,
+                  std::uint32_t* w, int stride) {
+  words(isa, seed, lane, ColumnMap{first, 8, 1}, count, n_uniforms, w, stride);
+}
+
+void stream_words_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
+                              std::uint64_t leaf, int count, int n_uniforms, std::uint32_t* w, int stride) {
+  words(isa, seed, lane, ColumnMap{first, 1, leaf}, count, n_uniforms, w, stride);
 }
 
 void stream_uniforms_interleaved(Isa isa, std::uint64_t seed, std::uint32_t lane, std::uint64_t first,
