@@ -1739,6 +1739,8 @@ void divisible_evaluation_path(const Model& md, bool cuda, std::string* path) {
   } else {
     *path = "batched step clearing (n = " + std::to_string(p.agents) + " agents x " + std::to_string(p.m) +
             " steps, K* = " + std::to_string(p.kstar) + ")";
+    if (whole_words(md, p, best_isa()))  // docs/divisible.md, "Whole steps"
+      *path += std::string("; whole steps on the Philox words (AVX-512)") + (p.counts ? ", VCG's takers by counts" : "");
     for (int m = 0; m < md.n_mechanisms && !first_best_pass(md); ++m)
       if (md.mechanisms[m].reserve != md.mechanisms[m].seller_value) {
         // profiles_of / clear_eight: the optimal surplus at the seller's value, one profile at a time
