@@ -30,6 +30,15 @@ using simd::splat;
 using simd::storev;
 using simd::Vd;
 
+// One agent's bid x into the running top two bst >= sec of W profiles: fast::top_step's selections,
+// lane by lane (they move values, never compute any).
+template <int W>
+MCREV_FAST_INLINE void push_top(const Vd<W> x, Vd<W>& bst, Vd<W>& sec) {
+  const Vd<W> lo = x < bst ? x : bst;
+  sec = lo > sec ? lo : sec;
+  bst = x > bst ? x : bst;
+}
+
 }  // namespace
 
 struct FastBatch::Scratch {
@@ -308,9 +317,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
       for (int k = 0; k < n; ++k) {
         const V x = loadv<W>(b + k * S + j0);
         if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
-        const V lo = x < bst ? x : bst;
-        sec = lo > sec ? lo : sec;
-        bst = x > bst ? x : bst;
+        push_top<W>(x, bst, sec);
       }
       if (truthful) w = bst;
       bst = bst >= r ? bst : none;
@@ -328,9 +335,7 @@ MCREV_FAST_INLINE void mechanism_rows(const FastPlan& p, const FastMech& mk, Fas
         const auto up = x > bst;
         w = up ? loadv<W>(v + k * S + j0) : w;
         if (kG != 1) a = up ? splat<W>(k) : a;  // one group: the winner's group is 0
-        const V lo = x < bst ? x : bst;
-        sec = lo > sec ? lo : sec;
-        bst = x > bst ? x : bst;
+        push_top<W>(x, bst, sec);
       }
     }
     store_top<W>(s, j0, bst, sec, w, a);
@@ -704,9 +709,7 @@ MCREV_FUSED_EXACT void fused_exact(const Model& md, const FastPlan& p, FastBatch
         x = loadv<W>(bids + k * S + j0);
         if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
       }
-      const V lo = x < bst ? x : bst;
-      sec = lo > sec ? lo : sec;
-      bst = x > bst ? x : bst;
+      push_top<W>(x, bst, sec);
     }
     if (kFromUniform || truthful) w = bst;
     if constexpr (!kFromUniform) vmax = loadv<W>(s.vmax + j0);
@@ -858,9 +861,7 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
 #pragma GCC unroll 16
       for (int k = 1; k < n; ++k) {
         const V x = loadv<W>(v + k * S + j0);
-        const V lo = x < ub ? x : ub;
-        us = lo > us ? lo : us;
-        ub = x > ub ? x : ub;
+        push_top<W>(x, ub, us);
       }
       bst = low + width * ub;
       sec = low + width * us;
@@ -872,9 +873,7 @@ MCREV_FAST_INLINE bool fused_fast(const FastPlan& p, FastBatch::Scratch& s, cons
       for (int k = 0; k < n; ++k) {
         const V x = loadv<W>(bids + k * S + j0);
         if (!truthful) w = x > bst ? loadv<W>(v + k * S + j0) : w;
-        const V lo = x < bst ? x : bst;
-        sec = lo > sec ? lo : sec;
-        bst = x > bst ? x : bst;
+        push_top<W>(x, bst, sec);
       }
       if (truthful) w = bst;
       vmax = loadv<W>(vmax_c + j0);
